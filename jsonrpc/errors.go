@@ -1,0 +1,63 @@
+package jsonrpc
+
+import (
+	"fmt"
+
+	"github.com/go-json-experiment/json/jsontext"
+)
+
+// Standard JSON-RPC 2.0 error codes.
+const (
+	CodeParseError     = -32700
+	CodeInvalidRequest = -32600
+	CodeMethodNotFound = -32601
+	CodeInvalidParams  = -32602
+	CodeInternalError  = -32603
+)
+
+// Error is a JSON-RPC error object. It implements the error interface, so a
+// handler can return one to choose the code and message sent to the peer.
+type Error struct {
+	Code    int64          `json:"code"`
+	Message string         `json:"message"`
+	Data    jsontext.Value `json:"data,omitzero"`
+}
+
+// Error implements the error interface.
+func (e *Error) Error() string {
+	if len(e.Data) > 0 {
+		return fmt.Sprintf("jsonrpc error %d: %s (data: %s)", e.Code, e.Message, e.Data)
+	}
+	return fmt.Sprintf("jsonrpc error %d: %s", e.Code, e.Message)
+}
+
+// Is reports whether target is an *Error with the same code, so that
+// errors.Is(err, &jsonrpc.Error{Code: jsonrpc.CodeMethodNotFound}) works.
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	return ok && t.Code == e.Code
+}
+
+// NewError returns an error with the given code and a formatted message.
+func NewError(code int64, format string, args ...any) *Error {
+	msg := format
+	if len(args) > 0 {
+		msg = fmt.Sprintf(format, args...)
+	}
+	return &Error{Code: code, Message: msg}
+}
+
+// ErrMethodNotFound returns the standard error for an unknown method.
+func ErrMethodNotFound(method string) *Error {
+	return &Error{Code: CodeMethodNotFound, Message: "method not found: " + method}
+}
+
+// ErrInvalidParams returns the standard error for bad parameters.
+func ErrInvalidParams(format string, args ...any) *Error {
+	return NewError(CodeInvalidParams, format, args...)
+}
+
+// ErrInternal returns the standard error for a failure inside the server.
+func ErrInternal(format string, args ...any) *Error {
+	return NewError(CodeInternalError, format, args...)
+}
