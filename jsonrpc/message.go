@@ -38,4 +38,3 @@ type Response struct {
 }
 
 func (*Response) isMessage() {}
-
