@@ -1,0 +1,194 @@
+package jsonrpc
+
+import (
+	"context"
+	"errors"
+	"io"
+	"sync"
+)
+
+// Stream is a bidirectional stream of framed messages, such as
+// newline-delimited JSON over a pipe.
+type Stream interface {
+	// ReadFrame returns the next frame. The slice is only valid until the
+	// next call. It returns io.EOF when the peer has closed the stream.
+	ReadFrame() ([]byte, error)
+	// WriteFrame writes one frame. The Conn never calls it concurrently.
+	WriteFrame(frame []byte) error
+	// Close releases the stream; a blocked ReadFrame must return.
+	Close() error
+}
+
+// Handler receives the messages read by a Conn.
+type Handler interface {
+	// HandleRequest handles a request that expects a response. It runs in
+	// its own goroutine, at most ConnOptions.MaxInFlight at a time, and must
+	// send the response itself (through Conn.Write). ctx is cancelled when
+	// the connection ends.
+	HandleRequest(ctx context.Context, req *Request)
+	// HandleNotification handles a notification. It runs on the read loop,
+	// so it must not block for long; messages after it wait for it.
+	HandleNotification(ctx context.Context, req *Request)
+	// HandleResponse handles a response to a request sent by this side. It
+	// runs on the read loop.
+	HandleResponse(resp *Response)
+}
+
+// ConnOptions configure a Conn.
+type ConnOptions struct {
+	// MaxInFlight bounds the requests handled at the same time. When the
+	// bound is reached the read loop waits, which pushes back on the peer.
+	// Zero means 64.
+	MaxInFlight int
+	// AllowBatch reports whether a JSON-RPC batch is acceptable now (MCP
+	// allowed batches only in revision 2025-03-26). Nil means never.
+	AllowBatch func() bool
+	// OnDecodeError, if set, observes frames that were not valid messages
+	// (after the error response, if any, was sent).
+	OnDecodeError func(err error)
+}
+
+// Conn runs a Handler over a Stream: it reads frames, decodes them,
+// dispatches requests concurrently (bounded) and serializes writes.
+type Conn struct {
+	stream Stream
+	opts   ConnOptions
+
+	writeMu sync.Mutex
+	wbuf    []byte
+
+	closeOnce sync.Once
+	closed    chan struct{}
+}
+
+// NewConn returns a Conn over s. Call Serve to start reading.
+func NewConn(s Stream, opts ConnOptions) *Conn {
+	if opts.MaxInFlight <= 0 {
+		opts.MaxInFlight = 64
+	}
+	return &Conn{stream: s, opts: opts, closed: make(chan struct{})}
+}
+
+// Write sends one message frame. It is safe for concurrent use.
+func (c *Conn) Write(frame []byte) error {
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	select {
+	case <-c.closed:
+		return ErrClosed
+	default:
+	}
+	return c.stream.WriteFrame(frame)
+}
+
+// WriteMessage encodes and sends one message.
+func (c *Conn) WriteMessage(m Message) error {
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	select {
+	case <-c.closed:
+		return ErrClosed
+	default:
+	}
+	c.wbuf = AppendMessage(c.wbuf[:0], m)
+	return c.stream.WriteFrame(c.wbuf)
+}
+
+// Close closes the stream, which ends Serve.
+func (c *Conn) Close() error {
+	var err error
+	c.closeOnce.Do(func() {
+		close(c.closed)
+		err = c.stream.Close()
+	})
+	return err
+}
+
+// Done is closed when the connection has been closed.
+func (c *Conn) Done() <-chan struct{} { return c.closed }
+
+// Serve reads and dispatches messages until the stream ends, ctx is done or
+// Close is called. It returns after every request handler it started has
+// returned. A clean end of the stream returns nil.
+func (c *Conn) Serve(ctx context.Context, h Handler) error {
+	ctx, cancel := context.WithCancel(ctx)
+	sem := make(chan struct{}, c.opts.MaxInFlight)
+	var wg sync.WaitGroup
+	defer func() {
+		cancel()
+		wg.Wait()
+	}()
+	stop := context.AfterFunc(ctx, func() { c.Close() })
+	defer stop()
+
+	for {
+		frame, err := c.stream.ReadFrame()
+		if err != nil {
+			c.Close()
+			if errors.Is(err, io.EOF) || ctx.Err() != nil || isClosed(c.closed) {
+				return nil
+			}
+			return err
+		}
+		if len(frame) == 0 {
+			continue
+		}
+		// Messages refer to their frame; the stream reuses its buffer.
+		frame = append([]byte(nil), frame...)
+		msgs, errs, isBatch, err := DecodeBatch(frame)
+		if err != nil {
+			c.reject(err)
+			continue
+		}
+		if isBatch && (c.opts.AllowBatch == nil || !c.opts.AllowBatch()) {
+			c.reject(&DecodeError{Code: CodeInvalidRequest, Reason: "batches are not accepted in this protocol revision"})
+			continue
+		}
+		for i, m := range msgs {
+			if errs != nil && errs[i] != nil {
+				c.reject(errs[i])
+				continue
+			}
+			switch m := m.(type) {
+			case *Response:
+				h.HandleResponse(m)
+			case *Request:
+				if m.IsNotification() {
+					h.HandleNotification(ctx, m)
+					continue
+				}
+				select {
+				case sem <- struct{}{}:
+				case <-ctx.Done():
+					return nil
+				}
+				wg.Add(1)
+				go func() {
+					defer func() { <-sem; wg.Done() }()
+					h.HandleRequest(ctx, m)
+				}()
+			}
+		}
+	}
+}
+
+func (c *Conn) reject(err error) {
+	var de *DecodeError
+	if errors.As(err, &de) {
+		// A response (or an unreadable message) with a bad shape gets an
+		// error reply only if it could have been a request.
+		_ = c.WriteMessage(&Response{ID: de.ID, Error: de.AsError()})
+	}
+	if c.opts.OnDecodeError != nil {
+		c.opts.OnDecodeError(err)
+	}
+}
+
+func isClosed(ch chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
+}
