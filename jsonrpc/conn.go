@@ -7,6 +7,11 @@ import (
 	"sync"
 )
 
+// ErrFrameTooLarge is returned by a Stream's ReadFrame for an incoming
+// frame over the size limit. The frame is discarded and the stream stays
+// usable: a Conn answers with an error and reads on.
+var ErrFrameTooLarge = errors.New("jsonrpc: message too large")
+
 // Stream is a bidirectional stream of framed messages, such as
 // newline-delimited JSON over a pipe.
 type Stream interface {
@@ -123,6 +128,10 @@ func (c *Conn) Serve(ctx context.Context, h Handler) error {
 
 	for {
 		frame, err := c.stream.ReadFrame()
+		if errors.Is(err, ErrFrameTooLarge) {
+			c.reject(&DecodeError{Code: CodeInvalidRequest, Reason: "message too large"})
+			continue
+		}
 		if err != nil {
 			c.Close()
 			if errors.Is(err, io.EOF) || ctx.Err() != nil || isClosed(c.closed) {

@@ -1,0 +1,187 @@
+// Package stdio implements the MCP stdio transport: newline-delimited
+// JSON-RPC messages over a pair of byte streams, normally a process's stdin
+// and stdout. Logs belong on stderr, never on the message stream.
+package stdio
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"sync"
+
+	"github.com/switchboard-mcp/switchboard/jsonrpc"
+	"github.com/switchboard-mcp/switchboard/transport"
+)
+
+// DefaultMaxMessageSize bounds one message when Options.MaxMessageSize is 0.
+const DefaultMaxMessageSize = 16 << 20
+
+// Options configure a Stream.
+type Options struct {
+	// MaxMessageSize bounds the size of one incoming message in bytes. A
+	// longer line is discarded and reported as jsonrpc.ErrFrameTooLarge.
+	MaxMessageSize int
+}
+
+// Stream is a jsonrpc.Stream of newline-delimited messages.
+type Stream struct {
+	r      *bufio.Reader
+	w      *bufio.Writer
+	closer func() error
+	max    int
+	line   []byte
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// NewStream returns a stream reading from r and writing to w. If r or w
+// implement io.Closer, Close closes them (once each).
+func NewStream(r io.Reader, w io.Writer, opts *Options) *Stream {
+	s := &Stream{r: bufio.NewReaderSize(r, 64<<10), w: bufio.NewWriterSize(w, 64<<10), max: DefaultMaxMessageSize}
+	if opts != nil && opts.MaxMessageSize > 0 {
+		s.max = opts.MaxMessageSize
+	}
+	var closers []io.Closer
+	if c, ok := r.(io.Closer); ok {
+		closers = append(closers, c)
+	}
+	if c, ok := w.(io.Closer); ok && any(w) != any(r) {
+		closers = append(closers, c)
+	}
+	s.closer = func() error {
+		var errs []error
+		for _, c := range closers {
+			errs = append(errs, c.Close())
+		}
+		return errors.Join(errs...)
+	}
+	return s
+}
+
+// ReadFrame returns the next non-empty line without its line ending. The
+// slice is valid until the next call.
+func (s *Stream) ReadFrame() ([]byte, error) {
+	for {
+		s.line = s.line[:0]
+		tooLarge := false
+		for {
+			chunk, err := s.r.ReadSlice('\n')
+			if !tooLarge {
+				if len(s.line)+len(chunk) > s.max+2 {
+					tooLarge = true
+					s.line = s.line[:0]
+				} else {
+					s.line = append(s.line, chunk...)
+				}
+			}
+			if err == nil {
+				break
+			}
+			if errors.Is(err, bufio.ErrBufferFull) {
+				continue
+			}
+			if errors.Is(err, io.EOF) && len(s.line) > 0 && !tooLarge {
+				// A final message without a newline still counts.
+				return bytes.TrimRight(s.line, "\r\n"), nil
+			}
+			return nil, err
+		}
+		if tooLarge {
+			return nil, jsonrpc.ErrFrameTooLarge
+		}
+		line := bytes.TrimRight(s.line, "\r\n")
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		if len(line) > s.max {
+			return nil, jsonrpc.ErrFrameTooLarge
+		}
+		return line, nil
+	}
+}
+
+// WriteFrame writes frame followed by a newline and flushes.
+func (s *Stream) WriteFrame(frame []byte) error {
+	if bytes.IndexByte(frame, '\n') >= 0 {
+		return errors.New("stdio: message contains a newline")
+	}
+	if _, err := s.w.Write(frame); err != nil {
+		return err
+	}
+	if err := s.w.WriteByte('\n'); err != nil {
+		return err
+	}
+	return s.w.Flush()
+}
+
+// Close closes the underlying reader and writer.
+func (s *Stream) Close() error {
+	s.closeOnce.Do(func() { s.closeErr = s.closer() })
+	return s.closeErr
+}
+
+// Serve runs one session from factory over s until the peer closes the
+// stream or ctx ends. The session is closed when Serve returns.
+func Serve(ctx context.Context, factory transport.SessionFactory, s jsonrpc.Stream, opts *ServeOptions) error {
+	var o ServeOptions
+	if opts != nil {
+		o = *opts
+	}
+	var sess transport.Session
+	conn := jsonrpc.NewConn(s, jsonrpc.ConnOptions{
+		MaxInFlight:   o.MaxInFlight,
+		AllowBatch:    func() bool { return sess.ProtocolVersion() == "2025-03-26" },
+		OnDecodeError: o.OnDecodeError,
+	})
+	sink := connSink{conn}
+	sess, err := factory.NewSession(ctx, "", sink)
+	if err != nil {
+		conn.Close()
+		return err
+	}
+	defer sess.Close()
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
+	go func() {
+		// The session may end on its own (Close from the server side).
+		select {
+		case <-sess.Done():
+			conn.Close()
+		case <-conn.Done():
+		}
+	}()
+	return conn.Serve(ctx, handler{sess: sess, conn: conn, sink: sink})
+}
+
+// ServeOptions configure Serve.
+type ServeOptions struct {
+	// MaxInFlight bounds the requests handled at once (0: 64).
+	MaxInFlight int
+	// OnDecodeError observes invalid incoming messages.
+	OnDecodeError func(error)
+}
+
+type connSink struct{ conn *jsonrpc.Conn }
+
+func (s connSink) Send(_ context.Context, msg []byte) error { return s.conn.Write(msg) }
+
+type handler struct {
+	sess transport.Session
+	conn *jsonrpc.Conn
+	sink connSink
+}
+
+func (h handler) HandleRequest(ctx context.Context, req *jsonrpc.Request) {
+	if resp := h.sess.HandleRequest(ctx, req, h.sink); resp != nil {
+		_ = h.conn.Write(resp)
+	}
+}
+
+func (h handler) HandleNotification(ctx context.Context, req *jsonrpc.Request) {
+	h.sess.HandleNotification(ctx, req)
+}
+
+func (h handler) HandleResponse(resp *jsonrpc.Response) { h.sess.HandleResponse(resp) }
