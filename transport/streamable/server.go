@@ -1,0 +1,889 @@
+package streamable
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/switchboard-mcp/switchboard/internal/httpsec"
+	"github.com/switchboard-mcp/switchboard/internal/sse"
+	"github.com/switchboard-mcp/switchboard/jsonrpc"
+	"github.com/switchboard-mcp/switchboard/transport"
+)
+
+// ResponseMode selects how the handler answers a POST that carries
+// requests.
+type ResponseMode int
+
+const (
+	// ResponseAdaptive answers with one JSON body when the requests
+	// complete within Options.JSONResponseWindow without sending any
+	// related message, and switches to an SSE stream otherwise.
+	ResponseAdaptive ResponseMode = iota
+	// ResponseJSON always answers with a JSON body. Related messages
+	// (progress, logging, server-to-client requests) cannot be delivered
+	// and are dropped; the sink's Send reports an error for them.
+	ResponseJSON
+	// ResponseSSE always answers with an SSE stream.
+	ResponseSSE
+)
+
+// String returns the mode's name.
+func (m ResponseMode) String() string {
+	switch m {
+	case ResponseAdaptive:
+		return "adaptive"
+	case ResponseJSON:
+		return "json"
+	case ResponseSSE:
+		return "sse"
+	}
+	return "ResponseMode(" + strconv.Itoa(int(m)) + ")"
+}
+
+// Defaults for zero Options fields.
+const (
+	DefaultMaxBodyBytes          = 4 << 20
+	DefaultMaxSessions           = 10000
+	DefaultMaxInFlightPerSession = 64
+	DefaultJSONResponseWindow    = 50 * time.Millisecond
+	DefaultRetryInterval         = time.Second
+	DefaultKeepAlive             = 25 * time.Second
+	DefaultIdleTimeout           = 30 * time.Minute
+	DefaultWriteTimeout          = 30 * time.Second
+)
+
+// Options configure a Handler. The zero value is ready to use; every zero
+// field takes its default.
+type Options struct {
+	// ResponseMode selects JSON or SSE answers to requests; the default is
+	// ResponseAdaptive. A client's Accept header narrows it: a client that
+	// accepts only application/json always gets JSON, one that accepts only
+	// text/event-stream always gets SSE.
+	ResponseMode ResponseMode
+	// JSONResponseWindow is how long an adaptive response waits for the
+	// requests to complete before it switches to SSE (default 50ms). A
+	// negative value waits without limit: the response then switches to SSE
+	// only when a related message is sent.
+	JSONResponseWindow time.Duration
+	// RetryInterval is the reconnection delay announced in the SSE retry
+	// field (default 1s).
+	RetryInterval time.Duration
+	// KeepAlive is the interval of SSE comment lines on open streams, which
+	// keep intermediaries from timing them out and detect dead peers
+	// (default 25s; negative disables).
+	KeepAlive time.Duration
+	// WriteTimeout bounds each write to a client stream (default 30s;
+	// negative disables). A client that does not read for that long loses
+	// its connection; the events stay in the EventStore for resumption.
+	WriteTimeout time.Duration
+	// MaxBodyBytes bounds a POST body (default 4 MiB); larger ones get 413.
+	MaxBodyBytes int64
+	// MaxSessions bounds the live sessions (default 10000); initialize
+	// beyond it gets 503 with Retry-After.
+	MaxSessions int
+	// MaxInFlightPerSession bounds the requests of one session handled at
+	// the same time (default 64). A POST waits for a free slot while its
+	// HTTP request lasts.
+	MaxInFlightPerSession int
+	// IdleTimeout ends sessions that have seen no HTTP request and have
+	// nothing in flight for this long (default 30 minutes; negative
+	// disables).
+	IdleTimeout time.Duration
+	// EventStore keeps SSE events for resumption. Nil means a
+	// MemoryEventStore with default limits, owned by the Handler.
+	EventStore EventStore
+	// AllowedHosts lists Host header values a server listening on loopback
+	// accepts besides loopback names: a host name matches any port,
+	// host:port matches exactly, "*" allows any Host.
+	AllowedHosts []string
+	// AllowedOrigins lists Origin header values accepted besides the
+	// request's own origin, such as "https://app.example.com"; "*" allows
+	// any Origin.
+	AllowedOrigins []string
+	// Logger receives transport diagnostics (nil: discarded). Message
+	// bodies and credentials are never logged.
+	Logger *slog.Logger
+}
+
+// Handler serves the Streamable HTTP transport on one MCP endpoint. Mount
+// it at the endpoint's path; it answers POST, GET and DELETE there.
+//
+// A Handler owns the sessions it creates; Close ends them.
+type Handler struct {
+	factory      transport.SessionFactory
+	versions     []string
+	store        EventStore
+	log          *slog.Logger
+	mode         ResponseMode
+	window       time.Duration
+	retry        time.Duration
+	keepAlive    time.Duration
+	writeTimeout time.Duration
+	idleTimeout  time.Duration
+	maxBody      int64
+	maxSessions  int
+	maxInFlight  int
+	allowedHosts []string
+	allowedOrigs []string
+	now          func() time.Time // injectable clock for tests
+
+	mu          sync.RWMutex
+	sessions    map[string]*session
+	creating    int  // sessions being created, counted against maxSessions
+	closed      bool // set by Close; no new sessions or requests after it
+	janitorStop chan struct{}
+	janitorDone chan struct{}
+
+	wg sync.WaitGroup // request goroutines
+}
+
+// NewHandler returns a handler creating sessions with factory. opts may be
+// nil. The protocol versions the handler accepts in the
+// MCP-Protocol-Version header are read from factory.SupportedVersions once,
+// here.
+func NewHandler(factory transport.SessionFactory, opts *Options) *Handler {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	h := &Handler{
+		factory:      factory,
+		versions:     slices.Clone(factory.SupportedVersions()),
+		store:        o.EventStore,
+		log:          o.Logger,
+		mode:         o.ResponseMode,
+		window:       durationOr(o.JSONResponseWindow, DefaultJSONResponseWindow),
+		retry:        durationOr(o.RetryInterval, DefaultRetryInterval),
+		keepAlive:    durationOr(o.KeepAlive, DefaultKeepAlive),
+		writeTimeout: durationOr(o.WriteTimeout, DefaultWriteTimeout),
+		idleTimeout:  durationOr(o.IdleTimeout, DefaultIdleTimeout),
+		maxBody:      o.MaxBodyBytes,
+		maxSessions:  o.MaxSessions,
+		maxInFlight:  o.MaxInFlightPerSession,
+		allowedHosts: slices.Clone(o.AllowedHosts),
+		allowedOrigs: slices.Clone(o.AllowedOrigins),
+		now:          time.Now,
+		sessions:     make(map[string]*session),
+	}
+	if h.store == nil {
+		h.store = NewMemoryEventStore(nil)
+	}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
+	if h.window < 0 && o.JSONResponseWindow < 0 {
+		h.window = -1
+	}
+	if h.retry < 0 {
+		h.retry = DefaultRetryInterval
+	}
+	if h.maxBody <= 0 {
+		h.maxBody = DefaultMaxBodyBytes
+	}
+	if h.maxSessions <= 0 {
+		h.maxSessions = DefaultMaxSessions
+	}
+	if h.maxInFlight <= 0 {
+		h.maxInFlight = DefaultMaxInFlightPerSession
+	}
+	return h
+}
+
+// durationOr returns d, or def when d is zero. Negative values are kept:
+// they mean "disabled" where the option says so.
+func durationOr(d, def time.Duration) time.Duration {
+	if d == 0 {
+		return def
+	}
+	return d
+}
+
+// SessionCount returns the number of live sessions.
+func (h *Handler) SessionCount() int {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return len(h.sessions)
+}
+
+// Close ends every session, waits for their request handlers to return and
+// stops the handler's background goroutine. Request handlers see their
+// context cancelled; one that ignores it delays Close. Open streams end;
+// requests arriving afterwards are answered with 503. Close always returns
+// nil; it is safe to call more than once.
+func (h *Handler) Close() error {
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		h.wg.Wait()
+		return nil
+	}
+	h.closed = true
+	all := make([]*session, 0, len(h.sessions))
+	for _, s := range h.sessions {
+		all = append(all, s)
+	}
+	stop, done := h.janitorStop, h.janitorDone
+	h.mu.Unlock()
+	if stop != nil {
+		close(stop)
+		<-done
+	}
+	for _, s := range all {
+		h.endSession(s, "handler closed")
+	}
+	h.wg.Wait()
+	return nil
+}
+
+// ServeHTTP implements http.Handler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if err := httpsec.CheckHostOrigin(r, h.allowedHosts, h.allowedOrigs); err != nil {
+		h.log.Info("streamable: request refused", "reason", err.Error(), "remote", r.RemoteAddr)
+		writeError(w, http.StatusForbidden, jsonrpc.CodeInvalidRequest, jsonrpc.ID{}, "forbidden: "+err.Error())
+		return
+	}
+	switch r.Method {
+	case http.MethodPost:
+		h.servePost(w, r)
+	case http.MethodGet:
+		h.serveGet(w, r)
+	case http.MethodDelete:
+		h.serveDelete(w, r)
+	default:
+		w.Header().Set("Allow", "GET, POST, DELETE")
+		writeError(w, http.StatusMethodNotAllowed, jsonrpc.CodeInvalidRequest, jsonrpc.ID{}, "method not allowed: "+r.Method)
+	}
+}
+
+// checkVersionHeader answers 400 and returns false when the request names
+// a protocol version the server does not support. An absent header is
+// accepted (the client predates 2025-06-18). The header need not equal the
+// session's negotiated version.
+func (h *Handler) checkVersionHeader(w http.ResponseWriter, r *http.Request) bool {
+	v := r.Header.Get(HeaderProtocolVersion)
+	if v == "" || slices.Contains(h.versions, v) {
+		return true
+	}
+	if len(v) > 64 {
+		v = v[:64] + "..."
+	}
+	writeError(w, http.StatusBadRequest, jsonrpc.CodeInvalidRequest, jsonrpc.ID{},
+		fmt.Sprintf("unsupported %s %q (supported: %s)", HeaderProtocolVersion, v, strings.Join(h.versions, ", ")))
+	return false
+}
+
+// lookupSession finds the session named by the request's session id
+// header. It answers the request and returns nil when the header is
+// missing (400) or the session unknown or ended (404). The caller must
+// call release on the returned session.
+func (h *Handler) lookupSession(w http.ResponseWriter, r *http.Request) *session {
+	id := r.Header.Get(HeaderSessionID)
+	if id == "" {
+		writeError(w, http.StatusBadRequest, jsonrpc.CodeInvalidRequest, jsonrpc.ID{}, "missing "+HeaderSessionID+" header")
+		return nil
+	}
+	if validSessionID(id) {
+		h.mu.RLock()
+		s, closed := h.sessions[id], h.closed
+		h.mu.RUnlock()
+		if closed {
+			writeError(w, http.StatusServiceUnavailable, jsonrpc.CodeInternalError, jsonrpc.ID{}, "server shutting down")
+			return nil
+		}
+		if s != nil {
+			if reason := s.expired(h.now()); reason != "" {
+				h.endSession(s, reason)
+			} else {
+				s.acquire()
+				return s
+			}
+		}
+	}
+	writeError(w, http.StatusNotFound, jsonrpc.CodeInvalidRequest, jsonrpc.ID{}, "session not found")
+	return nil
+}
+
+func (h *Handler) serveDelete(w http.ResponseWriter, r *http.Request) {
+	if !h.checkVersionHeader(w, r) {
+		return
+	}
+	s := h.lookupSession(w, r)
+	if s == nil {
+		return
+	}
+	h.endSession(s, "deleted by client")
+	s.release()
+	w.WriteHeader(http.StatusOK)
+}
+
+// readBody reads the request body up to the handler's limit. It answers
+// the request and returns nil on failure.
+func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) []byte {
+	tooLarge := func() {
+		writeError(w, http.StatusRequestEntityTooLarge, jsonrpc.CodeInvalidRequest, jsonrpc.ID{},
+			fmt.Sprintf("request body larger than %d bytes", h.maxBody))
+	}
+	if r.ContentLength > h.maxBody {
+		tooLarge()
+		return nil
+	}
+	var (
+		body []byte
+		err  error
+	)
+	if r.ContentLength >= 0 && r.ContentLength <= 64<<10 {
+		// Allocate exactly, but only for small bodies: a client announcing
+		// a large body must send it before it costs memory.
+		body = make([]byte, r.ContentLength)
+		_, err = io.ReadFull(r.Body, body)
+	} else {
+		body, err = io.ReadAll(io.LimitReader(r.Body, h.maxBody+1))
+		if err == nil && int64(len(body)) > h.maxBody {
+			tooLarge()
+			return nil
+		}
+	}
+	if err != nil {
+		h.log.Debug("streamable: reading request body", "err", err, "remote", r.RemoteAddr)
+		writeError(w, http.StatusBadRequest, jsonrpc.CodeParseError, jsonrpc.ID{}, "cannot read request body")
+		return nil
+	}
+	return body
+}
+
+func (h *Handler) servePost(w http.ResponseWriter, r *http.Request) {
+	if !isJSONContentType(r.Header.Get("Content-Type")) {
+		writeError(w, http.StatusUnsupportedMediaType, jsonrpc.CodeInvalidRequest, jsonrpc.ID{},
+			"Content-Type must be "+mediaJSON)
+		return
+	}
+	acceptJSON, acceptSSE := parseAccept(r.Header.Values("Accept"))
+	if !acceptJSON && !acceptSSE {
+		writeError(w, http.StatusNotAcceptable, jsonrpc.CodeInvalidRequest, jsonrpc.ID{},
+			"Accept must include "+mediaJSON+" or "+mediaSSE)
+		return
+	}
+	if !h.checkVersionHeader(w, r) {
+		return
+	}
+	body := h.readBody(w, r)
+	if body == nil {
+		return
+	}
+	msgs, errs, isBatch, err := jsonrpc.DecodeBatch(body)
+	if err == nil {
+		for _, e := range errs {
+			if e != nil {
+				err = e
+				break
+			}
+		}
+	}
+	if err != nil {
+		var de *jsonrpc.DecodeError
+		if !errors.As(err, &de) {
+			de = &jsonrpc.DecodeError{Code: jsonrpc.CodeParseError, Reason: err.Error()}
+		}
+		writeError(w, http.StatusBadRequest, de.Code, de.ID, de.AsError().Message)
+		return
+	}
+
+	nreq, hasInit := 0, false
+	for _, m := range msgs {
+		if req, ok := m.(*jsonrpc.Request); ok && !req.IsNotification() {
+			nreq++
+			hasInit = hasInit || req.Method == "initialize"
+		}
+	}
+	if hasInit && isBatch {
+		writeError(w, http.StatusBadRequest, jsonrpc.CodeInvalidRequest, jsonrpc.ID{}, "initialize must not be part of a batch")
+		return
+	}
+
+	var s *session
+	if hasInit {
+		if r.Header.Get(HeaderSessionID) != "" {
+			id := msgs[0].(*jsonrpc.Request).ID
+			writeError(w, http.StatusBadRequest, jsonrpc.CodeInvalidRequest, id,
+				"initialize must not carry an "+HeaderSessionID+" header")
+			return
+		}
+		if s = h.createSession(w, r); s == nil {
+			return
+		}
+		w.Header().Set(HeaderSessionID, s.id)
+	} else if s = h.lookupSession(w, r); s == nil {
+		return
+	}
+	defer s.release()
+
+	if isBatch {
+		if v := s.protocolVersion(); v != "2025-03-26" {
+			if v == "" {
+				v = "an uninitialized session"
+			} else {
+				v = "protocol version " + v
+			}
+			writeError(w, http.StatusBadRequest, jsonrpc.CodeInvalidRequest, jsonrpc.ID{},
+				"JSON-RPC batches are not supported in "+v)
+			return
+		}
+	}
+
+	var reqs []*jsonrpc.Request
+	if nreq > 0 {
+		reqs = make([]*jsonrpc.Request, 0, nreq)
+	}
+	ctx := newRequestContext(r, s.ctx)
+	for _, m := range msgs {
+		switch m := m.(type) {
+		case *jsonrpc.Request:
+			if m.IsNotification() {
+				s.sess.HandleNotification(ctx, m)
+			} else {
+				reqs = append(reqs, m)
+			}
+		case *jsonrpc.Response:
+			s.sess.HandleResponse(m)
+		}
+	}
+	if len(reqs) == 0 {
+		w.WriteHeader(http.StatusAccepted)
+		return
+	}
+
+	mode := h.mode
+	switch {
+	case !acceptSSE:
+		mode = ResponseJSON
+	case !acceptJSON:
+		mode = ResponseSSE
+	}
+	st := &stream{s: s, mode: mode, pending: len(reqs), batch: isBatch, init: hasInit}
+	if isBatch {
+		st.resps = make([][]byte, len(reqs))
+	}
+	c := newConn(h, w)
+	st.conn = c
+	if mode == ResponseSSE {
+		st.mu.Lock()
+		st.startSSELocked()
+		st.mu.Unlock()
+	}
+	for i, req := range reqs {
+		if !h.startRequest(r, s) {
+			// The client left, or the session or handler ended, before a
+			// slot was free: the remaining requests are not served.
+			for j := i; j < len(reqs); j++ {
+				st.finish(j, nil)
+			}
+			break
+		}
+		go h.runRequest(ctx, s, st, i, req)
+	}
+	h.wait(r, s, st, c, mode)
+}
+
+// startRequest waits for a request slot in s and registers the request
+// goroutine about to start. It returns false if the HTTP request, the
+// session or the handler ends first.
+func (h *Handler) startRequest(r *http.Request, s *session) bool {
+	select {
+	case s.sem <- struct{}{}:
+	default:
+		select {
+		case s.sem <- struct{}{}:
+		case <-r.Context().Done():
+			return false
+		case <-s.ctx.Done():
+			return false
+		}
+	}
+	h.mu.RLock()
+	ok := !h.closed
+	if ok {
+		h.wg.Add(1)
+	}
+	h.mu.RUnlock()
+	if ok && !s.enter() {
+		h.wg.Done()
+		ok = false
+	}
+	if !ok {
+		<-s.sem
+	}
+	return ok
+}
+
+// runRequest serves one request; it runs in its own goroutine.
+func (h *Handler) runRequest(ctx context.Context, s *session, st *stream, i int, req *jsonrpc.Request) {
+	defer h.wg.Done()
+	resp := h.handleRequest(ctx, s, st, req)
+	<-s.sem
+	st.finish(i, resp)
+	s.leave()
+}
+
+func (h *Handler) handleRequest(ctx context.Context, s *session, st *stream, req *jsonrpc.Request) (resp []byte) {
+	defer func() {
+		if p := recover(); p != nil {
+			h.log.Error("streamable: panic serving request", "method", req.Method, "id", req.ID.String(), "panic", fmt.Sprint(p))
+			resp = jsonrpc.AppendErrorResponse(nil, req.ID, jsonrpc.ErrInternal("internal error"))
+		}
+	}()
+	return s.sess.HandleRequest(ctx, req, st)
+}
+
+// wait holds the HTTP response of a POST or GET open until its stream ends
+// it, the client goes away or the session ends. It starts SSE when the JSON
+// window passes and sends keep-alive comments.
+func (h *Handler) wait(r *http.Request, s *session, st *stream, c *conn, mode ResponseMode) {
+	var timer *time.Timer
+	windowPending := false
+	switch {
+	case mode == ResponseAdaptive && h.window >= 0:
+		timer, windowPending = time.NewTimer(h.window), true
+	case mode != ResponseJSON && h.keepAlive > 0:
+		timer = time.NewTimer(h.keepAlive)
+	}
+	sessDone := s.sess.Done()
+	var timerC <-chan time.Time
+	if timer != nil {
+		defer timer.Stop()
+		timerC = timer.C
+	}
+	for {
+		select {
+		case <-c.end:
+			c.finalize()
+			return
+		case <-timerC:
+			st.mu.Lock()
+			if st.conn == c {
+				if windowPending && !c.sse {
+					st.startSSELocked()
+				} else if c.sse && !c.wroteSinceTick {
+					if err := c.writeComment(); err != nil {
+						st.detachLocked(c)
+					}
+				}
+				c.wroteSinceTick = false
+			}
+			st.mu.Unlock()
+			windowPending = false
+			if h.keepAlive > 0 {
+				timer.Reset(h.keepAlive)
+			} else {
+				timerC = nil
+			}
+		case <-r.Context().Done():
+			h.log.Debug("streamable: client closed its stream", "session", s.id, "stream", st.idOrNone())
+			st.detach(c)
+			c.finalize()
+			return
+		case <-s.ctx.Done():
+			st.detach(c)
+			c.finalize()
+			return
+		case <-sessDone:
+			sessDone = nil
+			h.endSession(s, "session closed")
+		}
+	}
+}
+
+// createSession creates a session for an initialize request, or answers the
+// request with an error and returns nil. The returned session is acquired.
+func (h *Handler) createSession(w http.ResponseWriter, r *http.Request) *session {
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		writeError(w, http.StatusServiceUnavailable, jsonrpc.CodeInternalError, jsonrpc.ID{}, "server shutting down")
+		return nil
+	}
+	if len(h.sessions)+h.creating >= h.maxSessions {
+		h.mu.Unlock()
+		h.log.Warn("streamable: session limit reached", "max", h.maxSessions)
+		w.Header().Set("Retry-After", "5")
+		writeError(w, http.StatusServiceUnavailable, jsonrpc.CodeInternalError, jsonrpc.ID{}, "too many sessions")
+		return nil
+	}
+	h.creating++
+	if h.janitorStop == nil {
+		h.startJanitorLocked()
+	}
+	h.mu.Unlock()
+
+	s := newSession(h, rand.Text())
+	sess, err := h.factory.NewSession(newRequestContext(r, context.Background()), s.id, s)
+	h.mu.Lock()
+	h.creating--
+	closed := h.closed
+	if err == nil && !closed {
+		s.sess = sess
+		s.acquire()
+		h.sessions[s.id] = s
+	}
+	h.mu.Unlock()
+	if err != nil || closed {
+		// Forget anything the factory sent on the standalone sink.
+		s.mu.Lock()
+		s.ended = true
+		s.mu.Unlock()
+		s.cancel()
+		h.forget(s)
+	}
+	switch {
+	case errors.Is(err, transport.ErrSessionLimit):
+		h.log.Warn("streamable: session factory refused a session", "err", err)
+		w.Header().Set("Retry-After", "5")
+		writeError(w, http.StatusServiceUnavailable, jsonrpc.CodeInternalError, jsonrpc.ID{}, "too many sessions")
+		return nil
+	case err != nil:
+		h.log.Error("streamable: creating session", "err", err)
+		writeError(w, http.StatusInternalServerError, jsonrpc.CodeInternalError, jsonrpc.ID{}, "cannot create session")
+		return nil
+	case closed:
+		sess.Close()
+		writeError(w, http.StatusServiceUnavailable, jsonrpc.CodeInternalError, jsonrpc.ID{}, "server shutting down")
+		return nil
+	}
+	h.log.Debug("streamable: session created", "session", s.id)
+	return s
+}
+
+// endSession ends s once: it forgets it, cancels its requests, closes the
+// protocol session, ends its open streams and, once no request goroutine
+// uses it any more, deletes its stored events.
+func (h *Handler) endSession(s *session, reason string) {
+	h.mu.Lock()
+	if h.sessions[s.id] == s {
+		delete(h.sessions, s.id)
+	}
+	h.mu.Unlock()
+	s.mu.Lock()
+	if s.ended {
+		s.mu.Unlock()
+		return
+	}
+	s.ended = true
+	idle := s.busy == 0
+	s.mu.Unlock()
+	h.log.Debug("streamable: session ended", "session", s.id, "reason", reason)
+	s.cancel()
+	s.sess.Close()
+	if idle {
+		h.forget(s)
+	}
+}
+
+// appendEvent stores an event and checks the id the store issued, since it
+// goes into the SSE stream verbatim.
+func (h *Handler) appendEvent(ctx context.Context, sessionID, streamID string, data []byte) (string, error) {
+	id, err := h.store.Append(ctx, sessionID, streamID, data)
+	if err == nil && !validEventID(id) {
+		err = fmt.Errorf("event store issued an invalid event id %q", id)
+	}
+	if err != nil {
+		h.log.Warn("streamable: storing event", "session", sessionID, "stream", streamID, "err", err)
+		return "", err
+	}
+	return id, nil
+}
+
+// forget deletes what the event store holds for an ended session.
+func (h *Handler) forget(s *session) {
+	if err := h.store.DeleteSession(context.Background(), s.id); err != nil {
+		h.log.Warn("streamable: deleting stored events", "session", s.id, "err", err)
+	}
+}
+
+// serveGet opens an SSE stream: the session's standalone stream, or with
+// Last-Event-ID the resumption of the stream that event belongs to.
+func (h *Handler) serveGet(w http.ResponseWriter, r *http.Request) {
+	if _, sse := parseAccept(r.Header.Values("Accept")); !sse {
+		writeError(w, http.StatusNotAcceptable, jsonrpc.CodeInvalidRequest, jsonrpc.ID{}, "Accept must include "+mediaSSE)
+		return
+	}
+	if !h.checkVersionHeader(w, r) {
+		return
+	}
+	last := r.Header.Get(HeaderLastEventID)
+	if last != "" && !validEventID(last) {
+		writeError(w, http.StatusBadRequest, jsonrpc.CodeInvalidRequest, jsonrpc.ID{}, "malformed Last-Event-ID header")
+		return
+	}
+	s := h.lookupSession(w, r)
+	if s == nil {
+		return
+	}
+	defer s.release()
+	c := newConn(h, w)
+	var st *stream
+	if last == "" {
+		st = h.listen(s, c)
+	} else {
+		st = h.resume(r.Context(), s, c, last)
+	}
+	if st != nil {
+		h.wait(r, s, st, c, ResponseSSE)
+	}
+}
+
+// listen attaches c as the session's standalone stream, replacing any
+// earlier one, and first sends what was stored while no stream was
+// attached.
+func (h *Handler) listen(s *session, c *conn) *stream {
+	st := s.standaloneStream()
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if old := st.conn; old != nil {
+		h.log.Debug("streamable: standalone stream replaced by a new GET", "session", s.id)
+		st.detachLocked(old)
+	}
+	st.conn = c
+	c.startSSE()
+	primes := st.primes()
+	replayed := false
+	if st.cursor != "" {
+		_, err := h.store.Replay(context.Background(), s.id, st.cursor, func(id string, data []byte) error {
+			if !validEventID(id) {
+				return fmt.Errorf("event store replayed an invalid event id %q", id)
+			}
+			if len(data) == 0 {
+				return nil
+			}
+			ev := sse.Event{ID: id, Data: data, HasData: true}
+			if primes && !replayed {
+				// The retry interval rides on the first event.
+				ev.Retry, ev.HasRetry = h.retry, true
+			}
+			replayed = true
+			if err := c.writeSSE(ev); err != nil {
+				return err
+			}
+			st.cursor = id
+			return nil
+		})
+		if err != nil {
+			if !errors.Is(err, ErrUnknownEvent) {
+				st.detachLocked(c)
+				return st
+			}
+			h.log.Warn("streamable: standalone messages lost before a GET stream was opened", "session", s.id, "err", err)
+		}
+	}
+	if primes && !replayed {
+		st.primeLocked()
+	}
+	if st.conn == c {
+		if err := c.flush(); err != nil {
+			st.detachLocked(c)
+		}
+	}
+	return st
+}
+
+// resume replays the events after last on the stream it belongs to and
+// attaches c as that stream's live connection while the stream lasts. It
+// returns nil when it answered the request itself.
+func (h *Handler) resume(ctx context.Context, s *session, c *conn, last string) *stream {
+	cursor := last
+	primes := s.protocolVersion() >= firstPrimingVersion
+	write := func(id string, data []byte) error {
+		if !validEventID(id) {
+			return fmt.Errorf("event store replayed an invalid event id %q", id)
+		}
+		if len(data) > 0 {
+			ev := sse.Event{ID: id, Data: data, HasData: true}
+			if !c.sse {
+				c.startSSE()
+				if primes {
+					// The retry interval rides on the first event.
+					ev.Retry, ev.HasRetry = h.retry, true
+				}
+			}
+			if err := c.writeSSE(ev); err != nil {
+				return err
+			}
+		}
+		cursor = id
+		return nil
+	}
+	streamID, err := h.store.Replay(ctx, s.id, last, write)
+	if err != nil {
+		if c.sse {
+			h.log.Debug("streamable: replay interrupted", "session", s.id, "err", err)
+			c.finalize()
+			return nil
+		}
+		if errors.Is(err, ErrUnknownEvent) {
+			writeError(c.w, http.StatusBadRequest, jsonrpc.CodeInvalidRequest, jsonrpc.ID{},
+				"cannot resume after Last-Event-ID "+strconv.Quote(last)+": "+err.Error())
+		} else {
+			h.log.Error("streamable: replaying events", "session", s.id, "err", err)
+			writeError(c.w, http.StatusInternalServerError, jsonrpc.CodeInternalError, jsonrpc.ID{}, "cannot replay events")
+		}
+		return nil
+	}
+	st := s.findStream(streamID)
+	if st == nil {
+		// The stream is complete: everything it will ever hold is stored.
+		// Replay once more for what was appended while the first replay
+		// ran, then end the response.
+		_, err = h.store.Replay(ctx, s.id, cursor, write)
+		switch {
+		case c.sse:
+		case err != nil:
+			h.log.Error("streamable: replaying events", "session", s.id, "err", err)
+			writeError(c.w, http.StatusInternalServerError, jsonrpc.CodeInternalError, jsonrpc.ID{}, "cannot replay events")
+			return nil
+		default:
+			c.startSSE()
+		}
+		c.finalize()
+		return nil
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	// Events appended after the first replay; with st.mu held no more can
+	// be appended until c is attached, so nothing is lost or repeated.
+	if _, err := h.store.Replay(ctx, s.id, cursor, write); err != nil {
+		h.log.Debug("streamable: catch-up replay failed", "session", s.id, "err", err)
+		if !c.sse {
+			writeError(c.w, http.StatusInternalServerError, jsonrpc.CodeInternalError, jsonrpc.ID{}, "cannot replay events")
+		}
+		c.finalize()
+		return nil
+	}
+	if !c.sse {
+		c.startSSE()
+		if primes {
+			_ = c.writeRetry(h.retry)
+		}
+	}
+	if st.finished {
+		c.finalize()
+		return nil
+	}
+	if old := st.conn; old != nil {
+		h.log.Debug("streamable: stream taken over by a resuming GET", "session", s.id, "stream", st.id)
+		st.detachLocked(old)
+	}
+	st.conn = c
+	st.cursor = cursor
+	if err := c.flush(); err != nil {
+		st.detachLocked(c)
+	}
+	return st
+}
