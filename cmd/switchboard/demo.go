@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/switchboard-mcp/switchboard/internal/everything"
+	"github.com/switchboard-mcp/switchboard/mcp"
+	"github.com/switchboard-mcp/switchboard/transport/sse"
+	"github.com/switchboard-mcp/switchboard/transport/streamable"
+)
+
+func newDemoCmd() *cobra.Command {
+	demo := &cobra.Command{
+		Use:   "demo",
+		Short: "Run a demo MCP server",
+	}
+	var httpAddr string
+	var verbose bool
+	everythingCmd := &cobra.Command{
+		Use:   "everything",
+		Short: "Serve every MCP feature (the conformance suite's fixtures, plus echo)",
+		Long: `Serve a demo server with every MCP feature: the fixtures the official
+conformance suite expects (tools, resources, templates, prompts, completion,
+logging, progress, sampling, elicitation, SSE polling), an echo tool that
+returns its "text" argument, an add tool with structured output, and a
+task-capable count_slowly tool.
+
+By default it speaks MCP over stdio. With --http ADDR it serves Streamable
+HTTP at /mcp and the legacy HTTP+SSE transport at /sse (messages at
+/message).`,
+		Example: `  switchboard demo everything
+  switchboard demo everything --http 127.0.0.1:3000`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			logger := newLogger(verbose)
+			srv := everything.NewServer(&mcp.ServerOptions{Logger: logger})
+			ctx := cmd.Context()
+			go everything.UpdateWatched(ctx, srv, 5*time.Second)
+			if httpAddr == "" {
+				return srv.ServeStdio(ctx)
+			}
+			return serveHTTP(ctx, httpAddr, srv, logger, "demo everything")
+		},
+	}
+	everythingCmd.Flags().StringVar(&httpAddr, "http", "", "serve HTTP on this address (e.g. 127.0.0.1:3000) instead of stdio")
+	everythingCmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "log debug messages to stderr")
+	demo.AddCommand(everythingCmd)
+	return demo
+}
+
+func newLogger(verbose bool) *slog.Logger {
+	level := slog.LevelInfo
+	if verbose {
+		level = slog.LevelDebug
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+}
+
+// serveHTTP serves srv over Streamable HTTP (/mcp) and legacy SSE (/sse,
+// /message) until ctx ends, then shuts down gracefully.
+func serveHTTP(ctx context.Context, addr string, srv *mcp.Server, logger *slog.Logger, what string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", addr, err)
+	}
+	streamH := streamable.NewHandler(srv, &streamable.Options{Logger: logger})
+	sseH := sse.NewHandler(srv, nil)
+	mux := http.NewServeMux()
+	mux.Handle("/mcp", streamH)
+	mux.Handle("/sse", sseH)
+	mux.Handle("/message", sseH)
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+
+	base := "http://" + ln.Addr().String()
+	fmt.Fprintf(os.Stderr, "switchboard %s: listening on %s\n  Streamable HTTP: %s/mcp\n  legacy HTTP+SSE: %s/sse\n", what, ln.Addr(), base, base)
+
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	fmt.Fprintln(os.Stderr, "switchboard: shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	streamH.Close()
+	sseH.Close()
+	srv.Close()
+	if err := hs.Shutdown(shutdownCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return nil
+}

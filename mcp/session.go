@@ -1,0 +1,413 @@
+package mcp
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+
+	"github.com/switchboard-mcp/switchboard/jsonrpc"
+	"github.com/switchboard-mcp/switchboard/protocol"
+	"github.com/switchboard-mcp/switchboard/transport"
+)
+
+// ServerSession is one client's session with a Server. It is created by a
+// transport when a client connects (stdio) or initializes (HTTP), and ends
+// when the client goes away, the transport expires it or Close is called.
+//
+// A ServerSession implements transport.Session; its exported methods are
+// safe for concurrent use.
+type ServerSession struct {
+	server     *Server
+	id         string
+	standalone transport.Sink
+	ctx        context.Context
+	cancel     context.CancelFunc
+	calls      jsonrpc.Calls
+
+	state atomic.Int32 // sessionState
+
+	mu       sync.Mutex
+	peer     peer
+	logLevel protocol.LoggingLevel
+	subs     map[string]struct{}
+	inflight map[jsonrpc.ID]context.CancelFunc
+	values   map[any]any
+
+	closeOnce sync.Once
+	owner     string // task owner id when no ServerOptions.TaskOwner names one
+}
+
+type sessionState int32
+
+const (
+	stateNew sessionState = iota
+	stateInitializing
+	stateInitialized
+	stateClosed
+)
+
+// peer is what a server knows of the client on the other side of a request:
+// from the session's initialize exchange, or (in stateless revisions) from
+// the request itself.
+type peer struct {
+	version string
+	caps    protocol.ClientCapabilities
+	info    protocol.Implementation
+}
+
+func newServerSession(s *Server, id string, standalone transport.Sink) *ServerSession {
+	ctx, cancel := context.WithCancel(context.Background())
+	owner := id
+	if owner == "" {
+		var b [16]byte
+		rand.Read(b[:])
+		owner = hex.EncodeToString(b[:])
+	}
+	return &ServerSession{server: s, id: id, standalone: standalone, ctx: ctx, cancel: cancel, owner: "session:" + owner}
+}
+
+// ownerID names the session as the owner of the tasks it creates. It is
+// distinct for every session, including stdio sessions that have no id.
+func (ss *ServerSession) ownerID() string { return ss.owner }
+
+// ID returns the session id assigned by the transport ("" on stdio).
+func (ss *ServerSession) ID() string { return ss.id }
+
+// Server returns the server the session belongs to.
+func (ss *ServerSession) Server() *Server { return ss.server }
+
+// ProtocolVersion returns the negotiated protocol revision, or "" before
+// initialization.
+func (ss *ServerSession) ProtocolVersion() string {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	return ss.peer.version
+}
+
+// ClientInfo returns the client's self-description from initialize.
+func (ss *ServerSession) ClientInfo() protocol.Implementation {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	return ss.peer.info
+}
+
+// ClientCapabilities returns the capabilities the client declared.
+func (ss *ServerSession) ClientCapabilities() protocol.ClientCapabilities {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	return ss.peer.caps
+}
+
+// SetValue stores a value on the session, for middleware and handlers that
+// keep per-session state. A nil value deletes the key.
+func (ss *ServerSession) SetValue(key, value any) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	if value == nil {
+		delete(ss.values, key)
+		return
+	}
+	if ss.values == nil {
+		ss.values = make(map[any]any)
+	}
+	ss.values[key] = value
+}
+
+// Value returns a value stored with SetValue, or nil.
+func (ss *ServerSession) Value(key any) any {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	return ss.values[key]
+}
+
+// Done is closed when the session has ended.
+func (ss *ServerSession) Done() <-chan struct{} { return ss.ctx.Done() }
+
+// Close ends the session: requests in flight are cancelled, calls waiting
+// for the client fail, and the server forgets the session.
+func (ss *ServerSession) Close() {
+	ss.closeOnce.Do(func() {
+		ss.state.Store(int32(stateClosed))
+		ss.cancel()
+		ss.calls.Close(errSessionClosed)
+		ss.server.forgetSession(ss)
+	})
+}
+
+var errSessionClosed = errors.New("mcp: session closed")
+
+func (ss *ServerSession) initialized() bool {
+	return sessionState(ss.state.Load()) == stateInitialized
+}
+
+// HandleRequest implements transport.Session.
+func (ss *ServerSession) HandleRequest(ctx context.Context, req *jsonrpc.Request, sink transport.Sink) []byte {
+	st := sessionState(ss.state.Load())
+	switch {
+	case st == stateClosed:
+		return errorResponse(req.ID, &jsonrpc.Error{Code: jsonrpc.CodeInvalidRequest, Message: "session closed"})
+	case req.Method == protocol.MethodInitialize, req.Method == protocol.MethodPing:
+	case st == stateNew:
+		return errorResponse(req.ID, &jsonrpc.Error{Code: jsonrpc.CodeInvalidRequest,
+			Message: "session not initialized: send initialize first"})
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stop := context.AfterFunc(ss.ctx, cancel)
+	defer stop()
+	ss.mu.Lock()
+	if ss.inflight == nil {
+		ss.inflight = make(map[jsonrpc.ID]context.CancelFunc)
+	}
+	ss.inflight[req.ID] = cancel
+	p := ss.peer
+	ss.mu.Unlock()
+	defer func() {
+		ss.mu.Lock()
+		delete(ss.inflight, req.ID)
+		ss.mu.Unlock()
+	}()
+
+	r := &Request{Method: req.Method, Params: req.Params, ID: req.ID, Session: ss, sink: sink, peer: &p}
+	result, err := ss.server.serve(ctx, r)
+	if err != nil && ctx.Err() != nil && ss.ctx.Err() == nil && errors.Is(err, context.Canceled) {
+		// Cancelled by the client (notifications/cancelled): no response.
+		return nil
+	}
+	return encodeResponse(req.ID, result, err)
+}
+
+func (s *Server) serve(ctx context.Context, r *Request) (any, error) {
+	s.mu.RLock()
+	h := s.handler
+	s.mu.RUnlock()
+	return h(ctx, r)
+}
+
+// encodeResponse encodes the outcome of a request.
+func encodeResponse(id jsonrpc.ID, result any, err error) []byte {
+	if err != nil {
+		return errorResponse(id, toJSONRPCError(err))
+	}
+	if result == nil {
+		result = emptyResult{}
+	}
+	b, merr := jsonrpc.AppendResult(make([]byte, 0, 256), id, result)
+	if merr != nil {
+		return errorResponse(id, jsonrpc.ErrInternal("encoding the result: %v", merr))
+	}
+	return b
+}
+
+func errorResponse(id jsonrpc.ID, e *jsonrpc.Error) []byte {
+	return jsonrpc.AppendErrorResponse(nil, id, e)
+}
+
+// toJSONRPCError maps a handler's error to the error object sent back.
+func toJSONRPCError(err error) *jsonrpc.Error {
+	var je *jsonrpc.Error
+	if errors.As(err, &je) {
+		return je
+	}
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: "request timed out"}
+	case errors.Is(err, context.Canceled):
+		return &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: "request cancelled"}
+	}
+	return &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: err.Error()}
+}
+
+type emptyResult struct{}
+
+// HandleNotification implements transport.Session.
+func (ss *ServerSession) HandleNotification(ctx context.Context, req *jsonrpc.Request) {
+	switch req.Method {
+	case protocol.NotificationInitialized:
+		ss.state.CompareAndSwap(int32(stateInitializing), int32(stateInitialized))
+	case protocol.NotificationCancelled:
+		var p protocol.CancelledNotificationParams
+		if err := json.Unmarshal(req.Params, &p); err != nil {
+			ss.server.log.Debug("bad cancellation", "session", ss.id, "err", err)
+			return
+		}
+		ss.mu.Lock()
+		cancel := ss.inflight[p.RequestID]
+		ss.mu.Unlock()
+		if cancel != nil {
+			cancel()
+		}
+	case protocol.NotificationRootsListChanged:
+		if h := ss.server.opts.OnRootsListChanged; h != nil {
+			h(ctx, ss)
+		}
+	case protocol.NotificationProgress:
+		if h := ss.server.opts.OnClientProgress; h != nil {
+			var p protocol.ProgressNotificationParams
+			if json.Unmarshal(req.Params, &p) == nil {
+				h(ctx, ss, &p)
+			}
+		}
+	default:
+		ss.server.log.Debug("notification ignored", "session", ss.id, "method", req.Method)
+	}
+}
+
+// HandleResponse implements transport.Session.
+func (ss *ServerSession) HandleResponse(resp *jsonrpc.Response) {
+	if !ss.calls.Deliver(resp) {
+		ss.server.log.Debug("response to no pending request", "session", ss.id, "id", resp.ID)
+	}
+}
+
+// initialize handles the initialize request.
+func (ss *ServerSession) initialize(p *protocol.InitializeRequestParams) (*protocol.InitializeResult, error) {
+	if !ss.state.CompareAndSwap(int32(stateNew), int32(stateInitializing)) {
+		return nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidRequest, Message: "session already initialized"}
+	}
+	if p.ProtocolVersion == "" {
+		ss.state.Store(int32(stateNew))
+		return nil, jsonrpc.ErrInvalidParams("protocolVersion is required")
+	}
+	v := negotiate(p.ProtocolVersion, ss.server.opts.SupportedVersions)
+	ss.mu.Lock()
+	ss.peer = peer{version: v, caps: p.Capabilities, info: p.ClientInfo}
+	ss.mu.Unlock()
+	return &protocol.InitializeResult{
+		ProtocolVersion: v,
+		Capabilities:    *ss.server.capabilities(v),
+		ServerInfo:      ss.server.impl,
+		Instructions:    ss.server.opts.Instructions,
+	}, nil
+}
+
+// negotiate picks the revision to speak: the client's if supported, else
+// the newest supported that uses the initialize handshake.
+func negotiate(requested string, supported []string) string {
+	for _, v := range supported {
+		if v == requested {
+			return v
+		}
+	}
+	for _, v := range supported {
+		if protocol.UsesInitialize(v) {
+			return v
+		}
+	}
+	return supported[0]
+}
+
+// setLogLevel handles logging/setLevel.
+func (ss *ServerSession) setLogLevel(l protocol.LoggingLevel) {
+	ss.mu.Lock()
+	ss.logLevel = l
+	ss.mu.Unlock()
+}
+
+// logEnabled reports whether a message at level l reaches the client.
+func (ss *ServerSession) logEnabled(l protocol.LoggingLevel) bool {
+	ss.mu.Lock()
+	min := ss.logLevel
+	ss.mu.Unlock()
+	return min == "" || protocol.CompareLevels(l, min) >= 0
+}
+
+func (ss *ServerSession) subscribe(uri string) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	if ss.subs == nil {
+		ss.subs = make(map[string]struct{})
+	}
+	ss.subs[uri] = struct{}{}
+}
+
+func (ss *ServerSession) unsubscribe(uri string) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	delete(ss.subs, uri)
+}
+
+func (ss *ServerSession) subscribed(uri string) bool {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	_, ok := ss.subs[uri]
+	return ok
+}
+
+// notify sends a notification on sink, or on the session's standalone
+// stream when sink is nil.
+func (ss *ServerSession) notify(ctx context.Context, sink transport.Sink, method string, params any) error {
+	if sink == nil {
+		sink = ss.standalone
+	}
+	if sink == nil {
+		return errors.New("mcp: no stream to the client")
+	}
+	raw, err := marshalParams(params)
+	if err != nil {
+		return err
+	}
+	return sink.Send(ctx, jsonrpc.AppendRequest(nil, &jsonrpc.Request{Method: method, Params: raw}))
+}
+
+// call sends a request to the client on sink (or the standalone stream)
+// and decodes its result into result.
+func (ss *ServerSession) call(ctx context.Context, sink transport.Sink, method string, params, result any) error {
+	if sink == nil {
+		sink = ss.standalone
+	}
+	if sink == nil {
+		return errors.New("mcp: no stream to the client")
+	}
+	raw, err := marshalParams(params)
+	if err != nil {
+		return err
+	}
+	c, err := ss.calls.Start()
+	if err != nil {
+		return err
+	}
+	frame := jsonrpc.AppendRequest(nil, &jsonrpc.Request{ID: c.ID(), Method: method, Params: raw})
+	if err := sink.Send(ctx, frame); err != nil {
+		c.Abandon()
+		return fmt.Errorf("mcp: sending %s: %w", method, err)
+	}
+	resp, err := c.Wait(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			// Tell the client to stop; best effort.
+			cp, _ := json.Marshal(protocol.CancelledNotificationParams{RequestID: c.ID(), Reason: context.Cause(ctx).Error()})
+			_ = sink.Send(context.WithoutCancel(ctx), jsonrpc.AppendRequest(nil, &jsonrpc.Request{Method: protocol.NotificationCancelled, Params: cp}))
+		}
+		return err
+	}
+	if result == nil {
+		return nil
+	}
+	if err := json.Unmarshal(resp.Result, result); err != nil {
+		return fmt.Errorf("mcp: decoding the client's %s result: %w", method, err)
+	}
+	return nil
+}
+
+func marshalParams(params any) (jsontext.Value, error) {
+	if params == nil {
+		return nil, nil
+	}
+	if raw, ok := params.(jsontext.Value); ok {
+		return raw, nil
+	}
+	b, err := json.Marshal(params)
+	if err != nil {
+		return nil, fmt.Errorf("mcp: encoding params: %w", err)
+	}
+	return b, nil
+}
