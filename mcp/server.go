@@ -160,6 +160,7 @@ func (s *Server) UseTools(mw ...ToolMiddleware) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.toolMW = append(s.toolMW, mw...)
+	s.rewrapTools()
 }
 
 // SupportedVersions implements transport.SessionFactory.

@@ -169,9 +169,14 @@ func chainTools(h ToolHandler, mw []ToolMiddleware) ToolHandler {
 	return h
 }
 
+// rewrapTools rebuilds the middleware chain of every registered tool. It
+// replaces the entries rather than mutating them: calls in flight keep the
+// entry they looked up. The caller holds s.mu.
 func (s *Server) rewrapTools() {
 	for _, st := range s.tools.all() {
-		st.wrapped = chainTools(st.handler, s.toolMW)
+		c := *st
+		c.wrapped = chainTools(c.handler, s.toolMW)
+		s.tools.add(c.tool.Name, &c)
 	}
 }
 
