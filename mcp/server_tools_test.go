@@ -53,9 +53,9 @@ func TestTypedToolSchemas(t *testing.T) {
 		t.Fatalf("tools: %+v", list.Tools)
 	}
 	var in struct {
-		Type       string                     `json:"type"`
+		Type       string                    `json:"type"`
 		Properties map[string]jsontext.Value `json:"properties"`
-		Required   []string                   `json:"required"`
+		Required   []string                  `json:"required"`
 	}
 	if err := json.Unmarshal(list.Tools[0].InputSchema, &in); err != nil {
 		t.Fatal(err)
@@ -67,7 +67,7 @@ func TestTypedToolSchemas(t *testing.T) {
 		t.Errorf("description tag lost: %s", in.Properties["city"])
 	}
 	var out struct {
-		Type       string                     `json:"type"`
+		Type       string                    `json:"type"`
 		Properties map[string]jsontext.Value `json:"properties"`
 	}
 	if err := json.Unmarshal(list.Tools[0].OutputSchema, &out); err != nil {
