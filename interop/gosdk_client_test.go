@@ -21,10 +21,17 @@ type goSDKClient struct {
 
 // TestGoSDKClient is part A for the official Go SDK's client.
 func TestGoSDKClient(t *testing.T) {
-	runPartA(t, "go-sdk", connectGoSDK)
+	runPartA(t, "go-sdk", connectGoSDK(pinnedVersion))
 }
 
-func connectGoSDK(ctx context.Context, t *testing.T, transport string, cmdline []string, url string) (peerClient, error) {
+// connectGoSDK connects offering version ("" for the SDK's default).
+func connectGoSDK(version string) connectA {
+	return func(ctx context.Context, t *testing.T, transport string, cmdline []string, url string) (peerClient, error) {
+		return connectGoSDKVersion(ctx, t, transport, cmdline, url, version)
+	}
+}
+
+func connectGoSDKVersion(ctx context.Context, t *testing.T, transport string, cmdline []string, url, version string) (peerClient, error) {
 	p := &goSDKClient{}
 	client := gosdk.NewClient(&gosdk.Implementation{Name: "interop-go-sdk", Version: "1"}, &gosdk.ClientOptions{
 		Logger: slog.New(slog.DiscardHandler),
@@ -78,7 +85,7 @@ func connectGoSDK(ctx context.Context, t *testing.T, transport string, cmdline [
 		return nil, fmt.Errorf("unknown transport %q", transport)
 	}
 	// Without a version the SDK offers 2026-07-28 first (server/discover).
-	cs, err := client.Connect(ctx, tr, &gosdk.ClientSessionOptions{ProtocolVersion: pinnedVersion})
+	cs, err := client.Connect(ctx, tr, &gosdk.ClientSessionOptions{ProtocolVersion: version})
 	if err != nil {
 		return nil, err
 	}

@@ -22,7 +22,14 @@ type mcpGoClient struct {
 
 // TestMCPGoClient is part A for mcp-go's client.
 func TestMCPGoClient(t *testing.T) {
-	runPartA(t, "mcp-go", connectMCPGo)
+	runPartA(t, "mcp-go", connectMCPGo(pinnedVersion))
+}
+
+// connectMCPGo connects offering version ("" for the SDK's default).
+func connectMCPGo(version string) connectA {
+	return func(ctx context.Context, t *testing.T, transport string, cmdline []string, url string) (peerClient, error) {
+		return connectMCPGoVersion(ctx, t, transport, cmdline, url, version)
+	}
 }
 
 type mcpGoHandlers struct{}
@@ -56,7 +63,7 @@ func (mcpGoHandlers) Elicit(ctx context.Context, req mcpgo.ElicitationRequest) (
 	return &res, nil
 }
 
-func connectMCPGo(ctx context.Context, t *testing.T, transport string, cmdline []string, url string) (peerClient, error) {
+func connectMCPGoVersion(ctx context.Context, t *testing.T, transport string, cmdline []string, url, version string) (peerClient, error) {
 	var tr mcpgotransport.Interface
 	switch transport {
 	case "stdio":
@@ -83,11 +90,15 @@ func connectMCPGo(ctx context.Context, t *testing.T, transport string, cmdline [
 	default:
 		return nil, fmt.Errorf("unknown transport %q", transport)
 	}
-	c := mcpgoclient.NewClient(tr,
-		// Without this the client probes with server/discover (2026-07-28) first.
-		mcpgoclient.WithProtocolVersion(pinnedVersion),
+	opts := []mcpgoclient.ClientOption{
 		mcpgoclient.WithSamplingHandler(mcpGoHandlers{}),
-		mcpgoclient.WithElicitationHandler(mcpGoHandlers{}))
+		mcpgoclient.WithElicitationHandler(mcpGoHandlers{}),
+	}
+	if version != "" {
+		// Without this the client probes with server/discover (2026-07-28) first.
+		opts = append(opts, mcpgoclient.WithProtocolVersion(version))
+	}
+	c := mcpgoclient.NewClient(tr, opts...)
 	p := &mcpGoClient{c: c}
 	// The transport lives as long as the test, not the connect context.
 	life, cancel := context.WithCancel(context.Background())
@@ -99,7 +110,7 @@ func connectMCPGo(ctx context.Context, t *testing.T, transport string, cmdline [
 		p.log.add(n.Method, n.Params)
 	})
 	req := mcpgo.InitializeRequest{}
-	req.Params.ProtocolVersion = pinnedVersion
+	req.Params.ProtocolVersion = version
 	req.Params.ClientInfo = mcpgo.Implementation{Name: "interop-mcp-go", Version: "1"}
 	res, err := c.Initialize(ctx, req)
 	if err != nil {

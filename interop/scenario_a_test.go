@@ -537,3 +537,47 @@ func runPartA(t *testing.T, peer string, connect connectA) {
 		})
 	}
 }
+
+// featureUnpinned is the row for a Go peer left at its default version.
+const featureUnpinned = "initialize, peer default (2026-07-28 first, then fallback)"
+
+// TestUnpinnedVersion connects the Go peers without pinning a version:
+// both then try 2026-07-28 (server/discover) first, and must fall back to
+// the initialize handshake at 2025-11-25, which our server speaks.
+func TestUnpinnedVersion(t *testing.T) {
+	peers := []struct {
+		name    string
+		connect connectA
+	}{
+		{"go-sdk", connectGoSDK("")},
+		{"mcp-go", connectMCPGo("")},
+	}
+	for _, peer := range peers {
+		for _, transport := range []string{"stdio", "http"} {
+			t.Run(peer.name+"/"+transport, func(t *testing.T) {
+				t.Parallel()
+				runCell(t, cellKey{"A", peer.name, transport, featureUnpinned}, func(c *cellT) {
+					needBins(c)
+					ctx := testContext(c, 30*time.Second)
+					var cmdline []string
+					var url string
+					if transport == "http" {
+						url = startDemoHTTP(c).URL
+					} else {
+						cmdline = demoStdioCommand()
+					}
+					p, err := peer.connect(ctx, c.T, transport, cmdline, url)
+					if err != nil {
+						c.Fatalf("connect: %v", err)
+					}
+					defer p.Close()
+					if v := p.InitializeResult()["protocolVersion"]; v != pinnedVersion {
+						c.Errorf("negotiated %v, want %s", v, pinnedVersion)
+					}
+					got, _ := callText(ctx, c, p, "echo", obj{"text": "after fallback"})
+					wantText(c, "echo", got, "after fallback")
+				})
+			})
+		}
+	}
+}
