@@ -37,7 +37,7 @@ type ServerSession struct {
 	peer     peer
 	logLevel protocol.LoggingLevel
 	subs     map[string]struct{}
-	inflight map[jsonrpc.ID]context.CancelFunc
+	inflight map[jsonrpc.ID]context.CancelCauseFunc
 	values   map[any]any
 
 	closeOnce sync.Once
@@ -159,13 +159,13 @@ func (ss *ServerSession) HandleRequest(ctx context.Context, req *jsonrpc.Request
 			Message: "session not initialized: send initialize first"})
 	}
 
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	stop := context.AfterFunc(ss.ctx, cancel)
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	stop := context.AfterFunc(ss.ctx, func() { cancel(nil) })
 	defer stop()
 	ss.mu.Lock()
 	if ss.inflight == nil {
-		ss.inflight = make(map[jsonrpc.ID]context.CancelFunc)
+		ss.inflight = make(map[jsonrpc.ID]context.CancelCauseFunc)
 	}
 	ss.inflight[req.ID] = cancel
 	p := ss.peer
@@ -178,12 +178,17 @@ func (ss *ServerSession) HandleRequest(ctx context.Context, req *jsonrpc.Request
 
 	r := &Request{Method: req.Method, Params: req.Params, ID: req.ID, Session: ss, sink: sink, peer: &p}
 	result, err := ss.server.serve(ctx, r)
-	if err != nil && ctx.Err() != nil && ss.ctx.Err() == nil && errors.Is(err, context.Canceled) {
-		// Cancelled by the client (notifications/cancelled): no response.
+	if errors.Is(context.Cause(ctx), errCancelledByClient) {
+		// Cancelled by the client (notifications/cancelled): no response,
+		// whatever the handler made of the cancellation.
 		return nil
 	}
 	return encodeResponse(req.ID, result, err)
 }
+
+// errCancelledByClient is the cancellation cause of a request the client
+// cancelled with notifications/cancelled.
+var errCancelledByClient = errors.New("mcp: request cancelled by the client")
 
 func (s *Server) serve(ctx context.Context, r *Request) (any, error) {
 	s.mu.RLock()
@@ -243,7 +248,7 @@ func (ss *ServerSession) HandleNotification(ctx context.Context, req *jsonrpc.Re
 		cancel := ss.inflight[p.RequestID]
 		ss.mu.Unlock()
 		if cancel != nil {
-			cancel()
+			cancel(errCancelledByClient)
 		}
 	case protocol.NotificationRootsListChanged:
 		if h := ss.server.opts.OnRootsListChanged; h != nil {
