@@ -191,6 +191,7 @@ func (ss *ServerSession) HandleRequest(ctx context.Context, req *jsonrpc.Request
 var errCancelledByClient = errors.New("mcp: request cancelled by the client")
 
 func (s *Server) serve(ctx context.Context, r *Request) (any, error) {
+	ctx = context.WithValue(ctx, requestKey{}, r)
 	s.mu.RLock()
 	h := s.handler
 	s.mu.RUnlock()

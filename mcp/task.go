@@ -192,6 +192,7 @@ func (s *Server) startToolTask(ctx context.Context, r *Request, st *serverTool, 
 
 	tr := &Request{Method: r.Method, Params: r.Params, ID: r.ID, Session: r.Session, sink: taskSink{t}, peer: r.peer, task: t}
 	tr.setMeta(r.Meta())
+	tctx = context.WithValue(tctx, requestKey{}, tr)
 	call := *p
 	call.Task = nil
 	go func() {
