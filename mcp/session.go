@@ -219,8 +219,7 @@ func errorResponse(id jsonrpc.ID, e *jsonrpc.Error) []byte {
 
 // toJSONRPCError maps a handler's error to the error object sent back.
 func toJSONRPCError(err error) *jsonrpc.Error {
-	var je *jsonrpc.Error
-	if errors.As(err, &je) {
+	if je, ok := protocolError(err); ok {
 		return je
 	}
 	switch {
@@ -388,6 +387,9 @@ func (ss *ServerSession) call(ctx context.Context, sink transport.Sink, method s
 	}
 	resp, err := c.Wait(ctx)
 	if err != nil {
+		if je, ok := err.(*jsonrpc.Error); ok {
+			return &clientError{method: method, err: je}
+		}
 		if ctx.Err() != nil {
 			// Tell the client to stop; best effort.
 			cp, _ := json.Marshal(protocol.CancelledNotificationParams{RequestID: c.ID(), Reason: context.Cause(ctx).Error()})
@@ -402,6 +404,36 @@ func (ss *ServerSession) call(ctx context.Context, sink transport.Sink, method s
 		return fmt.Errorf("mcp: decoding the client's %s result: %w", method, err)
 	}
 	return nil
+}
+
+// clientError is the client's error answer to a request the server sent.
+// It unwraps to the client's *jsonrpc.Error, so callers can inspect the
+// code, but a handler that returns it (wrapped or not) reports a failure
+// of its own work, not a protocol error carrying the client's code.
+type clientError struct {
+	method string
+	err    *jsonrpc.Error
+}
+
+func (e *clientError) Error() string {
+	return fmt.Sprintf("mcp: the client answered %s with error %d: %s", e.method, e.err.Code, e.err.Message)
+}
+
+func (e *clientError) Unwrap() error { return e.err }
+
+// protocolError returns the *jsonrpc.Error that err carries as a protocol
+// error of the request being served: the first one in its chain, unless it
+// is a client's answer to a server request.
+func protocolError(err error) (*jsonrpc.Error, bool) {
+	var je *jsonrpc.Error
+	if !errors.As(err, &je) {
+		return nil, false
+	}
+	var ce *clientError
+	if errors.As(err, &ce) && ce.err == je {
+		return nil, false
+	}
+	return je, true
 }
 
 func marshalParams(params any) (jsontext.Value, error) {

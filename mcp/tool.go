@@ -224,8 +224,7 @@ func runTool(ctx context.Context, r *Request, st *serverTool, p *protocol.CallTo
 	}
 	res, err := st.wrapped(ctx, r, p)
 	if err != nil {
-		var je *jsonrpc.Error
-		if errors.As(err, &je) {
+		if je, ok := protocolError(err); ok {
 			return nil, je
 		}
 		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
