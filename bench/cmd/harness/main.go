@@ -1,0 +1,194 @@
+// Command harness runs the side-by-side benchmark of Switchboard, mcp-go,
+// go-sdk and a plain net/http baseline, and writes BENCHMARKS.md.
+//
+//	harness -servers bin/servers -out ../BENCHMARKS.md -json results.json
+//	harness -quick                      # every part, briefly (~1 minute)
+//	harness -render results.json -out ../BENCHMARKS.md   # report only
+//
+// Without -servers it builds the servers command itself. See package
+// harness for what is measured.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/switchboard-mcp/switchboard/bench/harness"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "harness:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	quick := flag.Bool("quick", false, "short rounds of every part (smoke test)")
+	serversBin := flag.String("servers", "", "servers command (default: build ./cmd/servers)")
+	modDir := flag.String("moddir", ".", "bench module directory")
+	out := flag.String("out", "", "write the Markdown report here (default: stdout)")
+	jsonOut := flag.String("json", "", "write the results as JSON here")
+	analysis := flag.String("analysis", "", "Markdown file included in the report after the profile")
+	render := flag.String("render", "", "only render the report from this results JSON")
+	command := flag.String("command", "", "command line recorded in the report (default: this one)")
+	impls := flag.String("impls", "", "comma-separated implementations (default: all)")
+	sessions := flag.String("sessions", "", "comma-separated session counts for HTTP (default 1,16,64)")
+	inflight := flag.String("stdio-inflight", "", "comma-separated requests in flight for stdio (default 1,16)")
+	idle := flag.String("idle", "", "comma-separated idle session counts (default 1000,10000)")
+	rounds := flag.Int("rounds", 0, "rounds per configuration (default 3)")
+	duration := flag.Duration("duration", 0, "length of a round (default 5s)")
+	warmup := flag.Duration("warmup", -1, "warm-up before the first round (default 1s)")
+	skip := flag.String("skip", "", "comma-separated parts to skip: stateful,stateless,stdio,idle,inproc,profile")
+	flag.Parse()
+
+	opts := harness.ReportOptions{}
+	if *analysis != "" {
+		b, err := os.ReadFile(*analysis)
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+		opts.Analysis = string(b)
+	}
+	if *render != "" {
+		b, err := os.ReadFile(*render)
+		if err != nil {
+			return err
+		}
+		var res harness.Results
+		if err := json.Unmarshal(b, &res); err != nil {
+			return fmt.Errorf("%s: %w", *render, err)
+		}
+		return writeReport(&res, *out, opts)
+	}
+
+	cfg := harness.FullConfig()
+	if *quick {
+		cfg = harness.QuickConfig()
+	}
+	cfg.ModDir = *modDir
+	cfg.Log = os.Stderr
+	cfg.Command = *command
+	if cfg.Command == "" {
+		cfg.Command = "cd bench && " + strings.Join(os.Args, " ")
+	}
+	if *impls != "" {
+		cfg.Impls = strings.Split(*impls, ",")
+	}
+	var err error
+	if cfg.Sessions, err = intsFlag(*sessions, cfg.Sessions); err != nil {
+		return err
+	}
+	if cfg.StdioInflight, err = intsFlag(*inflight, cfg.StdioInflight); err != nil {
+		return err
+	}
+	if cfg.IdleSessions, err = intsFlag(*idle, cfg.IdleSessions); err != nil {
+		return err
+	}
+	if *rounds > 0 {
+		cfg.Rounds = *rounds
+	}
+	if *duration > 0 {
+		cfg.Duration = *duration
+	}
+	if *warmup >= 0 {
+		cfg.Warmup = *warmup
+	}
+	for _, s := range strings.Split(*skip, ",") {
+		switch strings.TrimSpace(s) {
+		case "":
+		case "stateful":
+			cfg.Stateful = false
+		case "stateless":
+			cfg.Stateless = false
+		case "stdio":
+			cfg.Stdio = false
+		case "idle":
+			cfg.Idle = false
+		case "inproc":
+			cfg.InProc = false
+		case "profile":
+			cfg.Profile = false
+		default:
+			return fmt.Errorf("unknown part %q in -skip", s)
+		}
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	bin := *serversBin
+	if bin == "" {
+		dir, err := os.MkdirTemp("", "switchboard-bench-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		bin = filepath.Join(dir, "servers")
+		build := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/servers")
+		build.Dir = *modDir
+		build.Stdout, build.Stderr = os.Stderr, os.Stderr
+		if err := build.Run(); err != nil {
+			return fmt.Errorf("building the servers command: %w", err)
+		}
+	}
+	cfg.ServerCmd = []string{bin}
+
+	start := time.Now()
+	res, err := harness.Run(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "done in %v\n", time.Since(start).Round(time.Second))
+	if *jsonOut != "" {
+		b, err := json.MarshalIndent(res, "", "  ")
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(*jsonOut, append(b, '\n'), 0o644); err != nil {
+			return err
+		}
+	}
+	return writeReport(res, *out, opts)
+}
+
+func writeReport(res *harness.Results, path string, opts harness.ReportOptions) error {
+	if path == "" {
+		return res.WriteMarkdown(os.Stdout, opts)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := res.WriteMarkdown(f, opts); err != nil {
+		f.Close()
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "wrote %s\n", path)
+	return f.Close()
+}
+
+func intsFlag(s string, def []int) ([]int, error) {
+	if s == "" {
+		return def, nil
+	}
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n <= 0 {
+			return nil, fmt.Errorf("bad count %q", f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}

@@ -1,0 +1,374 @@
+// Package harness runs the side-by-side benchmark: it starts each
+// implementation's server as a child process (the servers command), drives
+// it with one load client, measures idle sessions, runs the in-process
+// benchmarks, profiles Switchboard under load and writes the results as
+// JSON and as BENCHMARKS.md.
+package harness
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/switchboard-mcp/switchboard/bench/servers"
+)
+
+// Config sets what the harness measures and how long.
+type Config struct {
+	// ServerCmd is the servers command and leading arguments; the harness
+	// appends -impl, -transport and the mode flags.
+	ServerCmd []string
+	// ServerEnv is added to the children's environment.
+	ServerEnv []string
+	// ModDir is the bench module's directory, where the in-process
+	// benchmarks run with go test.
+	ModDir string
+
+	Impls         []string      // implementations to measure; baseline is always first
+	Sessions      []int         // concurrent sessions over Streamable HTTP
+	StdioInflight []int         // requests in flight over stdio
+	IdleSessions  []int         // idle session counts, ascending
+	Rounds        int           // measurement rounds per configuration
+	Duration      time.Duration // length of one round
+	Warmup        time.Duration // load before the first round
+
+	// Stateful, Stateless, Stdio, Idle, InProc and Profile select parts.
+	Stateful, Stateless, Stdio, Idle, InProc, Profile bool
+
+	// QuietWait is how long to wait, before each load configuration, for
+	// the machine's other work to fall below QuietCores (0: don't wait).
+	QuietWait  time.Duration
+	QuietCores float64
+
+	InProcCount     int    // go test -count
+	InProcBenchtime string // go test -benchtime
+	ProfileDuration time.Duration
+
+	// Command is the command line recorded in the report.
+	Command string
+	// Log receives progress lines (nil: discarded).
+	Log io.Writer
+}
+
+// FullConfig returns the configuration of `make bench`.
+func FullConfig() Config {
+	return Config{
+		Impls:         slices.Clone(servers.Names),
+		Sessions:      []int{1, 16, 64},
+		StdioInflight: []int{1, 16},
+		IdleSessions:  []int{1000, 10000},
+		Rounds:        3,
+		Duration:      5 * time.Second,
+		Warmup:        time.Second,
+		Stateful:      true, Stateless: true, Stdio: true, Idle: true, InProc: true, Profile: true,
+		InProcCount:     5,
+		InProcBenchtime: "500ms",
+		ProfileDuration: 5 * time.Second,
+		QuietWait:       15 * time.Second,
+		QuietCores:      0.3,
+	}
+}
+
+// QuickConfig returns the configuration of `make bench-quick`: every part,
+// with short rounds, for smoke tests (about a minute).
+func QuickConfig() Config {
+	c := FullConfig()
+	c.Rounds = 1
+	c.Duration = time.Second
+	c.Warmup = 200 * time.Millisecond
+	c.Sessions = []int{1, 16}
+	c.IdleSessions = []int{200}
+	c.InProcCount = 1
+	c.InProcBenchtime = "100ms"
+	c.ProfileDuration = 2 * time.Second
+	c.QuietWait = 0
+	return c
+}
+
+// Machine describes where the benchmark ran.
+type Machine struct {
+	CPUModel   string   `json:"cpuModel"`
+	Cores      int      `json:"cores"`
+	GoVersion  string   `json:"goVersion"`
+	OS         string   `json:"os"`
+	Modules    []string `json:"modules"` // module@version of the peers
+	Commit     string   `json:"commit"`  // Switchboard's git commit
+	LoadBefore string   `json:"loadBefore"`
+	LoadAfter  string   `json:"loadAfter"`
+}
+
+// Results is everything one run measured.
+type Results struct {
+	Started  time.Time     `json:"started"`
+	Elapsed  time.Duration `json:"elapsed"`
+	Command  string        `json:"command"`
+	Machine  Machine       `json:"machine"`
+	Rounds   int           `json:"rounds"`
+	Duration time.Duration `json:"roundDuration"`
+	Load     []Result      `json:"load"`
+	Idle     []IdleResult  `json:"idle"`
+	InProc   []BenchResult `json:"inProcess"`
+	Profile  *Profile      `json:"profile,omitempty"`
+	Problems []string      `json:"problems,omitempty"`
+}
+
+func (c *Config) logf(format string, args ...any) {
+	if c.Log != nil {
+		fmt.Fprintf(c.Log, "%s "+format+"\n", append([]any{time.Now().Format("15:04:05")}, args...)...)
+	}
+}
+
+// Run measures everything cfg selects. Failures of single configurations
+// are recorded in the results (Status, Problems) rather than ending the
+// run; an error is returned only when the run as a whole cannot go on.
+func Run(ctx context.Context, cfg Config) (*Results, error) {
+	if len(cfg.ServerCmd) == 0 {
+		return nil, errors.New("harness: no server command")
+	}
+	if cfg.Rounds <= 0 || cfg.Duration <= 0 {
+		return nil, errors.New("harness: rounds and duration must be positive")
+	}
+	impls := []string{servers.Baseline}
+	for _, i := range cfg.Impls {
+		if !servers.Known(i) {
+			return nil, fmt.Errorf("harness: unknown implementation %q", i)
+		}
+		if i != servers.Baseline {
+			impls = append(impls, i)
+		}
+	}
+	res := &Results{Started: time.Now(), Command: cfg.Command, Rounds: cfg.Rounds, Duration: cfg.Duration}
+	res.Machine = describeMachine(cfg.ModDir)
+	problem := func(format string, args ...any) {
+		msg := fmt.Sprintf(format, args...)
+		res.Problems = append(res.Problems, msg)
+		cfg.logf("PROBLEM: %s", msg)
+	}
+
+	type mode struct {
+		name      string
+		enabled   bool
+		transport string
+		flags     []string
+		clients   []int
+	}
+	modes := []mode{
+		{"http", cfg.Stateful, "http", nil, cfg.Sessions},
+		{"http-stateless", cfg.Stateless, "http", []string{"-stateless"}, cfg.Sessions},
+		{"stdio", cfg.Stdio, "stdio", nil, cfg.StdioInflight},
+	}
+	for _, m := range modes {
+		if !m.enabled {
+			continue
+		}
+		for _, impl := range impls {
+			if m.name == "http-stateless" && impl == servers.Baseline {
+				// The baseline keeps no state in either mode: the same
+				// handler and the same client path, so its stateful
+				// figures stand for both.
+				for _, r := range res.Load {
+					if r.Impl == servers.Baseline && r.Mode == "http" {
+						r.Mode = m.name
+						res.Load = append(res.Load, r)
+					}
+				}
+				if cfg.Stateful {
+					continue
+				}
+			}
+			for _, n := range m.clients {
+				if err := ctx.Err(); err != nil {
+					return res, err
+				}
+				r := Result{Impl: impl, Mode: m.name, Clients: n}
+				cfg.logf("%s %s clients=%d", m.name, impl, n)
+				waitQuiet(ctx, &cfg)
+				rounds, err := runOne(ctx, &cfg, impl, m.transport, m.flags, n)
+				switch {
+				case errors.Is(err, errUnsupported):
+					r.Status = "n/a (not yet)"
+				case err != nil:
+					r.Status = "failed"
+					problem("%s %s at %d: %v", m.name, impl, n, err)
+				default:
+					medianResult(&r, rounds)
+					cfg.logf("  %.0f calls/s  p50 %v  p99 %v  server CPU/call %v  errors %d  other load %.2f cores",
+						r.CallsPerS, r.P50, r.P99, r.CPUPerCall, r.Errors, r.OtherCores)
+				}
+				res.Load = append(res.Load, r)
+				if r.Status != "" && errors.Is(err, errUnsupported) {
+					// Unsupported at one level means at all levels.
+					for _, n2 := range m.clients[slices.Index(m.clients, n)+1:] {
+						res.Load = append(res.Load, Result{Impl: impl, Mode: m.name, Clients: n2, Status: r.Status})
+					}
+					break
+				}
+			}
+		}
+	}
+
+	if cfg.Idle && len(cfg.IdleSessions) > 0 {
+		for _, impl := range impls {
+			cfg.logf("idle sessions %s %v", impl, cfg.IdleSessions)
+			c, err := startChild(ctx, &cfg, false, "-impl", impl, "-transport", "http")
+			if err != nil {
+				problem("idle %s: %v", impl, err)
+				continue
+			}
+			idle, err := runIdle(ctx, c, impl, cfg.IdleSessions)
+			c.stop()
+			for _, r := range idle {
+				cfg.logf("  %d sessions: %.0f B heap, %.3f goroutines per session", r.Sessions, r.HeapPerSession, r.GoroutinesPer)
+			}
+			res.Idle = append(res.Idle, idle...)
+			if err != nil {
+				problem("idle %s: %v", impl, err)
+			}
+		}
+	}
+
+	if cfg.InProc {
+		cfg.logf("in-process benchmarks (go test -count %d -benchtime %s)", cfg.InProcCount, cfg.InProcBenchtime)
+		b, err := runInProc(ctx, &cfg)
+		if err != nil {
+			problem("in-process benchmarks: %v", err)
+		}
+		res.InProc = b
+	}
+
+	if cfg.Profile && slices.Contains(impls, servers.Switchboard) {
+		cfg.logf("profiling switchboard under load (16 sessions, %v)", cfg.ProfileDuration)
+		p, err := runProfile(ctx, &cfg)
+		if err != nil {
+			problem("profile: %v", err)
+		}
+		res.Profile = p
+	}
+	res.Machine.LoadAfter = loadAvg()
+	res.Elapsed = time.Since(res.Started)
+	return res, nil
+}
+
+// runOne starts a fresh server child for one load configuration and
+// measures it.
+func runOne(ctx context.Context, cfg *Config, impl, transport string, flags []string, clients int) ([]RoundStats, error) {
+	args := append([]string{"-impl", impl, "-transport", transport}, flags...)
+	c, err := startChild(ctx, cfg, transport == "stdio", args...)
+	if err != nil {
+		return nil, err
+	}
+	defer c.stop()
+	if transport == "stdio" {
+		return runStdio(ctx, cfg, c, clients)
+	}
+	return runHTTP(ctx, cfg, c, clients, slices.Contains(flags, "-stateless"))
+}
+
+// waitQuiet waits up to cfg.QuietWait for the CPU used by other processes
+// to fall below cfg.QuietCores, sampled over half-second windows.
+func waitQuiet(ctx context.Context, cfg *Config) {
+	if cfg.QuietWait <= 0 {
+		return
+	}
+	deadline := time.Now().Add(cfg.QuietWait)
+	for {
+		b0, err := systemBusy()
+		if err != nil {
+			return
+		}
+		self0, _ := procCPUTime(os.Getpid())
+		if sleepCtx(ctx, 500*time.Millisecond) != nil {
+			return
+		}
+		b1, err := systemBusy()
+		if err != nil {
+			return
+		}
+		self1, _ := procCPUTime(os.Getpid())
+		cores := ((b1 - b0) - (self1 - self0)).Seconds() / 0.5
+		if cores < cfg.QuietCores {
+			return
+		}
+		if time.Now().After(deadline) {
+			cfg.logf("  machine still busy (%.2f cores used by others); measuring anyway", cores)
+			return
+		}
+	}
+}
+
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "?"
+	}
+	return strings.Join(f[:3], " ")
+}
+
+func describeMachine(modDir string) Machine {
+	m := Machine{Cores: runtime.NumCPU(), OS: runtime.GOOS + "/" + runtime.GOARCH, LoadBefore: loadAvg()}
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for line := range strings.Lines(string(b)) {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+				m.CPUModel = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	m.GoVersion = runtime.Version()
+	if out, err := exec.Command("go", "env", "GOVERSION").Output(); err == nil {
+		m.GoVersion = strings.TrimSpace(string(out))
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, d := range bi.Deps {
+			if strings.Contains(d.Path, "mcp-go") || strings.Contains(d.Path, "go-sdk") {
+				m.Modules = append(m.Modules, d.Path+" "+d.Version)
+			}
+		}
+	}
+	if len(m.Modules) == 0 {
+		m.Modules = modulesFromGoMod(modDir)
+	}
+	dir := modDir
+	if dir == "" {
+		dir = "."
+	}
+	if out, err := exec.Command("git", "-C", filepath.Join(dir, ".."), "rev-parse", "--short", "HEAD").Output(); err == nil {
+		m.Commit = strings.TrimSpace(string(out))
+		if out, err := exec.Command("git", "-C", filepath.Join(dir, ".."), "status", "--porcelain", "--untracked-files=no", "--", ".", ":!bench", ":!BENCHMARKS.md").Output(); err == nil && len(strings.TrimSpace(string(out))) > 0 {
+			m.Commit += " + uncommitted changes"
+		}
+	}
+	return m
+}
+
+// modulesFromGoMod reads the peers' versions from the bench go.mod (for
+// test binaries, whose build info lists no dependencies).
+func modulesFromGoMod(modDir string) []string {
+	b, err := os.ReadFile(filepath.Join(modDir, "go.mod"))
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for line := range strings.Lines(string(b)) {
+		f := strings.Fields(line)
+		for i, w := range f {
+			if (strings.HasSuffix(w, "/mcp-go") || strings.HasSuffix(w, "/go-sdk")) && i+1 < len(f) {
+				out = append(out, w+" "+f[i+1])
+			}
+		}
+	}
+	return out
+}

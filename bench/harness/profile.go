@@ -1,0 +1,239 @@
+package harness
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/switchboard-mcp/switchboard/bench/servers"
+)
+
+// Profile is a CPU and allocation profile of the Switchboard HTTP server
+// under load at 16 sessions.
+type Profile struct {
+	Sessions   int           `json:"sessions"`
+	Duration   time.Duration `json:"duration"`
+	CallsPerS  float64       `json:"callsPerSecond"`
+	CPUTop     string        `json:"cpuTop"`     // go tool pprof -top, CPU
+	AllocTop   string        `json:"allocTop"`   // go tool pprof -top, alloc_space during the load
+	ObjectsTop string        `json:"objectsTop"` // go tool pprof -top, alloc_objects during the load
+	ByArea     []AreaShare   `json:"byArea"`     // flat CPU grouped by area
+	Dir        string        `json:"dir"`        // where the raw profiles were written
+}
+
+// AreaShare is the flat CPU share of one area (a package or a part of the
+// runtime).
+type AreaShare struct {
+	Area    string  `json:"area"`
+	Percent float64 `json:"percent"`
+}
+
+// runProfile loads a Switchboard HTTP server at 16 sessions and takes its
+// CPU profile and the allocations made meanwhile from its side endpoint.
+func runProfile(ctx context.Context, cfg *Config) (*Profile, error) {
+	const sessions = 16
+	c, err := startChild(ctx, cfg, false, "-impl", servers.Switchboard, "-transport", "http")
+	if err != nil {
+		return nil, err
+	}
+	defer c.stop()
+	dir, err := os.MkdirTemp("", "switchboard-bench-profile-")
+	if err != nil {
+		return nil, err
+	}
+	p := &Profile{Sessions: sessions, Duration: cfg.ProfileDuration, Dir: dir}
+
+	lcfg := *cfg
+	lcfg.Rounds = 1
+	lcfg.Warmup = 500 * time.Millisecond
+	lcfg.Duration = cfg.ProfileDuration + time.Second
+	type loadResult struct {
+		rounds []RoundStats
+		err    error
+	}
+	done := make(chan loadResult, 1)
+	go func() {
+		r, err := runHTTP(ctx, &lcfg, c, sessions, false)
+		done <- loadResult{r, err}
+	}()
+	if err := sleepCtx(ctx, lcfg.Warmup+200*time.Millisecond); err != nil {
+		return nil, err
+	}
+	allocs0 := filepath.Join(dir, "allocs-before.pb.gz")
+	allocs1 := filepath.Join(dir, "allocs-after.pb.gz")
+	cpu := filepath.Join(dir, "cpu.pb.gz")
+	if err := download(ctx, c.sideURL+"/debug/pprof/allocs", allocs0); err != nil {
+		return nil, err
+	}
+	secs := max(1, int(cfg.ProfileDuration/time.Second))
+	if err := download(ctx, c.sideURL+"/debug/pprof/profile?seconds="+strconv.Itoa(secs), cpu); err != nil {
+		return nil, err
+	}
+	if err := download(ctx, c.sideURL+"/debug/pprof/allocs", allocs1); err != nil {
+		return nil, err
+	}
+	lr := <-done
+	if lr.err != nil {
+		return nil, fmt.Errorf("load during profiling: %w", lr.err)
+	}
+	if len(lr.rounds) > 0 {
+		p.CallsPerS = lr.rounds[0].CallsPerS
+	}
+
+	if p.CPUTop, err = pprofTop(ctx, "-nodecount=25", cpu); err != nil {
+		return p, err
+	}
+	if p.AllocTop, err = pprofTop(ctx, "-nodecount=15", "-sample_index=alloc_space", "-base", allocs0, allocs1); err != nil {
+		return p, err
+	}
+	if p.ObjectsTop, err = pprofTop(ctx, "-nodecount=15", "-sample_index=alloc_objects", "-base", allocs0, allocs1); err != nil {
+		return p, err
+	}
+	all, err := pprofTop(ctx, "-nodecount=1000000", cpu)
+	if err != nil {
+		return p, err
+	}
+	p.ByArea = groupByArea(all)
+	return p, nil
+}
+
+func download(ctx context.Context, url, path string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := (&http.Client{Timeout: 2 * time.Minute}).Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s: status %d", url, resp.StatusCode)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(f, io.LimitReader(resp.Body, 256<<20))
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// pprofTop runs go tool pprof -top with args and returns its table.
+func pprofTop(ctx context.Context, args ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, "go", append([]string{"tool", "pprof", "-top"}, args...)...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("go tool pprof: %v: %s", err, tail(out, 1000))
+	}
+	// Drop the header lines about the file and the build.
+	var keep []string
+	started := false
+	for line := range strings.Lines(string(out)) {
+		if strings.HasPrefix(line, "Showing nodes") || strings.HasPrefix(line, "Dropped") {
+			started = true
+		}
+		if started || strings.HasPrefix(line, "Type:") || strings.HasPrefix(line, "Duration:") {
+			keep = append(keep, strings.TrimRight(line, "\n"))
+		}
+	}
+	return strings.Join(keep, "\n"), nil
+}
+
+// groupByArea sums the flat% column of a pprof -top table by area.
+func groupByArea(top string) []AreaShare {
+	sums := map[string]float64{}
+	sc := bufio.NewScanner(strings.NewReader(top))
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) < 6 || !strings.HasSuffix(f[1], "%") {
+			continue
+		}
+		pct, err := strconv.ParseFloat(strings.TrimSuffix(f[1], "%"), 64)
+		if err != nil {
+			continue
+		}
+		sums[areaOf(strings.Join(f[5:], " "))] += pct
+	}
+	var out []AreaShare
+	for a, p := range sums {
+		out = append(out, AreaShare{Area: a, Percent: p})
+	}
+	slices.SortFunc(out, func(a, b AreaShare) int {
+		if a.Percent != b.Percent {
+			if a.Percent > b.Percent {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a.Area, b.Area)
+	})
+	return out
+}
+
+// areaOf names the area a function belongs to.
+func areaOf(fn string) string {
+	pkg := packageOf(fn)
+	name := strings.TrimPrefix(fn, pkg+".")
+	switch {
+	case strings.HasPrefix(pkg, "github.com/switchboard-mcp/switchboard/"):
+		return "switchboard/" + strings.TrimPrefix(pkg, "github.com/switchboard-mcp/switchboard/")
+	case strings.HasPrefix(pkg, "github.com/go-json-experiment/json"):
+		return "JSON (go-json-experiment)"
+	case pkg == "runtime" || strings.HasPrefix(pkg, "internal/runtime/") && !strings.Contains(pkg, "syscall"):
+		l := strings.ToLower(name)
+		for _, k := range []string{"gc", "mark", "scan", "sweep", "malloc", "mspan", "mheap", "mcache", "heap", "memclr", "grey", "wb", "findobject", "bulkbarrier", "span"} {
+			if strings.Contains(l, k) {
+				return "runtime: GC and allocation"
+			}
+		}
+		for _, k := range []string{"futex", "sched", "park", "ready", "runnable", "netpoll", "mcall", "wake", "steal", "runq", "lock", "sema", "notesleep", "usleep", "osyield", "goexit", "newproc", "gogo", "execute", "stop", "spinning", "nanotime"} {
+			if strings.Contains(l, k) {
+				return "runtime: scheduler and netpoll"
+			}
+		}
+		for _, k := range []string{"memmove", "memequal", "cmpstring", "index", "concat", "slicebyte", "stringto", "growslice", "makeslice", "makemap", "map", "hash", "aeshash", "memhash", "typehash"} {
+			if strings.Contains(l, k) {
+				return "runtime: memory, maps and string ops"
+			}
+		}
+		return "runtime: other"
+	case strings.Contains(pkg, "syscall") || pkg == "internal/poll":
+		return "syscalls (socket I/O)"
+	case pkg == "net/http" || pkg == "net/textproto" || pkg == "bufio" || pkg == "net" || pkg == "net/url" || pkg == "mime":
+		return "net/http and net"
+	case pkg == "":
+		switch {
+		case strings.Contains(fn, "WriteBarrier") || strings.HasPrefix(fn, "gc"):
+			return "runtime: GC and allocation"
+		case fn == "gogo" || fn == "mcall" || fn == "systemstack" || strings.HasPrefix(fn, "runtime"):
+			return "runtime: scheduler and netpoll"
+		case strings.Contains(fn, "body") || strings.HasPrefix(fn, "mem") || strings.HasPrefix(fn, "index") || strings.HasPrefix(fn, "cmp"):
+			return "runtime: memory, maps and string ops"
+		}
+		return "other"
+	}
+	return pkg
+}
+
+// packageOf returns the package path of a function name as pprof prints
+// it, e.g. "github.com/a/b.(*T).M" -> "github.com/a/b".
+func packageOf(fn string) string {
+	slash := strings.LastIndexByte(fn, '/')
+	dot := strings.IndexByte(fn[slash+1:], '.')
+	if dot < 0 {
+		return ""
+	}
+	return fn[:slash+1+dot]
+}

@@ -1,0 +1,107 @@
+package bench
+
+import (
+	"bytes"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/switchboard-mcp/switchboard/bench/harness"
+	"github.com/switchboard-mcp/switchboard/bench/servers"
+)
+
+// serverEnv makes the test binary act as the servers command, so that the
+// harness can start it as its server child without a separate build.
+const serverEnv = "SWITCHBOARD_BENCH_AS_SERVER"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(serverEnv) == "1" {
+		os.Exit(servers.Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+// TestQuickRun runs every part of the harness except the in-process
+// benchmarks (which need go test of their own) briefly against every
+// implementation, and checks that each produced sane figures.
+func TestQuickRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts server processes; skipped with -short")
+	}
+	cfg := harness.QuickConfig()
+	cfg.ServerCmd = []string{os.Args[0]}
+	cfg.ServerEnv = []string{serverEnv + "=1"}
+	cfg.ModDir = "."
+	cfg.Sessions = []int{1, 4}
+	cfg.StdioInflight = []int{1, 4}
+	cfg.IdleSessions = []int{50}
+	cfg.Duration = 300 * time.Millisecond
+	cfg.Warmup = 100 * time.Millisecond
+	cfg.ProfileDuration = time.Second
+	cfg.InProc = false
+	var log bytes.Buffer
+	cfg.Log = &log
+
+	res, err := harness.Run(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if t.Failed() {
+			t.Logf("harness log:\n%s", log.String())
+		}
+	}()
+	if len(res.Problems) > 0 {
+		t.Errorf("problems: %q", res.Problems)
+	}
+	// 4 implementations × 2 levels × (stateful, stdio) + 4 × 2 stateless.
+	if got, want := len(res.Load), 24; got != want {
+		t.Errorf("%d load results, want %d", got, want)
+	}
+	for _, r := range res.Load {
+		name := r.Mode + "/" + r.Impl
+		if r.Impl == servers.Switchboard && r.Mode == "http-stateless" {
+			if r.Status != "n/a (not yet)" {
+				t.Errorf("%s: status %q, want n/a until stateless mode lands", name, r.Status)
+			}
+			continue
+		}
+		if r.Status != "" || r.CallsPerS <= 0 || r.P50 <= 0 || r.P99 < r.P50 || r.Errors != 0 {
+			t.Errorf("%s at %d: status %q, %.0f calls/s, p50 %v, p99 %v, %d errors", name, r.Clients, r.Status, r.CallsPerS, r.P50, r.P99, r.Errors)
+		}
+		if r.CPUPerCall <= 0 && r.CallsPerS > 0 {
+			t.Errorf("%s at %d: no server CPU measured", name, r.Clients)
+		}
+	}
+
+	idle := map[string]harness.IdleResult{}
+	for _, r := range res.Idle {
+		idle[r.Impl] = r
+	}
+	if len(idle) != len(servers.Names) {
+		t.Errorf("idle results for %d implementations, want %d", len(idle), len(servers.Names))
+	}
+	// Known shapes prove the measurement: go-sdk keeps one goroutine per
+	// session; the baseline keeps nothing.
+	if g := idle[servers.GoSDK].GoroutinesPer; g < 0.9 || g > 1.1 {
+		t.Errorf("go-sdk: %.3f goroutines per idle session, want 1", g)
+	}
+	if h := idle[servers.Baseline].HeapPerSession; h > 512 {
+		t.Errorf("baseline: %.0f heap bytes per idle session, want about 0", h)
+	}
+
+	if res.Profile == nil || !strings.Contains(res.Profile.CPUTop, "flat%") || len(res.Profile.ByArea) == 0 {
+		t.Errorf("profile missing or empty: %+v", res.Profile)
+	}
+
+	var md bytes.Buffer
+	if err := res.WriteMarkdown(&md, harness.ReportOptions{Analysis: "## Reading\n\nby hand"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"## Targets", "## Streamable HTTP, stateful", "## Streamable HTTP, stateless", "## stdio", "## Idle initialized sessions", "## Profile", "## Reading", "n/a (not yet)", "× baseline"} {
+		if !strings.Contains(md.String(), want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+}

@@ -1,0 +1,127 @@
+// Package servers builds the echo servers compared by the benchmark
+// harness: Switchboard, mark3labs/mcp-go, modelcontextprotocol/go-sdk and a
+// plain net/http + encoding/json baseline that speaks just enough JSON-RPC
+// for the load client and implements no MCP.
+//
+// Every implementation registers one tool, "echo", whose input schema is
+// {"text": string (required)} and whose result is one text content block
+// carrying the text back. Each is configured at its library's defaults
+// except where noted on the constructor.
+package servers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+)
+
+// Implementation names accepted by the constructors and the servers
+// command.
+const (
+	Baseline    = "baseline"
+	Switchboard = "switchboard"
+	MCPGo       = "mcp-go"
+	GoSDK       = "go-sdk"
+)
+
+// Names lists every implementation, baseline first.
+var Names = []string{Baseline, Switchboard, MCPGo, GoSDK}
+
+// ProtocolVersion is the revision every client in the harness asks for.
+const ProtocolVersion = "2025-11-25"
+
+// ErrUnsupported reports a mode an implementation does not have yet.
+var ErrUnsupported = errors.New("servers: mode not supported by this implementation")
+
+// HTTPOptions select a variant of an implementation's Streamable HTTP
+// handler.
+type HTTPOptions struct {
+	// Stateless selects the implementation's stateless mode (no session
+	// ids; every request stands alone).
+	Stateless bool
+	// Validate turns on input validation where it is optional (mcp-go);
+	// Switchboard and go-sdk always validate, the baseline never does.
+	Validate bool
+	// JSONResponse asks go-sdk for application/json responses instead of
+	// its default SSE-framed ones. The others answer JSON by default.
+	JSONResponse bool
+	// MaxSessions raises session limits that would otherwise refuse the
+	// idle-session measurement (0: 1,000,000).
+	MaxSessions int
+}
+
+// Handler is an HTTP handler that may own resources; Close releases them.
+type Handler interface {
+	http.Handler
+	io.Closer
+}
+
+type handlerCloser struct {
+	http.Handler
+	close func() error
+}
+
+func (h handlerCloser) Close() error {
+	if h.close == nil {
+		return nil
+	}
+	return h.close()
+}
+
+// NewHTTPHandler returns the Streamable HTTP handler of impl, serving the
+// echo tool. It returns ErrUnsupported (wrapped) for a mode the
+// implementation lacks.
+func NewHTTPHandler(impl string, o HTTPOptions) (Handler, error) {
+	if o.MaxSessions <= 0 {
+		o.MaxSessions = 1_000_000
+	}
+	switch impl {
+	case Baseline:
+		return handlerCloser{Handler: NewBaselineHandler()}, nil
+	case Switchboard:
+		return newSwitchboardHTTP(o)
+	case MCPGo:
+		return newMCPGoHTTP(o)
+	case GoSDK:
+		return newGoSDKHTTP(o)
+	}
+	return nil, fmt.Errorf("servers: unknown implementation %q (want one of %v)", impl, Names)
+}
+
+// StdioOptions select a variant of an implementation's stdio server.
+type StdioOptions struct {
+	// Validate turns on input validation where it is optional (mcp-go).
+	Validate bool
+}
+
+// ServeStdio serves one session of impl over r and w (newline-delimited
+// JSON-RPC) until r reaches EOF or ctx ends.
+func ServeStdio(ctx context.Context, impl string, r io.Reader, w io.Writer, o StdioOptions) error {
+	switch impl {
+	case Baseline:
+		return ServeBaselineStdio(ctx, r, w)
+	case Switchboard:
+		return serveSwitchboardStdio(ctx, r, w)
+	case MCPGo:
+		return serveMCPGoStdio(ctx, r, w, o)
+	case GoSDK:
+		return serveGoSDKStdio(ctx, r, w)
+	}
+	return fmt.Errorf("servers: unknown implementation %q (want one of %v)", impl, Names)
+}
+
+// Known reports whether impl names an implementation.
+func Known(impl string) bool { return slices.Contains(Names, impl) }
+
+// readCloser turns r into an io.ReadCloser whose Close unblocks nothing
+// but is harmless, for libraries that insist on one.
+type readCloser struct{ io.Reader }
+
+func (readCloser) Close() error { return nil }
+
+type writeCloser struct{ io.Writer }
+
+func (writeCloser) Close() error { return nil }
