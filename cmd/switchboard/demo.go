@@ -53,7 +53,7 @@ HTTP at /mcp and the legacy HTTP+SSE transport at /sse (messages at
 	}
 	everythingCmd.Flags().StringVar(&httpAddr, "http", "", "serve HTTP on this address (e.g. 127.0.0.1:3000) instead of stdio")
 	everythingCmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "log debug messages to stderr")
-	demo.AddCommand(everythingCmd)
+	demo.AddCommand(everythingCmd, newEverythingClientCmd())
 	return demo
 }
 

@@ -1,0 +1,62 @@
+# Switchboard: the two commands that matter are
+#   go run ./cmd/switchboard serve     (the main job)
+#   make test                          (the whole test suite)
+# `make test` installs what it needs (the pinned npm packages of the
+# conformance suite) and runs: formatting and vet checks, the unit and
+# end-to-end tests with the race detector, short fuzzing of every parser of
+# untrusted input, the microbenchmarks once, the official conformance suite
+# against our server and client, and the interoperability matrix.
+
+GO        ?= go
+BIN       := bin/switchboard
+FUZZTIME  ?= 3s
+NODE_STAMP := conformance/node_modules/.installed
+
+.PHONY: test check vet unit fuzz microbench conformance conformance-deps interop bench bench-quick build clean
+
+test: check unit fuzz microbench conformance interop bench-check
+	@echo "make test: all passed"
+
+build: $(BIN)
+
+$(BIN): FORCE
+	$(GO) build -o $(BIN) ./cmd/switchboard
+
+FORCE:
+
+check:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+unit: conformance-deps
+	$(GO) test -race -timeout 10m ./...
+
+fuzz:
+	FUZZTIME=$(FUZZTIME) ./scripts/fuzz.sh
+
+microbench:
+	$(GO) test -run '^$$' -bench . -benchtime 1x ./... > /dev/null
+
+conformance-deps: $(NODE_STAMP)
+
+$(NODE_STAMP): conformance/package.json conformance/package-lock.json
+	cd conformance && npm ci --no-audit --no-fund
+	touch $@
+
+conformance: build conformance-deps
+	BIN=$(BIN) ./scripts/conformance.sh all
+
+interop: build conformance-deps
+	cd interop && $(GO) test -timeout 10m ./...
+
+bench-check:
+	cd bench && $(GO) vet ./... && $(GO) test -timeout 5m ./...
+
+bench:
+	$(MAKE) -C bench bench
+
+bench-quick:
+	$(MAKE) -C bench bench-quick
+
+clean:
+	rm -rf bin conformance/results

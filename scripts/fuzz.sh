@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Runs every fuzz target of the main module for FUZZTIME (default 3s) each:
+# the parsers of untrusted input (JSON-RPC frames, SSE, headers, metadata
+# documents) must not panic on any input. Crashers are written under the
+# package's testdata/fuzz and fail the run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+FUZZTIME=${FUZZTIME:-3s}
+fail=0
+while IFS= read -r line; do
+	file=${line%%:*}
+	name=$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' <<<"${line#*:}")
+	[ -n "$name" ] || continue
+	pkg=./$(dirname "$file")
+	echo "== fuzz $pkg $name ($FUZZTIME)"
+	if ! go test -run='^$' -fuzz="^${name}\$" -fuzztime="$FUZZTIME" "$pkg"; then
+		fail=1
+	fi
+done < <(grep -rn --include='*_test.go' '^func Fuzz' . | grep -v -e '^./bench/' -e '^./interop/' -e '/node_modules/' | sort)
+exit $fail
