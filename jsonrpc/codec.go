@@ -24,6 +24,7 @@ type DecodeError struct {
 	Reason string
 }
 
+// Error implements the error interface.
 func (e *DecodeError) Error() string {
 	return "jsonrpc: " + e.Reason
 }

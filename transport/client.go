@@ -77,6 +77,7 @@ type HTTPError struct {
 	Header map[string][]string
 }
 
+// Error describes the refusal, with the start of the body if any.
 func (e *HTTPError) Error() string {
 	if e.Body != "" {
 		return "transport: server answered " + e.Status + ": " + e.Body
