@@ -447,14 +447,15 @@ func quotableDesc(s string) string {
 
 // call is what the middleware needs to know of one JSON-RPC request.
 type call struct {
-	method string
-	tool   string
-	badArg bool // tools/call whose params.name could not be read
+	method  string
+	tool    string
+	badArg  bool // tools/call whose params.name could not be read
+	unknown bool // a body that did not decode: any method
 }
 
 // peekCalls reads r's body, up to limit bytes, restores it for the next
 // handler and returns the requests it holds. A body that does not decode
-// gives no calls: the transport rejects it with the same decoder.
+// gives one call of unknown method, which needs every configured scope.
 // tooLarge reports a body over limit, which is not restored and must not be
 // served.
 func peekCalls(r *http.Request, limit int64) (calls []call, tooLarge bool, err error) {
@@ -485,12 +486,14 @@ func peekCalls(r *http.Request, limit int64) (calls []call, tooLarge bool, err e
 	return parseCalls(buf), false, nil
 }
 
-// parseCalls decodes a JSON-RPC message or batch and returns its requests
-// and notifications.
+// parseCalls decodes a JSON-RPC message or batch with the decoder the
+// transports use and returns its requests and notifications.
 func parseCalls(body []byte) []call {
 	msgs, _, _, err := jsonrpc.DecodeBatch(body)
 	if err != nil {
-		return nil
+		// The transport refuses such a body with the same decoder; should
+		// the two ever disagree, the request needs every scope.
+		return []call{{unknown: true}}
 	}
 	var calls []call
 	for _, msg := range msgs {
@@ -521,6 +524,13 @@ func isInitialize(calls []call) bool {
 func (m *Middleware) required(calls []call) []string {
 	req := slices.Clone(m.scopes)
 	for _, c := range calls {
+		if c.unknown {
+			for _, k := range sortedKeys(m.methodScopes) {
+				req = union(req, m.methodScopes[k])
+			}
+			req = union(req, m.allToolScope)
+			continue
+		}
 		req = union(req, m.methodScopes[c.method])
 		if c.method == "tools/call" {
 			if c.badArg {
