@@ -46,8 +46,11 @@ type Config struct {
 
 	// QuietWait is how long to wait, before each load configuration, for
 	// the machine's other work to fall below QuietCores (0: don't wait).
-	QuietWait  time.Duration
-	QuietCores float64
+	// QuietBudget bounds the total of those waits over the run.
+	QuietWait   time.Duration
+	QuietCores  float64
+	QuietBudget time.Duration
+	quietSpent  time.Duration
 
 	InProcCount     int    // go test -count
 	InProcBenchtime string // go test -benchtime
@@ -73,8 +76,9 @@ func FullConfig() Config {
 		InProcCount:     5,
 		InProcBenchtime: "500ms",
 		ProfileDuration: 5 * time.Second,
-		QuietWait:       15 * time.Second,
+		QuietWait:       10 * time.Second,
 		QuietCores:      0.3,
+		QuietBudget:     time.Minute,
 	}
 }
 
@@ -276,10 +280,12 @@ func runOne(ctx context.Context, cfg *Config, impl, transport string, flags []st
 // waitQuiet waits up to cfg.QuietWait for the CPU used by other processes
 // to fall below cfg.QuietCores, sampled over half-second windows.
 func waitQuiet(ctx context.Context, cfg *Config) {
-	if cfg.QuietWait <= 0 {
+	if cfg.QuietWait <= 0 || cfg.quietSpent >= cfg.QuietBudget {
 		return
 	}
-	deadline := time.Now().Add(cfg.QuietWait)
+	start := time.Now()
+	defer func() { cfg.quietSpent += time.Since(start) }()
+	deadline := start.Add(min(cfg.QuietWait, cfg.QuietBudget-cfg.quietSpent))
 	for {
 		b0, err := systemBusy()
 		if err != nil {

@@ -1,0 +1,204 @@
+package harness
+
+import (
+	"bytes"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/switchboard-mcp/switchboard/bench/servers"
+)
+
+func TestPutParseID(t *testing.T) {
+	for _, n := range []int64{0, 1, 42, 999_999_999, 8_999_999_999} {
+		body := slices.Clone(callTemplate)
+		putID(body, n)
+		got, ok := parseID(body)
+		if !ok || got != idBase+n {
+			t.Errorf("putID(%d): parsed %d, %v from %s", n, got, ok, body)
+		}
+		if len(body) != len(callTemplate) {
+			t.Errorf("putID(%d) changed the body's length", n)
+		}
+	}
+}
+
+func TestParseID(t *testing.T) {
+	tests := []struct {
+		msg    string
+		want   int64
+		wantOK bool
+	}{
+		{`{"jsonrpc":"2.0","id":1000000042,"result":{}}`, 1000000042, true},
+		{`{"jsonrpc":"2.0","id": 7,"result":{}}`, 7, true},
+		{`{"jsonrpc":"2.0","method":"notifications/message"}`, 0, false},
+		{`{"jsonrpc":"2.0","id":"abc","result":{}}`, 0, false},
+	}
+	for _, tt := range tests {
+		got, ok := parseID([]byte(tt.msg))
+		if got != tt.want || ok != tt.wantOK {
+			t.Errorf("parseID(%s) = %d, %v; want %d, %v", tt.msg, got, ok, tt.want, tt.wantOK)
+		}
+	}
+}
+
+func TestPercentileMedian(t *testing.T) {
+	ms := func(v ...int) []time.Duration {
+		out := make([]time.Duration, len(v))
+		for i, x := range v {
+			out[i] = time.Duration(x) * time.Millisecond
+		}
+		return out
+	}
+	tests := []struct {
+		sorted []time.Duration
+		q      float64
+		want   time.Duration
+	}{
+		{nil, 0.5, 0},
+		{ms(5), 0.99, 5 * time.Millisecond},
+		{ms(1, 2, 3, 4), 0.5, 2 * time.Millisecond},
+		{ms(1, 2, 3, 4, 5, 6, 7, 8, 9, 10), 0.99, 10 * time.Millisecond},
+		{ms(1, 2, 3, 4, 5, 6, 7, 8, 9, 10), 0.5, 5 * time.Millisecond},
+	}
+	for _, tt := range tests {
+		if got := percentile(tt.sorted, tt.q); got != tt.want {
+			t.Errorf("percentile(%v, %v) = %v, want %v", tt.sorted, tt.q, got, tt.want)
+		}
+	}
+	for _, tt := range []struct {
+		in   []float64
+		want float64
+	}{{nil, 0}, {[]float64{3, 1, 2}, 2}, {[]float64{4, 1, 3, 2}, 2.5}} {
+		if got := median(tt.in); got != tt.want {
+			t.Errorf("median(%v) = %v, want %v", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestMedianResult(t *testing.T) {
+	rounds := []RoundStats{
+		{CallsPerS: 100, P50: 3, P99: 30, CPUPerCall: 7, Errors: 1, OtherCores: 0.5},
+		{CallsPerS: 300, P50: 1, P99: 10, CPUPerCall: 9},
+		{CallsPerS: 200, P50: 2, P99: 20, CPUPerCall: 8, Errors: 2},
+	}
+	var r Result
+	medianResult(&r, rounds)
+	if r.CallsPerS != 200 || r.P50 != 2 || r.P99 != 20 || r.CPUPerCall != 8 || r.Errors != 3 || r.OtherCores != 0 {
+		t.Errorf("medianResult = %+v", r)
+	}
+}
+
+func TestParseBench(t *testing.T) {
+	out := []byte(`goos: linux
+BenchmarkToolsCall/session/baseline-2         	   92938	      3429 ns/op	     936 B/op	      24 allocs/op
+BenchmarkToolsCall/session/switchboard-2      	   60344	      5744 ns/op	    1438 B/op	      19 allocs/op
+BenchmarkToolsCall/session/switchboard-2      	   60344	      5000 ns/op	    1438 B/op	      19 allocs/op
+BenchmarkToolsCall/session/switchboard-2      	   60344	      9000 ns/op	    1500 B/op	      21 allocs/op
+BenchmarkToolsCall/session/mcp-go-novalidate-2	   23112	     15420 ns/op	    3601 B/op	      79 allocs/op
+BenchmarkToolsCall/http/go-sdk                	     800	    608519 ns/op	  268285 B/op	     129 allocs/op
+--- FAIL: BenchmarkToolsCall/stream/go-sdk
+PASS
+`)
+	got := parseBench(out)
+	want := []BenchResult{
+		{Depth: "session", Impl: "baseline", Runs: 1, NsPerOp: 3429, BytesPerOp: 936, AllocsPerOp: 24},
+		{Depth: "session", Impl: "switchboard", Runs: 3, NsPerOp: 5744, BytesPerOp: 1438, AllocsPerOp: 19},
+		{Depth: "session", Impl: "mcp-go-novalidate", Runs: 1, NsPerOp: 15420, BytesPerOp: 3601, AllocsPerOp: 79},
+		{Depth: "http", Impl: "go-sdk", Runs: 1, NsPerOp: 608519, BytesPerOp: 268285, AllocsPerOp: 129},
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("parseBench:\n got %+v\nwant %+v", got, want)
+	}
+}
+
+func TestAreaOf(t *testing.T) {
+	tests := []struct{ fn, want string }{
+		{"github.com/switchboard-mcp/switchboard/mcp.(*ServerSession).HandleRequest", "switchboard/mcp"},
+		{"github.com/switchboard-mcp/switchboard/transport/streamable.(*Handler).servePost", "switchboard/transport/streamable"},
+		{"github.com/go-json-experiment/json/jsontext.(*Decoder).ReadToken", "JSON (go-json-experiment)"},
+		{"runtime.scanObject", "runtime: GC and allocation"},
+		{"runtime.mallocgc", "runtime: GC and allocation"},
+		{"runtime.futex", "runtime: scheduler and netpoll"},
+		{"runtime.memmove", "runtime: memory, maps and string ops"},
+		{"internal/runtime/syscall/linux.Syscall6", "syscalls (socket I/O)"},
+		{"internal/poll.(*FD).Read", "syscalls (socket I/O)"},
+		{"net/http.(*conn).serve", "net/http and net"},
+		{"net/textproto.readMIMEHeader", "net/http and net"},
+		{"gcWriteBarrier", "runtime: GC and allocation"},
+		{"gogo", "runtime: scheduler and netpoll"},
+		{"context.WithCancel", "context"},
+	}
+	for _, tt := range tests {
+		if got := areaOf(tt.fn); got != tt.want {
+			t.Errorf("areaOf(%q) = %q, want %q", tt.fn, got, tt.want)
+		}
+	}
+}
+
+func TestGroupByArea(t *testing.T) {
+	top := `Showing nodes accounting for 570ms, 60.00% of 950ms total
+      flat  flat%   sum%        cum   cum%
+     170ms 17.89% 17.89%      170ms 17.89%  internal/runtime/syscall/linux.Syscall6
+      40ms  4.21% 22.11%       40ms  4.21%  runtime.scanObject
+      30ms  3.16% 25.26%       30ms  3.16%  runtime.mallocgc
+      10ms  1.05% 26.31%       10ms  1.05%  github.com/switchboard-mcp/switchboard/mcp.AddTool[go.shape.struct { Text string "json:\"text\"" },go.shape.string].func1
+`
+	got := groupByArea(top)
+	want := []AreaShare{{"syscalls (socket I/O)", 17.89}, {"runtime: GC and allocation", 7.37}, {"switchboard/mcp", 1.05}}
+	if len(got) != len(want) {
+		t.Fatalf("groupByArea = %+v", got)
+	}
+	for i := range want {
+		if got[i].Area != want[i].Area || got[i].Percent-want[i].Percent > 0.001 || want[i].Percent-got[i].Percent > 0.001 {
+			t.Errorf("area %d = %+v, want %+v", i, got[i], want[i])
+		}
+	}
+}
+
+func TestTargets(t *testing.T) {
+	res := &Results{
+		Load: []Result{
+			{Impl: servers.Baseline, Mode: "http", Clients: 16, CallsPerS: 1000, CPUPerCall: 100 * time.Microsecond},
+			{Impl: servers.Switchboard, Mode: "http", Clients: 16, CallsPerS: 950, CPUPerCall: 110 * time.Microsecond},
+			{Impl: servers.MCPGo, Mode: "http", Clients: 16, CallsPerS: 700},
+			{Impl: servers.Baseline, Mode: "http", Clients: 64, P99: 10 * time.Millisecond, CPUPerCall: 100 * time.Microsecond},
+			{Impl: servers.Switchboard, Mode: "http", Clients: 64, P99: 12 * time.Millisecond, CPUPerCall: 130 * time.Microsecond},
+			{Impl: servers.Baseline, Mode: "stdio", Clients: 16, CallsPerS: 1000},
+			{Impl: servers.Switchboard, Mode: "stdio", Clients: 16, Status: "failed"},
+		},
+		InProc: []BenchResult{{Depth: "session", Impl: servers.Switchboard, NsPerOp: 11000, AllocsPerOp: 61}},
+		Idle: []IdleResult{
+			{Impl: servers.Switchboard, Sessions: 1000, HeapPerSession: 1500},
+			{Impl: servers.Switchboard, Sessions: 10000, HeapPerSession: 1600, GoroutinesPer: 0.0001},
+		},
+	}
+	want := []string{
+		"met",          // 0.95× baseline
+		"not met",      // 1.36× mcp-go
+		"not met",      // CPU 1.1× at 16 but 1.3× at 64
+		"not met",      // p99 1.2×
+		"met",          // 11 µs
+		"not met",      // 61 allocs
+		"met",          // heap
+		"met",          // goroutines
+		"not measured", // stdio failed
+	}
+	got := res.Targets()
+	if len(got) != len(want) {
+		t.Fatalf("%d targets, want %d", len(got), len(want))
+	}
+	for i, tg := range got {
+		if tg.Met != want[i] {
+			t.Errorf("target %q: %q (%s), want %q", tg.Name, tg.Met, tg.Measured, want[i])
+		}
+	}
+	var md bytes.Buffer
+	if err := res.WriteMarkdown(&md, ReportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(md.String(), "| switchboard | 16 | failed |") {
+		t.Errorf("failed row missing from report:\n%s", md.String())
+	}
+}
