@@ -375,7 +375,7 @@ type accessClaims struct {
 // issueLocked mints an access token (and a rotated refresh token) for g.
 // s.mu must be held.
 func (s *Server) issueLocked(g *grant, scopes []string, withRefresh bool, now time.Time) (*TokenResponse, *tokenError) {
-	s.sweepLocked()
+	defer s.sweepLocked() // after g's expiry is set, so that g survives
 	exp := now.Add(s.opts.AccessTokenTTL)
 	claims := accessClaims{
 		Issuer: s.issuer, Subject: g.subject, Audience: g.resource,
