@@ -303,8 +303,13 @@ func (s taskSink) Send(ctx context.Context, msg []byte) error {
 	t.mu.Lock()
 	out := t.outlet
 	if out == nil {
-		if len(t.queue) >= maxTaskQueue {
+		if len(t.queue) >= maxTaskQueue && !t.makeRoomLocked(msg) {
 			t.mu.Unlock()
+			if isNotificationFrame(msg) {
+				// Progress and log messages are best effort: a requestor
+				// that only polls tasks/get must not make the task fail.
+				return nil
+			}
 			return errors.New("mcp: task message queue full")
 		}
 		t.queue = append(t.queue, msg)
@@ -324,6 +329,32 @@ func (s taskSink) Send(ctx context.Context, msg []byte) error {
 }
 
 const maxTaskQueue = 1024
+
+// makeRoomLocked makes room in the full queue for a request by dropping
+// the oldest notification. It reports whether there is room now; it never
+// drops anything for a notification. The caller holds t.mu.
+func (t *task) makeRoomLocked(msg []byte) bool {
+	if isNotificationFrame(msg) {
+		return false
+	}
+	for i, q := range t.queue {
+		if isNotificationFrame(q) {
+			t.queue = append(t.queue[:i], t.queue[i+1:]...)
+			return true
+		}
+	}
+	return false
+}
+
+// isNotificationFrame reports whether an encoded message is a notification.
+func isNotificationFrame(msg []byte) bool {
+	m, err := jsonrpc.Decode(msg)
+	if err != nil {
+		return false
+	}
+	r, ok := m.(*jsonrpc.Request)
+	return ok && r.IsNotification()
+}
 
 // attach makes sink the task's outlet and flushes queued messages to it.
 func (t *task) attach(ctx context.Context, sink transport.Sink) {
