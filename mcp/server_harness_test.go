@@ -163,13 +163,16 @@ type sessHarness struct {
 	sinks  []*frameSink
 }
 
+// sessionCounter makes session ids unique, as transports do.
+var sessionCounter atomic.Int64
+
 // newSessHarness opens a session on srv. The session is closed when the test
 // ends, and the test fails if it leaves requests in flight.
 func newSessHarness(t *testing.T, srv *mcp.Server) *sessHarness {
 	t.Helper()
 	h := &sessHarness{t: t, srv: srv}
 	h.out = h.newSink()
-	sess, err := srv.NewSession(context.Background(), "sess-"+t.Name(), h.out)
+	sess, err := srv.NewSession(context.Background(), fmt.Sprintf("sess-%d", sessionCounter.Add(1)), h.out)
 	if err != nil {
 		t.Fatalf("NewSession: %v", err)
 	}
