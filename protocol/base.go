@@ -105,6 +105,10 @@ type PaginatedRequestParams struct {
 type PaginatedResult struct {
 	// NextCursor, when not empty, is the cursor of the next page.
 	NextCursor Cursor `json:"nextCursor,omitzero"`
+	// ResultType is the result's type in revision 2026-07-28 ("complete";
+	// servers set it when they send the result). Empty in earlier
+	// revisions, where it is absent from the wire.
+	ResultType ResultType `json:"resultType,omitzero"`
 	// Meta is the result's _meta object.
 	Meta Meta `json:"_meta,omitzero"`
 }
@@ -122,6 +126,10 @@ type Result struct {
 // EmptyResult is the result of requests that only acknowledge (ping,
 // resources/subscribe, resources/unsubscribe, logging/setLevel).
 type EmptyResult struct {
+	// ResultType is the result's type in revision 2026-07-28 ("complete";
+	// servers set it when they send the result). Empty in earlier
+	// revisions, where it is absent from the wire.
+	ResultType ResultType `json:"resultType,omitzero"`
 	// Meta is the result's _meta object.
 	Meta Meta `json:"_meta,omitzero"`
 }

@@ -28,6 +28,10 @@ type ClientCapabilities struct {
 	Elicitation *ElicitationCapability `json:"elicitation,omitzero"`
 	// Tasks declares that the client can run requests as tasks.
 	Tasks *ClientTasksCapability `json:"tasks,omitzero"`
+	// Extensions declares the optional extensions the client supports
+	// (2026-07-28), by identifier (such as ExtensionTasks); each value is
+	// a JSON object of extension settings, {} for none.
+	Extensions map[string]jsontext.Value `json:"extensions,omitzero"`
 }
 
 // RootsCapability is the roots capability of a client.
@@ -158,6 +162,10 @@ type ServerCapabilities struct {
 	Tools *ToolsCapability `json:"tools,omitzero"`
 	// Tasks declares that the server can run requests as tasks.
 	Tasks *ServerTasksCapability `json:"tasks,omitzero"`
+	// Extensions declares the optional extensions the server supports
+	// (2026-07-28), by identifier; each value is a JSON object of
+	// extension settings, {} for none.
+	Extensions map[string]jsontext.Value `json:"extensions,omitzero"`
 }
 
 // PromptsCapability is the prompts capability of a server.

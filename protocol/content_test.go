@@ -349,6 +349,7 @@ func TestCallToolResultFields(t *testing.T) {
 	}
 	full := *exCallResult
 	full.IsError = true
+	full.ResultType = ResultTypeComplete
 	out, _ = json.Marshal(&full)
 	_ = json.Unmarshal(out, &members)
 	typ := reflect.TypeFor[CallToolResult]()

@@ -42,6 +42,16 @@ type ListPromptsResult struct {
 	Prompts []Prompt `json:"prompts"`
 	// NextCursor, when not empty, is the cursor of the next page.
 	NextCursor Cursor `json:"nextCursor,omitzero"`
+	// ResultType is the result's type in revision 2026-07-28 ("complete";
+	// servers set it when they send the result). Empty in earlier
+	// revisions, where it is absent from the wire.
+	ResultType ResultType `json:"resultType,omitzero"`
+	// TTLMs is the freshness hint of revision 2026-07-28: how long, in
+	// milliseconds, the result may be reused. Nil in earlier revisions.
+	TTLMs *int64 `json:"ttlMs,omitzero"`
+	// CacheScope says whether shared intermediaries may cache the result
+	// (2026-07-28).
+	CacheScope CacheScope `json:"cacheScope,omitzero"`
 	// Meta is the result's _meta object.
 	Meta Meta `json:"_meta,omitzero"`
 }
@@ -52,6 +62,12 @@ type GetPromptRequestParams struct {
 	Name string `json:"name"`
 	// Arguments are the values of the prompt's arguments.
 	Arguments map[string]string `json:"arguments,omitzero"`
+	// InputResponses answer the input requests of an earlier
+	// InputRequiredResult (2026-07-28).
+	InputResponses InputResponses `json:"inputResponses,omitzero"`
+	// RequestState echoes the requestState of an earlier
+	// InputRequiredResult (2026-07-28).
+	RequestState string `json:"requestState,omitzero"`
 	// Meta is the request's _meta object.
 	Meta Meta `json:"_meta,omitzero"`
 }
@@ -63,6 +79,10 @@ type GetPromptResult struct {
 	// Messages are the prompt's messages. Required on the wire; nil is
 	// sent as [].
 	Messages []PromptMessage `json:"messages"`
+	// ResultType is the result's type in revision 2026-07-28 ("complete";
+	// servers set it when they send the result). Empty in earlier
+	// revisions, where it is absent from the wire.
+	ResultType ResultType `json:"resultType,omitzero"`
 	// Meta is the result's _meta object.
 	Meta Meta `json:"_meta,omitzero"`
 }
@@ -239,6 +259,10 @@ type CompleteContext struct {
 type CompleteResult struct {
 	// Completion holds the suggestions.
 	Completion Completion `json:"completion"`
+	// ResultType is the result's type in revision 2026-07-28 ("complete";
+	// servers set it when they send the result). Empty in earlier
+	// revisions, where it is absent from the wire.
+	ResultType ResultType `json:"resultType,omitzero"`
 	// Meta is the result's _meta object.
 	Meta Meta `json:"_meta,omitzero"`
 }

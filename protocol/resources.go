@@ -71,6 +71,16 @@ type ListResourcesResult struct {
 	Resources []Resource `json:"resources"`
 	// NextCursor, when not empty, is the cursor of the next page.
 	NextCursor Cursor `json:"nextCursor,omitzero"`
+	// ResultType is the result's type in revision 2026-07-28 ("complete";
+	// servers set it when they send the result). Empty in earlier
+	// revisions, where it is absent from the wire.
+	ResultType ResultType `json:"resultType,omitzero"`
+	// TTLMs is the freshness hint of revision 2026-07-28: how long, in
+	// milliseconds, the result may be reused. Nil in earlier revisions.
+	TTLMs *int64 `json:"ttlMs,omitzero"`
+	// CacheScope says whether shared intermediaries may cache the result
+	// (2026-07-28).
+	CacheScope CacheScope `json:"cacheScope,omitzero"`
 	// Meta is the result's _meta object.
 	Meta Meta `json:"_meta,omitzero"`
 }
@@ -81,6 +91,16 @@ type ListResourceTemplatesResult struct {
 	ResourceTemplates []ResourceTemplate `json:"resourceTemplates"`
 	// NextCursor, when not empty, is the cursor of the next page.
 	NextCursor Cursor `json:"nextCursor,omitzero"`
+	// ResultType is the result's type in revision 2026-07-28 ("complete";
+	// servers set it when they send the result). Empty in earlier
+	// revisions, where it is absent from the wire.
+	ResultType ResultType `json:"resultType,omitzero"`
+	// TTLMs is the freshness hint of revision 2026-07-28: how long, in
+	// milliseconds, the result may be reused. Nil in earlier revisions.
+	TTLMs *int64 `json:"ttlMs,omitzero"`
+	// CacheScope says whether shared intermediaries may cache the result
+	// (2026-07-28).
+	CacheScope CacheScope `json:"cacheScope,omitzero"`
 	// Meta is the result's _meta object.
 	Meta Meta `json:"_meta,omitzero"`
 }
@@ -98,6 +118,12 @@ type ResourceRequestParams struct {
 type ReadResourceRequestParams struct {
 	// URI is the URI of the resource to read.
 	URI string `json:"uri"`
+	// InputResponses answer the input requests of an earlier
+	// InputRequiredResult (2026-07-28).
+	InputResponses InputResponses `json:"inputResponses,omitzero"`
+	// RequestState echoes the requestState of an earlier
+	// InputRequiredResult (2026-07-28).
+	RequestState string `json:"requestState,omitzero"`
 	// Meta is the request's _meta object.
 	Meta Meta `json:"_meta,omitzero"`
 }
@@ -108,6 +134,16 @@ type ReadResourceResult struct {
 	// *BlobResourceContents, or several (for a directory-like resource,
 	// say). It is required on the wire; nil is sent as [].
 	Contents []ResourceContents `json:"contents"`
+	// ResultType is the result's type in revision 2026-07-28 ("complete";
+	// servers set it when they send the result). Empty in earlier
+	// revisions, where it is absent from the wire.
+	ResultType ResultType `json:"resultType,omitzero"`
+	// TTLMs is the freshness hint of revision 2026-07-28: how long, in
+	// milliseconds, the result may be reused. Nil in earlier revisions.
+	TTLMs *int64 `json:"ttlMs,omitzero"`
+	// CacheScope says whether shared intermediaries may cache the result
+	// (2026-07-28).
+	CacheScope CacheScope `json:"cacheScope,omitzero"`
 	// Meta is the result's _meta object.
 	Meta Meta `json:"_meta,omitzero"`
 }

@@ -161,6 +161,12 @@ type CallToolRequestParams struct {
 	// Task, if set, asks for the call to run as a task; the result is then
 	// a CreateTaskResult.
 	Task *TaskMetadata `json:"task,omitzero"`
+	// InputResponses answer the input requests of an earlier
+	// InputRequiredResult (2026-07-28).
+	InputResponses InputResponses `json:"inputResponses,omitzero"`
+	// RequestState echoes the requestState of an earlier
+	// InputRequiredResult (2026-07-28).
+	RequestState string `json:"requestState,omitzero"`
 	// Meta is the request's _meta object.
 	Meta Meta `json:"_meta,omitzero"`
 }
@@ -180,6 +186,10 @@ type CallToolResult struct {
 	// opposed to protocol errors) are reported this way so that the model
 	// can see them and correct itself.
 	IsError bool `json:"isError,omitzero"`
+	// ResultType is the result's type in revision 2026-07-28 ("complete";
+	// servers set it when they send the result). Empty in earlier
+	// revisions, where it is absent from the wire.
+	ResultType ResultType `json:"resultType,omitzero"`
 	// Meta is the result's _meta object.
 	Meta Meta `json:"_meta,omitzero"`
 }
@@ -213,6 +223,14 @@ func (r *CallToolResult) MarshalJSONTo(enc *jsontext.Encoder) error {
 			return err
 		}
 	}
+	if r.ResultType != "" {
+		if err := enc.WriteToken(jsontext.String("resultType")); err != nil {
+			return err
+		}
+		if err := enc.WriteToken(jsontext.String(string(r.ResultType))); err != nil {
+			return err
+		}
+	}
 	if r.Meta != nil {
 		if err := enc.WriteToken(jsontext.String("_meta")); err != nil {
 			return err
@@ -236,6 +254,16 @@ type ListToolsResult struct {
 	Tools []Tool `json:"tools"`
 	// NextCursor, when not empty, is the cursor of the next page.
 	NextCursor Cursor `json:"nextCursor,omitzero"`
+	// ResultType is the result's type in revision 2026-07-28 ("complete";
+	// servers set it when they send the result). Empty in earlier
+	// revisions, where it is absent from the wire.
+	ResultType ResultType `json:"resultType,omitzero"`
+	// TTLMs is the freshness hint of revision 2026-07-28: how long, in
+	// milliseconds, the result may be reused. Nil in earlier revisions.
+	TTLMs *int64 `json:"ttlMs,omitzero"`
+	// CacheScope says whether shared intermediaries may cache the result
+	// (2026-07-28).
+	CacheScope CacheScope `json:"cacheScope,omitzero"`
 	// Meta is the result's _meta object.
 	Meta Meta `json:"_meta,omitzero"`
 }
