@@ -291,25 +291,25 @@ func (p *challengeParser) value() (string, bool) {
 		v := p.token()
 		return v, v != ""
 	}
+	// On a byte that may not appear, keep going to the closing quote so
+	// that recovery resumes after the whole quoted-string.
 	p.pos++
 	var b strings.Builder
+	bad := false
 	for p.pos < len(p.s) {
 		c := p.s[p.pos]
 		switch {
 		case c == '"':
 			p.pos++
-			return b.String(), true
-		case c == '\\':
-			if p.pos+1 >= len(p.s) || !isQuotedPairChar(p.s[p.pos+1]) {
-				return "", false
-			}
+			return b.String(), !bad
+		case c == '\\' && p.pos+1 < len(p.s):
+			bad = bad || !isQuotedPairChar(p.s[p.pos+1])
 			b.WriteByte(p.s[p.pos+1])
 			p.pos += 2
-		case isQDText(c):
+		default:
+			bad = bad || !isQDText(c)
 			b.WriteByte(c)
 			p.pos++
-		default:
-			return "", false
 		}
 	}
 	return "", false // unterminated

@@ -136,7 +136,7 @@ func (t *Transport) discoverPRM(ctx context.Context, ch *Challenge, server *url.
 			err := getJSON(ctx, t.httpClient, raw, nil, &md)
 			if err == nil {
 				if err := validatePRM(&md, server); err != nil {
-					return nil, "", err
+					return nil, "", prmError(raw, err)
 				}
 				return &md, raw, nil
 			}
@@ -155,7 +155,7 @@ func (t *Transport) discoverPRM(ctx context.Context, ch *Challenge, server *url.
 			continue
 		}
 		if err := validatePRM(&md, server); err != nil {
-			return nil, "", err
+			return nil, "", prmError(w.URL, err)
 		}
 		return &md, w.URL, nil
 	}
@@ -163,6 +163,14 @@ func (t *Transport) discoverPRM(ctx context.Context, ch *Challenge, server *url.
 }
 
 var errNoPRM = errors.New("no protected resource metadata")
+
+// prmError describes an unusable protected resource metadata document.
+func prmError(url string, err error) error {
+	if errors.Is(err, ErrResourceMismatch) {
+		return err
+	}
+	return fmt.Errorf("oauthclient: protected resource metadata at %s: %w", url, err)
+}
 
 // discoverAS fetches and validates the metadata of the authorization
 // server with the given issuer identifier.
@@ -243,7 +251,7 @@ func (t *Transport) discover(ctx context.Context, ch *Challenge, server *url.URL
 		return &discovery{as: as, issuer: issuer, resource: res, legacy: true}, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("oauthclient: %w", err)
+		return nil, err
 	}
 	servers := slices.Clone(prm.AuthorizationServers)
 	if t.cfg.ClientIssuer != "" {
