@@ -187,3 +187,5 @@ func (c *clock) Advance(d time.Duration) {
 	c.t = c.t.Add(d)
 	c.mu.Unlock()
 }
+
+func jsonUnmarshal(data []byte, v any) error { return json.Unmarshal(data, v) }

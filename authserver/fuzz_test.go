@@ -1,0 +1,113 @@
+package authserver
+
+import (
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+)
+
+func FuzzParseForm(f *testing.F) {
+	f.Add([]byte("grant_type=authorization_code&code=abc&code_verifier=xyz"))
+	f.Add([]byte("a=1&a=2"))
+	f.Add([]byte("a=%zz"))
+	f.Add([]byte("client_id=x%20y&scope=a+b"))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		form, err := ParseForm(body)
+		if err != nil {
+			return
+		}
+		vals := url.Values{}
+		for k, v := range form {
+			if v == "" {
+				t.Fatalf("empty value kept for %q", k)
+			}
+			vals.Set(k, v)
+		}
+		again, err := ParseForm([]byte(vals.Encode()))
+		if err != nil || len(again) != len(form) {
+			t.Fatalf("round trip: %v %v", again, err)
+		}
+		for k, v := range form {
+			if again[k] != v {
+				t.Fatalf("round trip changed %q", k)
+			}
+		}
+	})
+}
+
+func FuzzParseClientMetadataDocument(f *testing.F) {
+	const id = "https://app.example.com/client.json"
+	f.Add([]byte(`{"client_id":"` + id + `","client_name":"A","redirect_uris":["http://127.0.0.1:3000/cb"]}`))
+	f.Add([]byte(`{"client_id":"` + id + `","client_name":"A","redirect_uris":["https://a/cb"],"grant_types":["client_credentials"]}`))
+	f.Add([]byte(`{"client_id":"x"}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m, err := ParseClientMetadataDocument(data, id)
+		if err != nil {
+			return
+		}
+		if m.ClientID != id || m.ClientName == "" || len(m.RedirectURIs) == 0 || m.ClientSecret != "" {
+			t.Fatalf("accepted %+v", m)
+		}
+		for _, u := range m.RedirectURIs {
+			if checkRedirectURI(u) != nil {
+				t.Fatalf("accepted redirect URI %q", u)
+			}
+		}
+	})
+}
+
+func FuzzClientMetadataRegistration(f *testing.F) {
+	f.Add([]byte(`{"redirect_uris":["https://a.example.com/cb"],"token_endpoint_auth_method":"none","scope":"mcp"}`))
+	f.Add([]byte(`{"redirect_uris":[],"grant_types":["client_credentials"]}`))
+	s, err := New(Options{Issuer: "https://as.example.com", MaxClients: 5})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var m ClientMetadata
+		if err := jsonUnmarshal(data, &m); err != nil {
+			return
+		}
+		rec, resp, err := s.register(&m)
+		if err != nil {
+			return
+		}
+		s.mu.Lock()
+		delete(s.clients, rec.id)
+		s.dynamic--
+		s.mu.Unlock()
+		if rec.confidential != (resp.ClientSecret != "") {
+			t.Fatal("secret issued to the wrong kind of client")
+		}
+	})
+}
+
+func FuzzCacheControl(f *testing.F) {
+	f.Add("max-age=60")
+	f.Add("no-store, max-age=1")
+	f.Add("max-age=-5")
+	fetcher := newCIMDFetcher(CIMDOptions{}, time.Now)
+	f.Fuzz(func(t *testing.T, cc string) {
+		h := map[string][]string{"Cache-Control": {cc}}
+		ttl := fetcher.cacheTTL(h)
+		if ttl != 0 && (ttl < 30*time.Second || ttl > 24*time.Hour) {
+			t.Fatalf("%q: ttl %v out of bounds", cc, ttl)
+		}
+	})
+}
+
+func FuzzBindingAndChallenge(f *testing.F) {
+	f.Add("session:abc", "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM")
+	f.Fuzz(func(t *testing.T, b, c string) {
+		if validBinding(b) == nil {
+			kind, id, _ := strings.Cut(b, ":")
+			if (kind != "session" && kind != "task") || id == "" || strings.ContainsAny(id, " \t\n") {
+				t.Fatalf("binding %q accepted", b)
+			}
+		}
+		if validChallenge(c) && len(c) != 43 {
+			t.Fatalf("challenge %q accepted", c)
+		}
+	})
+}
