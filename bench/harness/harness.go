@@ -122,7 +122,10 @@ type Results struct {
 	Idle     []IdleResult  `json:"idle"`
 	InProc   []BenchResult `json:"inProcess"`
 	Profile  *Profile      `json:"profile,omitempty"`
-	Problems []string      `json:"problems,omitempty"`
+	// BaselineProfile is the baseline's profile under the same load, for
+	// comparison per area.
+	BaselineProfile *Profile `json:"baselineProfile,omitempty"`
+	Problems        []string `json:"problems,omitempty"`
 }
 
 func (c *Config) logf(format string, args ...any) {
@@ -250,12 +253,19 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	}
 
 	if cfg.Profile && slices.Contains(impls, servers.Switchboard) {
-		cfg.logf("profiling switchboard under load (16 sessions, %v)", cfg.ProfileDuration)
-		p, err := runProfile(ctx, &cfg)
-		if err != nil {
-			problem("profile: %v", err)
+		for _, impl := range []string{servers.Switchboard, servers.Baseline} {
+			cfg.logf("profiling %s under load (16 sessions, %v)", impl, cfg.ProfileDuration)
+			waitQuiet(ctx, &cfg)
+			p, err := runProfile(ctx, &cfg, impl)
+			if err != nil {
+				problem("profile of %s: %v", impl, err)
+			}
+			if impl == servers.Switchboard {
+				res.Profile = p
+			} else {
+				res.BaselineProfile = p
+			}
 		}
-		res.Profile = p
 	}
 	res.Machine.LoadAfter = loadAvg()
 	res.Elapsed = time.Since(res.Started)

@@ -146,14 +146,22 @@ func TestGroupByArea(t *testing.T) {
       10ms  1.05% 26.31%       10ms  1.05%  github.com/switchboard-mcp/switchboard/mcp.AddTool[go.shape.struct { Text string "json:\"text\"" },go.shape.string].func1
 `
 	got := groupByArea(top)
-	want := []AreaShare{{"syscalls (socket I/O)", 17.89}, {"runtime: GC and allocation", 7.37}, {"switchboard/mcp", 1.05}}
+	want := []AreaShare{
+		{Area: "syscalls (socket I/O)", Percent: 17.89, Flat: 170 * time.Millisecond},
+		{Area: "runtime: GC and allocation", Percent: 7.37, Flat: 70 * time.Millisecond},
+		{Area: "switchboard/mcp", Percent: 1.05, Flat: 10 * time.Millisecond},
+	}
 	if len(got) != len(want) {
 		t.Fatalf("groupByArea = %+v", got)
 	}
 	for i := range want {
-		if got[i].Area != want[i].Area || got[i].Percent-want[i].Percent > 0.001 || want[i].Percent-got[i].Percent > 0.001 {
+		if got[i].Area != want[i].Area || got[i].Flat != want[i].Flat || got[i].Percent-want[i].Percent > 0.001 || want[i].Percent-got[i].Percent > 0.001 {
 			t.Errorf("area %d = %+v, want %+v", i, got[i], want[i])
 		}
+	}
+	p := &Profile{Calls: 1000}
+	if got := want[0].PerCall(p); got != 170*time.Microsecond {
+		t.Errorf("PerCall = %v, want 170µs", got)
 	}
 }
 

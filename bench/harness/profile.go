@@ -13,13 +13,12 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/switchboard-mcp/switchboard/bench/servers"
 )
 
-// Profile is a CPU and allocation profile of the Switchboard HTTP server
-// under load at 16 sessions.
+// Profile is a CPU and allocation profile of one implementation's HTTP
+// server under load at 16 sessions.
 type Profile struct {
+	Impl       string        `json:"impl"`
 	Sessions   int           `json:"sessions"`
 	Duration   time.Duration `json:"duration"`
 	CallsPerS  float64       `json:"callsPerSecond"`
@@ -27,21 +26,33 @@ type Profile struct {
 	AllocTop   string        `json:"allocTop"`   // go tool pprof -top, alloc_space during the load
 	ObjectsTop string        `json:"objectsTop"` // go tool pprof -top, alloc_objects during the load
 	ByArea     []AreaShare   `json:"byArea"`     // flat CPU grouped by area
-	Dir        string        `json:"dir"`        // where the raw profiles were written
+	// Calls is the estimated number of calls served while the CPU
+	// profile ran (calls/s × duration), to turn samples into time per call.
+	Calls float64 `json:"calls"`
+	Dir   string  `json:"dir"` // where the raw profiles were written
 }
 
-// AreaShare is the flat CPU share of one area (a package or a part of the
+// AreaShare is the flat CPU of one area (a package or a part of the
 // runtime).
 type AreaShare struct {
-	Area    string  `json:"area"`
-	Percent float64 `json:"percent"`
+	Area    string        `json:"area"`
+	Percent float64       `json:"percent"`
+	Flat    time.Duration `json:"flat"`
 }
 
-// runProfile loads a Switchboard HTTP server at 16 sessions and takes its
-// CPU profile and the allocations made meanwhile from its side endpoint.
-func runProfile(ctx context.Context, cfg *Config) (*Profile, error) {
+// PerCall returns the area's CPU time per call in the profile p.
+func (a AreaShare) PerCall(p *Profile) time.Duration {
+	if p == nil || p.Calls <= 0 {
+		return 0
+	}
+	return time.Duration(float64(a.Flat) / p.Calls)
+}
+
+// runProfile loads impl's HTTP server at 16 sessions and takes its CPU
+// profile and the allocations made meanwhile from its side endpoint.
+func runProfile(ctx context.Context, cfg *Config, impl string) (*Profile, error) {
 	const sessions = 16
-	c, err := startChild(ctx, cfg, false, "-impl", servers.Switchboard, "-transport", "http")
+	c, err := startChild(ctx, cfg, false, "-impl", impl, "-transport", "http")
 	if err != nil {
 		return nil, err
 	}
@@ -50,7 +61,7 @@ func runProfile(ctx context.Context, cfg *Config) (*Profile, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Profile{Sessions: sessions, Duration: cfg.ProfileDuration, Dir: dir}
+	p := &Profile{Impl: impl, Sessions: sessions, Duration: cfg.ProfileDuration, Dir: dir}
 
 	lcfg := *cfg
 	lcfg.Rounds = 1
@@ -87,6 +98,7 @@ func runProfile(ctx context.Context, cfg *Config) (*Profile, error) {
 	}
 	if len(lr.rounds) > 0 {
 		p.CallsPerS = lr.rounds[0].CallsPerS
+		p.Calls = p.CallsPerS * float64(secs)
 	}
 
 	if p.CPUTop, err = pprofTop(ctx, "-nodecount=25", cpu); err != nil {
@@ -153,7 +165,7 @@ func pprofTop(ctx context.Context, args ...string) (string, error) {
 
 // groupByArea sums the flat% column of a pprof -top table by area.
 func groupByArea(top string) []AreaShare {
-	sums := map[string]float64{}
+	sums := map[string]AreaShare{}
 	sc := bufio.NewScanner(strings.NewReader(top))
 	for sc.Scan() {
 		f := strings.Fields(sc.Text())
@@ -164,11 +176,16 @@ func groupByArea(top string) []AreaShare {
 		if err != nil {
 			continue
 		}
-		sums[areaOf(strings.Join(f[5:], " "))] += pct
+		flat, _ := time.ParseDuration(f[0])
+		a := sums[areaOf(strings.Join(f[5:], " "))]
+		a.Percent += pct
+		a.Flat += flat
+		sums[areaOf(strings.Join(f[5:], " "))] = a
 	}
 	var out []AreaShare
-	for a, p := range sums {
-		out = append(out, AreaShare{Area: a, Percent: p})
+	for name, a := range sums {
+		a.Area = name
+		out = append(out, a)
 	}
 	slices.SortFunc(out, func(a, b AreaShare) int {
 		if a.Percent != b.Percent {
@@ -193,12 +210,12 @@ func areaOf(fn string) string {
 		return "JSON (go-json-experiment)"
 	case pkg == "runtime" || strings.HasPrefix(pkg, "internal/runtime/") && !strings.Contains(pkg, "syscall"):
 		l := strings.ToLower(name)
-		for _, k := range []string{"gc", "mark", "scan", "sweep", "malloc", "mspan", "mheap", "mcache", "heap", "memclr", "grey", "wb", "findobject", "bulkbarrier", "span"} {
+		for _, k := range []string{"gc", "mark", "scan", "sweep", "malloc", "mspan", "mheap", "mcache", "heap", "memclr", "grey", "wb", "findobject", "bulkbarrier", "span", "madvise", "scaveng", "nextfree", "newobject", "alloc", "findfunc", "stkframe", "stackmap", "writebarrier"} {
 			if strings.Contains(l, k) {
 				return "runtime: GC and allocation"
 			}
 		}
-		for _, k := range []string{"futex", "sched", "park", "ready", "runnable", "netpoll", "mcall", "wake", "steal", "runq", "lock", "sema", "notesleep", "usleep", "osyield", "goexit", "newproc", "gogo", "execute", "stop", "spinning", "nanotime"} {
+		for _, k := range []string{"futex", "sched", "park", "ready", "runnable", "netpoll", "mcall", "wake", "steal", "runq", "lock", "sema", "notesleep", "usleep", "osyield", "goexit", "newproc", "gogo", "execute", "stop", "spinning", "nanotime", "select", "chan", "timer", "casgstatus", "glist", "preempt", "gosched", "handoff", "acquirep", "releasep", "entersyscall", "exitsyscall"} {
 			if strings.Contains(l, k) {
 				return "runtime: scheduler and netpoll"
 			}

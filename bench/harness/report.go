@@ -144,6 +144,23 @@ func fmtDur(d time.Duration) string {
 	}
 }
 
+func fmtDurOr(d time.Duration, ok bool) string {
+	if !ok {
+		return "–"
+	}
+	return fmtDur(d)
+}
+
+func fmtDiff(d time.Duration, ok bool) string {
+	if !ok {
+		return "–"
+	}
+	if d < 0 {
+		return "−" + fmtDur(-d)
+	}
+	return "+" + fmtDur(d)
+}
+
 func ratio(x, base float64) string {
 	if base == 0 || math.IsNaN(x/base) {
 		return "–"
@@ -236,14 +253,37 @@ func (r *Results) WriteMarkdown(w io.Writer, o ReportOptions) error {
 		p("Streamable HTTP, %d sessions, CPU profile over %v from the server's side endpoint (`/debug/pprof/profile`), ", pr.Sessions, pr.Duration)
 		p("allocations as the difference of two `/debug/pprof/allocs` snapshots around it; %.0f calls/s while profiling.\n\n", pr.CallsPerS)
 		if len(pr.ByArea) > 0 {
-			p("Flat CPU by area:\n\n| area | flat CPU |\n|---|---:|\n")
+			bp := r.BaselineProfile
+			p("Flat CPU by area, and per call (profile samples ÷ calls served while profiling)")
+			if bp != nil {
+				p(", next to the baseline profiled the same way (%.0f calls/s)", bp.CallsPerS)
+			}
+			p(":\n\n| area | Switchboard flat | Switchboard per call | baseline per call | difference |\n|---|---:|---:|---:|---:|\n")
+			shown := map[string]bool{}
+			var sbTotal, blTotal time.Duration
 			for _, a := range pr.ByArea {
+				sbTotal += a.PerCall(pr)
+				var bl time.Duration
+				if bp != nil {
+					if i := slices.IndexFunc(bp.ByArea, func(x AreaShare) bool { return x.Area == a.Area }); i >= 0 {
+						bl = bp.ByArea[i].PerCall(bp)
+					}
+				}
 				if a.Percent < 0.5 {
 					continue
 				}
-				p("| %s | %.1f%% |\n", a.Area, a.Percent)
+				shown[a.Area] = true
+				p("| %s | %.1f%% | %s | %s | %s |\n", a.Area, a.Percent, fmtDur(a.PerCall(pr)), fmtDurOr(bl, bp != nil), fmtDiff(a.PerCall(pr)-bl, bp != nil))
 			}
-			p("\n")
+			if bp != nil {
+				for _, a := range bp.ByArea {
+					blTotal += a.PerCall(bp)
+					if !shown[a.Area] && a.Percent >= 2 {
+						p("| %s | – | – | %s | %s |\n", a.Area, fmtDur(a.PerCall(bp)), fmtDiff(-a.PerCall(bp), true))
+					}
+				}
+			}
+			p("| **total** | 100%% | %s | %s | %s |\n\n", fmtDur(sbTotal), fmtDurOr(blTotal, bp != nil), fmtDiff(sbTotal-blTotal, bp != nil))
 		}
 		p("`go tool pprof -top` (CPU):\n\n```\n%s\n```\n\n", pr.CPUTop)
 		p("`go tool pprof -top -sample_index=alloc_space` (allocated during the load):\n\n```\n%s\n```\n\n", pr.AllocTop)

@@ -19,6 +19,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -50,6 +51,7 @@ func run() error {
 	rounds := flag.Int("rounds", 0, "rounds per configuration (default 3)")
 	duration := flag.Duration("duration", 0, "length of a round (default 5s)")
 	warmup := flag.Duration("warmup", -1, "warm-up before the first round (default 1s)")
+	cpuProfile := flag.String("cpuprofile", "", "write the load client's own CPU profile here")
 	skip := flag.String("skip", "", "comma-separated parts to skip: stateful,stateless,stdio,idle,inproc,profile")
 	flag.Parse()
 
@@ -144,6 +146,16 @@ func run() error {
 	}
 	cfg.ServerCmd = []string{bin}
 
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer func() { pprof.StopCPUProfile(); f.Close() }()
+	}
 	start := time.Now()
 	res, err := harness.Run(ctx, cfg)
 	if err != nil {
