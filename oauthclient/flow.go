@@ -465,8 +465,54 @@ func (t *Transport) clientForRefresh(ctx context.Context, old *Token) (*ClientIn
 // authentication and turns the answer into a Token (the caller sets its
 // Resource).
 func (t *Transport) tokenRequest(ctx context.Context, d *discovery, client *ClientInfo, form url.Values) (*Token, error) {
-	header := http.Header{}
 	method := tokenAuthMethod(client, d.as.TokenEndpointAuthMethodsSupported, t.cfg.PrivateKey != nil)
+	tr, err := t.postAuthenticated(ctx, d, client, method, form)
+	// A pre-registered secret whose method nobody stated: the server may
+	// have registered the other secret method. Try it once, as the server
+	// rejected the client before looking at the grant.
+	var oe *OAuthError
+	if err != nil && client.TokenEndpointAuthMethod == "" && errors.As(err, &oe) && oe.Code == "invalid_client" {
+		alt := map[string]string{AuthMethodClientSecretBasic: AuthMethodClientSecretPost, AuthMethodClientSecretPost: AuthMethodClientSecretBasic}[method]
+		supported := d.as.TokenEndpointAuthMethodsSupported
+		if alt != "" && (len(supported) == 0 || slices.Contains(supported, alt)) {
+			t.logf("token endpoint refused the client; trying the other secret method", "method", alt)
+			tr, err = t.postAuthenticated(ctx, d, client, alt, form)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	tt := tr.TokenType
+	if tt == "" {
+		tt = "Bearer"
+	}
+	if !strings.EqualFold(tt, "Bearer") {
+		return nil, fmt.Errorf("oauthclient: unsupported token_type %q", sanitize(tt))
+	}
+	tok := &Token{
+		AccessToken:       tr.AccessToken,
+		TokenType:         "Bearer",
+		RefreshToken:      tr.RefreshToken,
+		Scopes:            strings.Fields(tr.Scope),
+		Issuer:            d.issuer,
+		ResourceIndicator: d.resource,
+		ClientID:          client.ClientID,
+	}
+	if tr.ExpiresIn > 0 {
+		tok.Expiry = t.cfg.Now().Add(time.Duration(tr.ExpiresIn) * time.Second)
+	}
+	t.logf("obtained token", "token", tok)
+	return tok, nil
+}
+
+// postAuthenticated sends a token request authenticated with method.
+// form is not modified.
+func (t *Transport) postAuthenticated(ctx context.Context, d *discovery, client *ClientInfo, method string, base url.Values) (*tokenResponse, error) {
+	form := url.Values{}
+	for k, v := range base {
+		form[k] = slices.Clone(v)
+	}
+	header := http.Header{}
 	switch method {
 	case AuthMethodClientSecretBasic:
 		// RFC 6749 Section 2.3.1: form-encode, then Basic.
@@ -494,31 +540,7 @@ func (t *Transport) tokenRequest(ctx context.Context, d *discovery, client *Clie
 	default:
 		form.Set("client_id", client.ClientID)
 	}
-	tr, err := postToken(ctx, t.httpClient, d.as.TokenEndpoint, form, header)
-	if err != nil {
-		return nil, err
-	}
-	tt := tr.TokenType
-	if tt == "" {
-		tt = "Bearer"
-	}
-	if !strings.EqualFold(tt, "Bearer") {
-		return nil, fmt.Errorf("oauthclient: unsupported token_type %q", sanitize(tt))
-	}
-	tok := &Token{
-		AccessToken:       tr.AccessToken,
-		TokenType:         "Bearer",
-		RefreshToken:      tr.RefreshToken,
-		Scopes:            strings.Fields(tr.Scope),
-		Issuer:            d.issuer,
-		ResourceIndicator: d.resource,
-		ClientID:          client.ClientID,
-	}
-	if tr.ExpiresIn > 0 {
-		tok.Expiry = t.cfg.Now().Add(time.Duration(tr.ExpiresIn) * time.Second)
-	}
-	t.logf("obtained token", "token", tok)
-	return tok, nil
+	return postToken(ctx, t.httpClient, d.as.TokenEndpoint, form, header)
 }
 
 // postToken sends a token request and decodes a successful answer.

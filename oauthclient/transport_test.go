@@ -324,6 +324,7 @@ func TestTokenEndpointAuthMethods(t *testing.T) {
 		preSecret  string
 		wantMethod string
 		wantReg    bool
+		wantRetry  bool
 	}{
 		{name: "DCR public", supported: []string{"none"}, wantMethod: "none", wantReg: true},
 		{name: "DCR basic", supported: []string{"client_secret_basic"}, wantMethod: "client_secret_basic", wantReg: true},
@@ -331,6 +332,9 @@ func TestTokenEndpointAuthMethods(t *testing.T) {
 		{name: "pre-registered basic", supported: []string{"client_secret_basic"}, preID: "pre id:1", preSecret: "s3cr%t:+", wantMethod: "client_secret_basic"},
 		{name: "pre-registered post", supported: []string{"client_secret_post"}, preID: "pre", preSecret: "s", wantMethod: "client_secret_post"},
 		{name: "pre-registered public", supported: []string{"none", "client_secret_basic"}, preID: "pre", wantMethod: "none"},
+		// The server registered post but lists both: basic is refused
+		// with invalid_client, then post works.
+		{name: "pre-registered post, detected", supported: []string{"client_secret_basic", "client_secret_post"}, preID: "pre", preSecret: "s", wantMethod: "client_secret_post", wantRetry: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -348,7 +352,11 @@ func TestTokenEndpointAuthMethods(t *testing.T) {
 			if st, _ := call(t, ctx, c, rs.mcpURL(), "x"); st != 200 {
 				t.Fatalf("HTTP %d; token requests %v", st, as.tokenRequests())
 			}
-			tr := as.tokenRequests()[0]
+			trs := as.tokenRequests()
+			if want := map[bool]int{false: 1, true: 2}[tt.wantRetry]; len(trs) != want {
+				t.Fatalf("%d token requests, want %d", len(trs), want)
+			}
+			tr := trs[len(trs)-1]
 			if tr.method != tt.wantMethod {
 				t.Errorf("token endpoint auth %s, want %s", tr.method, tt.wantMethod)
 			}
