@@ -478,7 +478,8 @@ type jwksCache struct {
 	log        *slog.Logger
 	now        func() time.Time
 
-	mu          sync.Mutex // held while fetching: one fetch at a time
+	fetchMu     sync.Mutex // held while fetching: one fetch at a time
+	mu          sync.Mutex // guards the fields below
 	keys        []jose.JSONWebKey
 	fetched     time.Time // last successful fetch
 	lastAttempt time.Time
@@ -523,26 +524,43 @@ var ErrJWKSUnavailable = errors.New("auth: JWKS unavailable")
 
 // get returns the key set, fetching it when there is none, when it is
 // older than the refresh interval, or when force asks for it; fetches are
-// at least minRefresh apart. A failed fetch keeps the previous keys.
+// at least minRefresh apart and one at a time, and callers whose keys are
+// fresh never wait for one. A failed fetch keeps the previous keys.
 func (c *jwksCache) get(ctx context.Context, force bool) ([]jose.JSONWebKey, error) {
+	keys, need := c.check(force)
+	if need {
+		c.fetchMu.Lock()
+		defer c.fetchMu.Unlock()
+		// Another caller may have fetched while this one waited.
+		if keys, need = c.check(force); need {
+			c.mu.Lock()
+			c.attempted, c.lastAttempt = true, c.now()
+			c.fetches++
+			c.mu.Unlock()
+			fetched, err := c.fetch(ctx)
+			c.mu.Lock()
+			if err != nil {
+				c.log.Warn("auth: fetching JWKS failed", "url", c.url, "error", err.Error())
+			} else {
+				c.keys, c.fetched = fetched, c.now()
+			}
+			keys = c.keys
+			c.mu.Unlock()
+		}
+	}
+	if keys == nil {
+		return nil, fmt.Errorf("%w: %s", ErrJWKSUnavailable, c.url)
+	}
+	return keys, nil
+}
+
+// check returns the cached keys and whether a fetch is due and allowed.
+func (c *jwksCache) check(force bool) ([]jose.JSONWebKey, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	now := c.now()
 	stale := c.keys == nil || now.Sub(c.fetched) >= c.refresh
-	if (stale || force) && (!c.attempted || now.Sub(c.lastAttempt) >= c.minRefresh) {
-		c.attempted, c.lastAttempt = true, now
-		c.fetches++
-		keys, err := c.fetch(ctx)
-		if err != nil {
-			c.log.Warn("auth: fetching JWKS failed", "url", c.url, "error", err.Error())
-		} else {
-			c.keys, c.fetched = keys, now
-		}
-	}
-	if c.keys == nil {
-		return nil, fmt.Errorf("%w: %s", ErrJWKSUnavailable, c.url)
-	}
-	return c.keys, nil
+	return c.keys, (stale || force) && (!c.attempted || now.Sub(c.lastAttempt) >= c.minRefresh)
 }
 
 func (c *jwksCache) fetch(ctx context.Context) ([]jose.JSONWebKey, error) {

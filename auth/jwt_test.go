@@ -390,3 +390,31 @@ func TestParseJWKS(t *testing.T) {
 		}
 	}
 }
+
+// TestJWKSConcurrentFirstUse: concurrent first verifications share one
+// fetch.
+func TestJWKSConcurrentFirstUse(t *testing.T) {
+	clk := newClock()
+	k1, _ := testRSAKeys(t)
+	srv := newJWKSServer(t, pubJWK(k1, "k1", "RS256"))
+	v, err := NewJWTVerifier(JWTOptions{Issuer: testIssuer, Audience: testResource, JWKSURL: srv.URL, Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := mint(t, jose.RS256, k1, "k1", baseClaims(clk.Now()))
+	errs := make(chan error, 16)
+	for range 16 {
+		go func() {
+			_, err := v.Verify(context.Background(), tok)
+			errs <- err
+		}()
+	}
+	for range 16 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := srv.fetches.Load(); n != 1 {
+		t.Fatalf("fetches = %d, want 1", n)
+	}
+}
