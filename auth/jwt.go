@@ -484,6 +484,7 @@ type jwksCache struct {
 	fetched     time.Time // last successful fetch
 	lastAttempt time.Time
 	attempted   bool
+	inflight    bool
 	fetches     int // successful and failed, for tests
 }
 
@@ -527,14 +528,14 @@ var ErrJWKSUnavailable = errors.New("auth: JWKS unavailable")
 // at least minRefresh apart and one at a time, and callers whose keys are
 // fresh never wait for one. A failed fetch keeps the previous keys.
 func (c *jwksCache) get(ctx context.Context, force bool) ([]jose.JSONWebKey, error) {
-	keys, need := c.check(force)
-	if need {
+	keys, need, inflight := c.check(force)
+	if need || inflight {
 		c.fetchMu.Lock()
 		defer c.fetchMu.Unlock()
 		// Another caller may have fetched while this one waited.
-		if keys, need = c.check(force); need {
+		if keys, need, _ = c.check(force); need {
 			c.mu.Lock()
-			c.attempted, c.lastAttempt = true, c.now()
+			c.attempted, c.lastAttempt, c.inflight = true, c.now(), true
 			c.fetches++
 			c.mu.Unlock()
 			fetched, err := c.fetch(ctx)
@@ -544,7 +545,7 @@ func (c *jwksCache) get(ctx context.Context, force bool) ([]jose.JSONWebKey, err
 			} else {
 				c.keys, c.fetched = fetched, c.now()
 			}
-			keys = c.keys
+			keys, c.inflight = c.keys, false
 			c.mu.Unlock()
 		}
 	}
@@ -554,13 +555,15 @@ func (c *jwksCache) get(ctx context.Context, force bool) ([]jose.JSONWebKey, err
 	return keys, nil
 }
 
-// check returns the cached keys and whether a fetch is due and allowed.
-func (c *jwksCache) check(force bool) ([]jose.JSONWebKey, bool) {
+// check returns the cached keys, whether a fetch is due and allowed, and
+// whether one is under way (a caller that wants one then waits for it).
+func (c *jwksCache) check(force bool) (keys []jose.JSONWebKey, need, inflight bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	now := c.now()
 	stale := c.keys == nil || now.Sub(c.fetched) >= c.refresh
-	return c.keys, (stale || force) && (!c.attempted || now.Sub(c.lastAttempt) >= c.minRefresh)
+	need = (stale || force) && (!c.attempted || now.Sub(c.lastAttempt) >= c.minRefresh)
+	return c.keys, need, c.inflight && (stale || force)
 }
 
 func (c *jwksCache) fetch(ctx context.Context) ([]jose.JSONWebKey, error) {
