@@ -458,8 +458,14 @@ func TestClientStandaloneStream(t *testing.T) {
 // (SEP-1699 polling): the client resumes with GET and Last-Event-ID after
 // the announced retry delay.
 func TestClientResumption(t *testing.T) {
+	for _, mode := range []streamable.ResponseMode{streamable.ResponseSSE, streamable.ResponseAdaptive} {
+		t.Run(mode.String(), func(t *testing.T) { testResumption(t, mode) })
+	}
+}
+
+func testResumption(t *testing.T, mode streamable.ResponseMode) {
 	checkLeaks(t)
-	env := newEverything(t, &streamable.Options{ResponseMode: streamable.ResponseSSE})
+	env := newEverything(t, &streamable.Options{ResponseMode: mode})
 	cc := dial(t, env.url, &streamable.ClientOptions{DisableStandaloneStream: true})
 	initialize(t, cc)
 
@@ -479,6 +485,58 @@ func TestClientResumption(t *testing.T) {
 	}
 	if len(gets) != 1 || gets[0].Header.Get("Last-Event-Id") == "" {
 		t.Fatalf("resuming GETs: %v", gets)
+	}
+}
+
+// TestClientConcurrentCalls sends from many goroutines while one
+// goroutine receives, as the protocol layer does.
+func TestClientConcurrentCalls(t *testing.T) {
+	for _, mode := range []streamable.ResponseMode{streamable.ResponseJSON, streamable.ResponseSSE} {
+		t.Run(mode.String(), func(t *testing.T) {
+			checkLeaks(t)
+			env := newEverything(t, &streamable.Options{ResponseMode: mode})
+			cc := dial(t, env.url, nil)
+			initialize(t, cc)
+
+			const calls = 32
+			got := make(map[jsonrpc.ID]string)
+			recvDone := make(chan error, 1)
+			go func() {
+				ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+				defer cancel()
+				for len(got) < calls {
+					m, err := cc.Recv(ctx)
+					if err != nil {
+						recvDone <- err
+						return
+					}
+					if r, ok := m.(*jsonrpc.Response); ok {
+						got[r.ID] = string(r.Result)
+					}
+				}
+				recvDone <- nil
+			}()
+			var wg sync.WaitGroup
+			for i := range calls {
+				wg.Go(func() {
+					ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+					defer cancel()
+					err := cc.Send(ctx, request(int64(100+i), "tools/call", fmt.Sprintf(`{"name":"echo","arguments":{"text":"msg-%d"}}`, i)))
+					if err != nil {
+						t.Errorf("Send %d: %v", i, err)
+					}
+				})
+			}
+			wg.Wait()
+			if err := <-recvDone; err != nil {
+				t.Fatalf("Recv: %v (got %d responses)", err, len(got))
+			}
+			for i := range calls {
+				if r := got[jsonrpc.Int64ID(int64(100+i))]; !strings.Contains(r, fmt.Sprintf(`"msg-%d"`, i)) {
+					t.Errorf("response %d: %s", i, r)
+				}
+			}
+		})
 	}
 }
 
