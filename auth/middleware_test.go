@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"crypto"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/go-jose/go-jose/v4"
 )
@@ -452,3 +454,41 @@ func TestIsToken68(t *testing.T) {
 		}
 	}
 }
+
+// TestMiddlewareRejectsBadTokens: every unacceptable token gets 401 with
+// error="invalid_token" (RFC 6750 section 3.1) and the metadata pointer.
+func TestMiddlewareRejectsBadTokens(t *testing.T) {
+	f := newMW(t, nil)
+	k1, _ := testRSAKeys(t)
+	now := f.clk.Now()
+	claims := func(mut func(map[string]any)) map[string]any {
+		c := baseClaims(now)
+		mut(c)
+		return c
+	}
+	enc := func(s string) string { return strings.TrimRight(base64URL(s), "=") }
+	none := enc(`{"alg":"none","kid":"k1"}`) + "." + enc(`{"iss":"`+testIssuer+`","aud":"`+testResource+`","exp":9999999999}`) + "."
+	tests := map[string]string{
+		"wrong audience":       mint(t, jose.RS256, k1, "k1", claims(func(c map[string]any) { c["aud"] = "https://api.example.com" })),
+		"another resource":     mint(t, jose.RS256, k1, "k1", claims(func(c map[string]any) { c["aud"] = "https://mcp.example.com/other" })),
+		"expired":              mint(t, jose.RS256, k1, "k1", claims(func(c map[string]any) { c["exp"] = now.Add(-time.Hour).Unix() })),
+		"not yet valid":        mint(t, jose.RS256, k1, "k1", claims(func(c map[string]any) { c["nbf"] = now.Add(time.Hour).Unix() })),
+		"wrong issuer":         mint(t, jose.RS256, k1, "k1", claims(func(c map[string]any) { c["iss"] = "https://evil.example.com" })),
+		"alg none":             none,
+		"HMAC with public key": mint(t, jose.HS256, k1.PublicKey.N.Bytes(), "k1", baseClaims(now)),
+		"unknown kid":          mint(t, jose.RS256, k1, "k9", baseClaims(now)),
+		"garbage":              "abc.def.ghi",
+	}
+	for name, tok := range tests {
+		t.Run(name, func(t *testing.T) {
+			w := f.do("POST", initBody, tok)
+			ch := w.Header().Get("WWW-Authenticate")
+			if w.Code != http.StatusUnauthorized || !strings.HasPrefix(ch, `Bearer error="invalid_token"`) ||
+				!strings.Contains(ch, `resource_metadata="https://mcp.example.com/.well-known/oauth-protected-resource/mcp"`) {
+				t.Fatalf("status %d, WWW-Authenticate %s", w.Code, ch)
+			}
+		})
+	}
+}
+
+func base64URL(s string) string { return base64.URLEncoding.EncodeToString([]byte(s)) }
