@@ -226,6 +226,9 @@ func (t *Transport) discoverLegacy(ctx context.Context, server *url.URL) (*AuthS
 	if !errors.Is(err, errNotFound) {
 		return nil, "", fmt.Errorf("oauthclient: authorization server metadata at %s: %w", origin, err)
 	}
+	if _, err := checkEndpointURL("authorization base URL", origin, t.cfg.InsecureAllowHTTP); err != nil {
+		return nil, "", fmt.Errorf("oauthclient: %w", err)
+	}
 	t.logf("no authorization server metadata; using the 2025-03-26 default endpoints", "base", origin)
 	return &AuthServerMetadata{
 		AuthorizationEndpoint:         origin + "/authorize",

@@ -580,11 +580,11 @@ func (s *testRS) serve(w http.ResponseWriter, r *http.Request) {
 	if strings.HasPrefix(r.URL.Path, "/.well-known/") || strings.HasPrefix(r.URL.Path, "/custom/") {
 		s.prmFetches = append(s.prmFetches, r.URL.Path)
 	}
+	as, servers := s.as, s.asURLs
 	s.mu.Unlock()
 	if p := s.prmPath(); p != "" && r.Method == http.MethodGet && r.URL.Path == p {
-		servers := s.asURLs
 		if servers == nil {
-			servers = []string{s.as.issuer()}
+			servers = []string{as.issuer()}
 		}
 		writeJSON(w, 200, ProtectedResourceMetadata{Resource: s.resource(), AuthorizationServers: servers, ScopesSupported: s.scopesSupported})
 		return
@@ -613,7 +613,7 @@ func (s *testRS) serve(w http.ResponseWriter, r *http.Request) {
 	tok, ok := strings.CutPrefix(authz, "Bearer ")
 	var g *grantRec
 	if ok {
-		g = s.as.lookup(tok)
+		g = as.lookup(tok)
 	}
 	if g == nil || g.resource != s.resource() {
 		extra := ""

@@ -142,8 +142,21 @@ func union(a, b []string) []string {
 // Dynamic Client Registration.
 func (t *Transport) clientFor(ctx context.Context, d *discovery) (*ClientInfo, error) {
 	if t.cfg.ClientID != "" {
-		if t.cfg.ClientIssuer != "" && t.cfg.ClientIssuer != d.issuer {
-			return nil, fmt.Errorf("oauthclient: the pre-registered client belongs to %s, not %s", t.cfg.ClientIssuer, d.issuer)
+		// Pre-registered credentials belong to one authorization server:
+		// Config.ClientIssuer when set, else the first one they are used
+		// with. A server that moves to another one gets an error, not our
+		// credentials.
+		t.mu.Lock()
+		bound := t.cfg.ClientIssuer
+		if bound == "" {
+			if t.preIssuer == "" {
+				t.preIssuer = d.issuer
+			}
+			bound = t.preIssuer
+		}
+		t.mu.Unlock()
+		if bound != d.issuer {
+			return nil, fmt.Errorf("oauthclient: the pre-registered client belongs to %s, not %s", bound, d.issuer)
 		}
 		return &ClientInfo{
 			Issuer:                  d.issuer,

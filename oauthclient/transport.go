@@ -30,7 +30,8 @@ type Config struct {
 	// for a public client.
 	ClientID, ClientSecret string
 	// ClientIssuer binds pre-registered credentials to one authorization
-	// server: when set, the client refuses to use them with any other.
+	// server: the client refuses to use them with any other. Empty binds
+	// them to the first authorization server they are used with.
 	ClientIssuer string
 	// ClientAuthMethod forces the token endpoint authentication method of
 	// pre-registered credentials (none, client_secret_basic,
@@ -149,6 +150,7 @@ type Transport struct {
 	loaded    bool   // the store was consulted
 	disc      *discovery
 	requested []string // scopes of the last authorization request
+	preIssuer string   // the issuer pre-registered credentials were first used with
 }
 
 // NewTransport returns a Transport that sends requests with base (nil:

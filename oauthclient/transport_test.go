@@ -1021,3 +1021,60 @@ func TestMetadataDocumentJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestAuthorizationServerMigration: when the protected resource metadata
+// names a new authorization server, a dynamically registered client
+// registers again there (credentials are bound to their issuer), and
+// pre-registered credentials are not carried over.
+func TestAuthorizationServerMigration(t *testing.T) {
+	t.Run("dynamic registration", func(t *testing.T) {
+		ctx := testCtx(t)
+		as1, as2 := newTestAS(t), newTestAS(t)
+		rs := newTestRS(t, as1)
+		store := NewMemoryStore()
+		cfg := baseConfig(rs)
+		cfg.TokenStore = store
+		c := &http.Client{Transport: NewTransport(nil, cfg)}
+		call(t, ctx, c, rs.mcpURL(), "a")
+		rs.mu.Lock()
+		rs.as, rs.asURLs = as2, []string{as2.issuer()}
+		rs.mu.Unlock()
+		if st, _ := call(t, ctx, c, rs.mcpURL(), "b"); st != 200 {
+			t.Fatalf("HTTP %d after migration", st)
+		}
+		if _, _, _, regs := as2.counts(); regs != 1 {
+			t.Errorf("%d registrations at the new AS, want 1", regs)
+		}
+		as2.mu.Lock()
+		usedID := as2.authReqs[0].Get("client_id")
+		as2.mu.Unlock()
+		old, _ := store.Client(ctx, as1.issuer())
+		if usedID == old.ClientID {
+			t.Error("the old authorization server's client id was reused")
+		}
+		if _, err := store.Token(ctx, as2.issuer(), rs.mcpURL()); err != nil {
+			t.Errorf("no token stored under the new issuer: %v", err)
+		}
+	})
+	t.Run("pre-registered", func(t *testing.T) {
+		ctx := testCtx(t)
+		as1, as2 := newTestAS(t), newTestAS(t)
+		for _, as := range []*testAS{as1, as2} {
+			as.clients["pre"] = &asClient{id: "pre", secret: "s", method: "client_secret_basic", redirects: []string{testRedirect}}
+		}
+		rs := newTestRS(t, as1)
+		cfg := baseConfig(rs)
+		cfg.ClientID, cfg.ClientSecret = "pre", "s"
+		c := &http.Client{Transport: NewTransport(nil, cfg)}
+		call(t, ctx, c, rs.mcpURL(), "a")
+		rs.mu.Lock()
+		rs.as, rs.asURLs = as2, []string{as2.issuer()}
+		rs.mu.Unlock()
+		if err := callErr(ctx, c, rs.mcpURL(), "b"); err == nil || !strings.Contains(err.Error(), "belongs to") {
+			t.Fatalf("err = %v, want a refusal to reuse pre-registered credentials", err)
+		}
+		if _, _, tokens, _ := as2.counts(); tokens != 0 {
+			t.Error("the credentials were sent to the new authorization server")
+		}
+	})
+}
