@@ -21,6 +21,7 @@ type goSDKClient struct {
 
 // TestGoSDKClient is part A for the official Go SDK's client.
 func TestGoSDKClient(t *testing.T) {
+	t.Parallel()
 	runPartA(t, "go-sdk", connectGoSDK(pinnedVersion))
 }
 

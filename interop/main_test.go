@@ -28,6 +28,14 @@ var conformanceDir string
 
 func TestMain(m *testing.M) {
 	flag.Parse()
+	// The tests mostly wait on other processes (and the demo's 5 s update
+	// timer), so run more of them at once than -parallel's default of
+	// GOMAXPROCS, unless -parallel was given.
+	parallelSet := false
+	flag.Visit(func(f *flag.Flag) { parallelSet = parallelSet || f.Name == "test.parallel" })
+	if !parallelSet {
+		_ = flag.Set("test.parallel", "12")
+	}
 	os.Exit(runMain(m))
 }
 

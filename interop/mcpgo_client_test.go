@@ -22,6 +22,7 @@ type mcpGoClient struct {
 
 // TestMCPGoClient is part A for mcp-go's client.
 func TestMCPGoClient(t *testing.T) {
+	t.Parallel()
 	runPartA(t, "mcp-go", connectMCPGo(pinnedVersion))
 }
 

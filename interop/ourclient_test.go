@@ -23,6 +23,9 @@ import (
 type ourClient struct {
 	cs  *mcp.ClientSession
 	log notifLog
+
+	mu        sync.Mutex
+	sentToken any // _meta.progressToken of the last tools/call sent
 }
 
 // v2obj re-encodes a protocol value (whose unions need the v2 JSON
@@ -78,6 +81,24 @@ func connectOurs(ctx context.Context, d transport.Dialer) (*ourClient, error) {
 		ProtocolVersion:     pinnedVersion,
 		Timeout:             20 * time.Second,
 		ApplyElicitDefaults: true,
+		// Note the progress token the client puts in each tools/call: a
+		// server that sends its progress notifications after the result
+		// (mcp-go's stdio server can) leaves mcp.WithProgress's callback
+		// uncalled.
+		Sending: []mcp.ClientMiddleware{func(next mcp.CallHandler) mcp.CallHandler {
+			return func(ctx context.Context, method string, params jsontext.Value) (jsontext.Value, error) {
+				if method == protocol.MethodToolsCall {
+					var o struct {
+						Meta obj `json:"_meta"`
+					}
+					_ = stdjson.Unmarshal(params, &o)
+					p.mu.Lock()
+					p.sentToken = o.Meta["progressToken"]
+					p.mu.Unlock()
+				}
+				return next(ctx, method, params)
+			}
+		}},
 		CreateMessage: func(ctx context.Context, _ *mcp.ClientSession, params *protocol.CreateMessageRequestParams) (*protocol.CreateMessageResult, error) {
 			o, err := v2obj(params)
 			if err != nil {
@@ -201,24 +222,16 @@ func (p *ourClient) CallTool(ctx context.Context, name string, args obj, progres
 	if err != nil {
 		return nil, nil, err
 	}
-	var (
-		mu    sync.Mutex
-		token any
-	)
 	if progress {
-		ctx = mcp.WithProgress(ctx, func(n *protocol.ProgressNotificationParams) {
-			mu.Lock()
-			defer mu.Unlock()
-			if token == nil {
-				o, _ := v2obj(n)
-				token = o["progressToken"]
-			}
-		})
+		ctx = mcp.WithProgress(ctx, func(*protocol.ProgressNotificationParams) {})
 	}
 	res, err := p.cs.CallTool(ctx, &protocol.CallToolRequestParams{Name: name, Arguments: raw})
-	mu.Lock()
-	tok := token
-	mu.Unlock()
+	var tok any
+	if progress {
+		p.mu.Lock()
+		tok = p.sentToken
+		p.mu.Unlock()
+	}
 	if err != nil {
 		return nil, tok, err
 	}

@@ -545,6 +545,7 @@ const featureUnpinned = "initialize, peer default (2026-07-28 first, then fallba
 // both then try 2026-07-28 (server/discover) first, and must fall back to
 // the initialize handshake at 2025-11-25, which our server speaks.
 func TestUnpinnedVersion(t *testing.T) {
+	t.Parallel()
 	peers := []struct {
 		name    string
 		connect connectA

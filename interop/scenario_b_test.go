@@ -46,6 +46,7 @@ func featuresB(s serverB) []string {
 // TestOurClient is part B: Switchboard's client against each peer server
 // over stdio and Streamable HTTP.
 func TestOurClient(t *testing.T) {
+	t.Parallel()
 	for _, srv := range []serverB{goSDKServerB(), mcpGoServerB(), everythingServerB()} {
 		for _, transport := range []string{"stdio", "http"} {
 			t.Run(srv.name+"/"+transport, func(t *testing.T) {

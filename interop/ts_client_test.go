@@ -30,6 +30,7 @@ type tsClient struct {
 
 // TestTSClient is part A for the TypeScript SDK's client.
 func TestTSClient(t *testing.T) {
+	t.Parallel()
 	if _, reason := nodeBin(); reason != "" {
 		for _, tr := range []string{"stdio", "http"} {
 			t.Run(tr, func(t *testing.T) { skipColumn(t, "A", "ts-sdk", tr, featuresA(tr), reason) })
