@@ -7,14 +7,24 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 FUZZTIME=${FUZZTIME:-3s}
 fail=0
+targets=$(grep -rn --include='*_test.go' '^func Fuzz' . | grep -v -e '^\./bench/' -e '^\./interop/' -e '/node_modules/' | sort)
+if [ -z "$targets" ]; then
+	echo "fuzz: no fuzz targets found" >&2
+	exit 1
+fi
+count=0
 while IFS= read -r line; do
 	file=${line%%:*}
-	name=$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' <<<"${line#*:}")
+	rest=${line#*:}
+	rest=${rest#*:}
+	name=$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' <<<"$rest")
 	[ -n "$name" ] || continue
-	pkg=./$(dirname "$file")
+	pkg=./$(dirname "${file#./}")
 	echo "== fuzz $pkg $name ($FUZZTIME)"
+	count=$((count + 1))
 	if ! go test -run='^$' -fuzz="^${name}\$" -fuzztime="$FUZZTIME" "$pkg"; then
 		fail=1
 	fi
-done < <(grep -rn --include='*_test.go' '^func Fuzz' . | grep -v -e '^./bench/' -e '^./interop/' -e '/node_modules/' | sort)
+done <<<"$targets"
+echo "fuzz: $count targets run"
 exit $fail
