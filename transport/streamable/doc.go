@@ -1,6 +1,7 @@
-// Package streamable implements the server side of MCP's Streamable HTTP
-// transport (protocol revisions 2025-03-26 to 2025-11-25) as an
-// http.Handler for one MCP endpoint.
+// Package streamable implements MCP's Streamable HTTP transport (protocol
+// revisions 2025-03-26 to 2025-11-25): the server side as an http.Handler
+// for one MCP endpoint, and the client side as a transport.Dialer
+// (NewDialer).
 //
 //	h := streamable.NewHandler(server, nil) // server implements transport.SessionFactory
 //	defer h.Close()
