@@ -83,6 +83,12 @@ type Options struct {
 	// (default 24 hours).
 	SessionTTL time.Duration
 
+	// KeepAuthorizationHeader passes the Authorization header on to the
+	// next handler. By default it is removed once the token is verified,
+	// so that no handler can forward the token (token passthrough is
+	// forbidden) or log it by accident.
+	KeepAuthorizationHeader bool
+
 	// Logger receives rejections at debug level and verifier failures at
 	// warning level. Tokens are never logged.
 	Logger *slog.Logger
@@ -112,8 +118,10 @@ type Options struct {
 //
 // The verified token's description reaches handlers through the request
 // context ([TokenInfoFrom]); the token itself is never forwarded, logged
-// or stored by the middleware, and handlers must not pass it on to other
-// services (token passthrough is forbidden by the MCP specification: call
+// or stored by the middleware, the Authorization header is removed from
+// the request the next handler sees (unless
+// Options.KeepAuthorizationHeader), and handlers must not pass the token
+// on to other services (token passthrough is forbidden by the MCP specification: call
 // upstream services with tokens of their own).
 //
 // Session binding: the Mcp-Session-Id returned by an initialize request is
@@ -134,6 +142,7 @@ type Middleware struct {
 	allToolScope []string
 	maxBody      int64
 	sessions     *sessionTable
+	keepAuthz    bool
 	log          *slog.Logger
 }
 
@@ -158,6 +167,7 @@ func New(v Verifier, opts *Options) (*Middleware, error) {
 		toolScopes:   cloneScopeMap(opts.ToolScopes),
 		scopes:       slices.Clone(opts.Scopes),
 		maxBody:      opts.MaxBodyBytes,
+		keepAuthz:    opts.KeepAuthorizationHeader,
 		log:          opts.Logger,
 	}
 	for _, set := range [][]string{m.scopes} {
@@ -334,6 +344,12 @@ func (m *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 	}
 
 	r = r.WithContext(WithTokenInfo(r.Context(), info))
+	if !m.keepAuthz {
+		// The token stays here: handlers (and transport.RequestInfo, which
+		// carries the headers into MCP handlers) see only TokenInfo.
+		r.Header = r.Header.Clone()
+		r.Header.Del("Authorization")
+	}
 	if m.sessions != nil {
 		switch {
 		case sid == "" && isInitialize(calls):

@@ -18,14 +18,16 @@ import (
 
 // echoBody is a next handler that reports the body and token it saw.
 type echoBody struct {
-	body []byte
-	info *TokenInfo
-	sid  string // Mcp-Session-Id to return on initialize
+	body  []byte
+	authz string // the Authorization header it saw
+	info  *TokenInfo
+	sid   string // Mcp-Session-Id to return on initialize
 }
 
 func (e *echoBody) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	e.body, _ = io.ReadAll(r.Body)
 	e.info = TokenInfoFrom(r.Context())
+	e.authz = r.Header.Get("Authorization")
 	if e.sid != "" && strings.Contains(string(e.body), `"initialize"`) {
 		w.Header().Set("Mcp-Session-Id", e.sid)
 	}
@@ -220,6 +222,15 @@ func TestMiddlewareBodyRestored(t *testing.T) {
 	}
 	if f.next.info == nil || f.next.info.Subject != "alice" {
 		t.Fatalf("TokenInfo = %+v", f.next.info)
+	}
+	if f.next.authz != "" {
+		t.Fatal("the Authorization header reached the next handler")
+	}
+	f = newMW(t, func(o *Options) { o.KeepAuthorizationHeader = true })
+	tok = f.token(t, nil)
+	f.do("POST", echoCall, tok)
+	if f.next.authz != "Bearer "+tok {
+		t.Fatal("KeepAuthorizationHeader did not keep it")
 	}
 }
 
