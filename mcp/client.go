@@ -70,8 +70,8 @@ type ClientOptions struct {
 	// when the new session is up.
 	OnSessionExpired func(cs *ClientSession, err error)
 
-	// Timeout bounds each request the client sends that has no earlier
-	// deadline in its context. Zero means no default timeout.
+	// Timeout bounds each request the client sends (an earlier deadline in
+	// the request's context still applies). Zero means no default timeout.
 	Timeout time.Duration
 
 	// Sending wraps every request the client sends; Receiving wraps every
@@ -347,11 +347,9 @@ func (cs *ClientSession) Call(ctx context.Context, method string, params, result
 		}
 	}
 	if cs.client.opts.Timeout > 0 {
-		if _, ok := ctx.Deadline(); !ok {
-			var cancel context.CancelFunc
-			ctx, cancel = context.WithTimeout(ctx, cs.client.opts.Timeout)
-			defer cancel()
-		}
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, cs.client.opts.Timeout)
+		defer cancel()
 	}
 	out, err := cs.send(ctx, method, raw)
 	if err != nil {
