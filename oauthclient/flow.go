@@ -89,6 +89,7 @@ func (t *Transport) obtain(ctx context.Context, ch *Challenge, stepUp bool) (*To
 	if len(tok.Scopes) == 0 {
 		tok.Scopes = scopes
 	}
+	t.logf("obtained token", "token", tok)
 	return tok, nil
 }
 
@@ -451,7 +452,7 @@ func (t *Transport) refresh(ctx context.Context, old *Token, disc *discovery) (*
 	if len(tok.Scopes) == 0 {
 		tok.Scopes = slices.Clone(old.Scopes)
 	}
-	t.logf("refreshed token", "issuer", tok.Issuer)
+	t.logf("refreshed token", "token", tok)
 	return tok, nil
 }
 
@@ -514,7 +515,6 @@ func (t *Transport) tokenRequest(ctx context.Context, d *discovery, client *Clie
 	if tr.ExpiresIn > 0 {
 		tok.Expiry = t.cfg.Now().Add(time.Duration(tr.ExpiresIn) * time.Second)
 	}
-	t.logf("obtained token", "token", tok)
 	return tok, nil
 }
 

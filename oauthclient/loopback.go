@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"html"
 	"io"
 	"net"
 	"net/http"
@@ -122,7 +121,7 @@ func (l *LoopbackAuthorizer) callback(w http.ResponseWriter, r *http.Request) {
 	}
 	ch <- resp // buffered, one send per state
 	if resp.Error != "" {
-		fmt.Fprintf(w, callbackPage, "Authorization failed", html.EscapeString("Return to the terminal for details."))
+		fmt.Fprintf(w, callbackPage, "Authorization failed", "Return to the terminal for details.")
 		return
 	}
 	fmt.Fprintf(w, callbackPage, "Authorization complete", "You can close this window and return to the terminal.")
