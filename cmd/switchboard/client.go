@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,6 +19,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/switchboard-mcp/switchboard/mcp"
+	"github.com/switchboard-mcp/switchboard/oauthclient"
 	"github.com/switchboard-mcp/switchboard/protocol"
 	"github.com/switchboard-mcp/switchboard/transport"
 	"github.com/switchboard-mcp/switchboard/transport/auto"
@@ -93,7 +95,13 @@ func (f *clientFlags) dialer(t target) (transport.Dialer, error) {
 			}
 			h.Add(strings.TrimSpace(k), strings.TrimSpace(v))
 		}
-		return auto.NewHTTPDialer(t.url, &auto.Options{Header: h}), nil
+		opts := &auto.Options{Header: h}
+		if rt, err := storedAuth(t.url); err != nil {
+			return nil, err
+		} else if rt != nil {
+			opts.HTTPClient = &http.Client{Transport: rt}
+		}
+		return auto.NewHTTPDialer(t.url, opts), nil
 	}
 	for _, kv := range f.env {
 		if !strings.Contains(kv, "=") {
@@ -137,9 +145,41 @@ func (f *clientFlags) connect(ctx context.Context, t target, extra *mcp.ClientOp
 	c := mcp.NewClient(protocol.Implementation{Name: "switchboard-cli", Version: version}, &opts)
 	cs, err := c.Connect(ctx, d)
 	if err != nil {
+		var he *transport.HTTPError
+		if errors.As(err, &he) && (he.StatusCode == http.StatusUnauthorized || he.StatusCode == http.StatusForbidden) {
+			return nil, fmt.Errorf("connecting to %s: %w\nthe server needs authorization: run\n  switchboard login %s", t, err, t.url)
+		}
 		return nil, fmt.Errorf("connecting to %s: %w", t, err)
 	}
 	return cs, nil
+}
+
+// storedAuth returns an OAuth round tripper using the tokens saved by
+// "switchboard login", or nil when there is no token store. It never
+// starts an interactive authorization: when a new one is needed, the
+// request fails with a hint to log in.
+func storedAuth(serverURL string) (http.RoundTripper, error) {
+	if os.Getenv(oauthclient.KeyEnv) == "" {
+		dir, err := os.UserConfigDir()
+		if err != nil {
+			return nil, nil
+		}
+		if _, err := os.Stat(filepath.Join(dir, "switchboard", "tokens.enc")); err != nil {
+			return nil, nil
+		}
+	}
+	store, err := oauthclient.DefaultFileStore()
+	if err != nil {
+		return nil, fmt.Errorf("opening the token store: %w", err)
+	}
+	return oauthclient.NewTransport(nil, &oauthclient.Config{
+		ServerURL:   serverURL,
+		TokenStore:  store,
+		RedirectURL: "http://127.0.0.1/callback",
+		Authorize: func(ctx context.Context, authURL string) (*oauthclient.AuthorizationResponse, error) {
+			return nil, fmt.Errorf("the server needs a new authorization: run\n  switchboard login %s", serverURL)
+		},
+	}), nil
 }
 
 // withTimeout applies --timeout to ctx.
