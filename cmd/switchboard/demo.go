@@ -1,12 +1,7 @@
 package main
 
 import (
-	"context"
-	"errors"
-	"fmt"
 	"log/slog"
-	"net"
-	"net/http"
 	"os"
 	"time"
 
@@ -14,8 +9,6 @@ import (
 
 	"github.com/switchboard-mcp/switchboard/internal/everything"
 	"github.com/switchboard-mcp/switchboard/mcp"
-	"github.com/switchboard-mcp/switchboard/transport/sse"
-	"github.com/switchboard-mcp/switchboard/transport/streamable"
 )
 
 func newDemoCmd() *cobra.Command {
@@ -63,41 +56,4 @@ func newLogger(verbose bool) *slog.Logger {
 		level = slog.LevelDebug
 	}
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-}
-
-// serveHTTP serves srv over Streamable HTTP (/mcp) and legacy SSE (/sse,
-// /message) until ctx ends, then shuts down gracefully.
-func serveHTTP(ctx context.Context, addr string, srv *mcp.Server, logger *slog.Logger, what string) error {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fmt.Errorf("listening on %s: %w", addr, err)
-	}
-	streamH := streamable.NewHandler(srv, &streamable.Options{Logger: logger})
-	sseH := sse.NewHandler(srv, nil)
-	mux := http.NewServeMux()
-	mux.Handle("/mcp", streamH)
-	mux.Handle("/sse", sseH)
-	mux.Handle("/message", sseH)
-	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-
-	base := "http://" + ln.Addr().String()
-	fmt.Fprintf(os.Stderr, "switchboard %s: listening on %s\n  Streamable HTTP: %s/mcp\n  legacy HTTP+SSE: %s/sse\n", what, ln.Addr(), base, base)
-
-	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	fmt.Fprintln(os.Stderr, "switchboard: shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	streamH.Close()
-	sseH.Close()
-	srv.Close()
-	if err := hs.Shutdown(shutdownCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
-		return err
-	}
-	return nil
 }
