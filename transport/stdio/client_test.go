@@ -588,7 +588,6 @@ func TestProcessSession(t *testing.T) {
 // command, as the server. It builds the command, or uses the binary named
 // by $SWITCHBOARD_BIN.
 func TestSwitchboardBinary(t *testing.T) {
-	ctx := ctxT(t)
 	bin := os.Getenv("SWITCHBOARD_BIN")
 	if bin == "" {
 		if testing.Short() {
@@ -602,7 +601,9 @@ func TestSwitchboardBinary(t *testing.T) {
 		if runtime.GOOS == "windows" {
 			bin += ".exe"
 		}
-		build := exec.CommandContext(ctx, goTool, "build", "-o", bin, "github.com/switchboard-mcp/switchboard/cmd/switchboard")
+		buildCtx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		build := exec.CommandContext(buildCtx, goTool, "build", "-o", bin, "github.com/switchboard-mcp/switchboard/cmd/switchboard")
 		if out, err := build.CombinedOutput(); err != nil {
 			// Another package may be mid-edit; that is not this
 			// transport's failure.
@@ -610,6 +611,7 @@ func TestSwitchboardBinary(t *testing.T) {
 		}
 	}
 	checkGoroutines(t)
+	ctx := ctxT(t)
 	var stderr syncBuffer
 	conn, err := stdio.Command(bin, []string{"demo", "everything"}, &stdio.CommandOptions{Stderr: &stderr}).Dial(ctx)
 	if err != nil {
