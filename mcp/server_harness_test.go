@@ -420,7 +420,10 @@ func startStdioPipe(t testing.TB, srv *mcp.Server) *stdioPipe {
 		case <-p.done:
 		case <-time.After(testWait):
 			t.Errorf("ServeStream did not return after the client closed the pipe")
+			cancel()
+			<-p.done
 		}
+		cancel()
 		for range p.lines {
 		}
 	})
@@ -511,6 +514,22 @@ func settleGoroutines(n int) int {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// stableGoroutines returns the number of goroutines once it stops
+// changing (or after a second).
+func stableGoroutines() int {
+	last, same := runtime.NumGoroutine(), 0
+	for i := 0; i < 50 && same < 3; i++ {
+		time.Sleep(20 * time.Millisecond)
+		n := runtime.NumGoroutine()
+		if n == last {
+			same++
+		} else {
+			last, same = n, 0
+		}
+	}
+	return last
 }
 
 // goroutineDump returns the stacks of all goroutines, for failure messages.

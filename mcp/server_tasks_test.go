@@ -522,6 +522,7 @@ type httpMCP struct {
 	t       *testing.T
 	url     string
 	session string
+	client  *http.Client // nil: http.DefaultClient
 }
 
 func (c *httpMCP) post(body string) (int, []byte) {
@@ -535,7 +536,11 @@ func (c *httpMCP) post(body string) (int, []byte) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), testWait)
 	defer cancel()
-	resp, err := http.DefaultClient.Do(req.WithContext(ctx))
+	client := c.client
+	if client == nil {
+		client = http.DefaultClient
+	}
+	resp, err := client.Do(req.WithContext(ctx))
 	if err != nil {
 		c.t.Fatal(err)
 	}
