@@ -167,58 +167,45 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 		transport string
 		flags     []string
 		clients   []int
+		unit      string
 	}
 	modes := []mode{
-		{"http", cfg.Stateful, "http", nil, cfg.Sessions},
-		{"http-stateless", cfg.Stateless, "http", []string{"-stateless"}, cfg.Sessions},
-		{"stdio", cfg.Stdio, "stdio", nil, cfg.StdioInflight},
+		{"http", cfg.Stateful, "http", nil, cfg.Sessions, "sessions"},
+		{"http-stateless", cfg.Stateless, "http", []string{"-stateless"}, cfg.Sessions, "sessions"},
+		{"stdio", cfg.Stdio, "stdio", nil, cfg.StdioInflight, "in flight"},
 	}
 	for _, m := range modes {
 		if !m.enabled {
 			continue
 		}
-		for _, impl := range impls {
-			if m.name == "http-stateless" && impl == servers.Baseline {
-				// The baseline keeps no state in either mode: the same
-				// handler and the same client path, so its stateful
-				// figures stand for both.
-				for _, r := range res.Load {
-					if r.Impl == servers.Baseline && r.Mode == "http" {
-						r.Mode = m.name
-						res.Load = append(res.Load, r)
-					}
-				}
-				if cfg.Stateful {
-					continue
+		mimpls := impls
+		if m.name == "http-stateless" && cfg.Stateful {
+			// The baseline keeps no state in either mode: the same handler
+			// and the same client path, so its stateful figures stand for
+			// both.
+			mimpls = impls[1:]
+		}
+		unsupported := map[string]bool{}
+		for _, n := range m.clients {
+			if err := ctx.Err(); err != nil {
+				return res, err
+			}
+			if m.name == "http-stateless" && cfg.Stateful {
+				if r, ok := res.load("http", servers.Baseline, n); ok {
+					r.Mode = m.name
+					res.Load = append(res.Load, r)
 				}
 			}
-			for _, n := range m.clients {
-				if err := ctx.Err(); err != nil {
-					return res, err
-				}
-				r := Result{Impl: impl, Mode: m.name, Clients: n}
-				cfg.logf("%s %s clients=%d", m.name, impl, n)
-				waitQuiet(ctx, &cfg)
-				rounds, err := runOne(ctx, &cfg, impl, m.transport, m.flags, n)
-				switch {
-				case errors.Is(err, errUnsupported):
-					r.Status = "n/a (not yet)"
-				case err != nil:
-					r.Status = "failed"
-					problem("%s %s at %d: %v", m.name, impl, n, err)
-				default:
-					medianResult(&r, rounds)
-					cfg.logf("  %.0f calls/s  p50 %v  p99 %v  server CPU/call %v  errors %d  other load %.2f cores",
-						r.CallsPerS, r.P50, r.P99, r.CPUPerCall, r.Errors, r.OtherCores)
+			cfg.logf("%s, %d %s: %v, %d interleaved rounds of %v", m.name, n, m.unit, mimpls, cfg.Rounds, cfg.Duration)
+			waitQuiet(ctx, &cfg)
+			for _, r := range runInterleaved(ctx, &cfg, m.name, m.transport, m.flags, mimpls, n, unsupported, problem) {
+				if r.Status == "" {
+					cfg.logf("  %-12s %7.0f calls/s  p50 %-10v p99 %-10v server CPU/call %-10v errors %d  other load %.2f cores",
+						r.Impl, r.CallsPerS, r.P50.Round(time.Microsecond), r.P99.Round(time.Microsecond), r.CPUPerCall.Round(100*time.Nanosecond), r.Errors, r.OtherCores)
+				} else {
+					cfg.logf("  %-12s %s", r.Impl, r.Status)
 				}
 				res.Load = append(res.Load, r)
-				if r.Status != "" && errors.Is(err, errUnsupported) {
-					// Unsupported at one level means at all levels.
-					for _, n2 := range m.clients[slices.Index(m.clients, n)+1:] {
-						res.Load = append(res.Load, Result{Impl: impl, Mode: m.name, Clients: n2, Status: r.Status})
-					}
-					break
-				}
 			}
 		}
 	}
@@ -272,19 +259,93 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	return res, nil
 }
 
-// runOne starts a fresh server child for one load configuration and
-// measures it.
-func runOne(ctx context.Context, cfg *Config, impl, transport string, flags []string, clients int) ([]RoundStats, error) {
+// runInterleaved measures one load configuration for every
+// implementation: it starts a fresh server child for each, opens the
+// sessions, then runs round r of every implementation before round r+1 of
+// any (in an order rotated each round), so that changes in the machine's
+// other load fall on all of them alike. Implementations found unsupported
+// are remembered in unsupported and skipped at later levels.
+func runInterleaved(ctx context.Context, cfg *Config, mode, transport string, flags, impls []string, clients int,
+	unsupported map[string]bool, problem func(string, ...any)) []Result {
+	results := make([]Result, len(impls))
+	targets := make([]target, len(impls))
+	defer func() {
+		for _, t := range targets {
+			if t != nil {
+				t.close()
+			}
+		}
+	}()
+	for i, impl := range impls {
+		results[i] = Result{Impl: impl, Mode: mode, Clients: clients}
+		if unsupported[impl] {
+			results[i].Status = statusNotYet
+			continue
+		}
+		t, err := newTarget(ctx, cfg, impl, transport, flags, clients)
+		switch {
+		case errors.Is(err, errUnsupported):
+			unsupported[impl] = true
+			results[i].Status = statusNotYet
+		case err != nil:
+			results[i].Status = "failed"
+			problem("%s %s at %d: %v", mode, impl, clients, err)
+		default:
+			targets[i] = t
+		}
+	}
+	rounds := make([][]RoundStats, len(impls))
+	for r := range cfg.Rounds {
+		warmup := cfg.Warmup
+		if r > 0 {
+			warmup = cfg.Warmup / 2 // connections and caches are warm already
+		}
+		for j := range impls {
+			i := (j + r) % len(impls)
+			if targets[i] == nil {
+				continue
+			}
+			st, err := targets[i].round(ctx, warmup, cfg.Duration)
+			if err != nil {
+				if ctx.Err() != nil {
+					return results
+				}
+				results[i].Status = "failed"
+				problem("%s %s at %d, round %d: %v", mode, impls[i], clients, r+1, err)
+				targets[i].close()
+				targets[i] = nil
+				continue
+			}
+			rounds[i] = append(rounds[i], st)
+		}
+	}
+	for i := range impls {
+		if results[i].Status == "" {
+			medianResult(&results[i], rounds[i])
+		}
+	}
+	return results
+}
+
+// statusNotYet marks a mode an implementation does not have.
+const statusNotYet = "n/a (not yet)"
+
+// newTarget starts a fresh server child for impl and prepares its load.
+func newTarget(ctx context.Context, cfg *Config, impl, transport string, flags []string, clients int) (target, error) {
 	args := append([]string{"-impl", impl, "-transport", transport}, flags...)
 	c, err := startChild(ctx, cfg, transport == "stdio", args...)
 	if err != nil {
 		return nil, err
 	}
-	defer c.stop()
 	if transport == "stdio" {
-		return runStdio(ctx, cfg, c, clients)
+		return newStdioTarget(ctx, c, clients)
 	}
-	return runHTTP(ctx, cfg, c, clients, slices.Contains(flags, "-stateless"))
+	t, err := newHTTPTarget(ctx, c, clients, slices.Contains(flags, "-stateless"))
+	if err != nil {
+		c.stop()
+		return nil, err
+	}
+	return t, nil
 }
 
 // waitQuiet waits up to cfg.QuietWait for the CPU used by other processes

@@ -64,32 +64,16 @@ func parseID(msg []byte) (int64, bool) {
 	return v, i > start
 }
 
-// recorder collects the latencies of completed calls per measurement
-// round. A worker owns one; the controller reads it only after the
-// workers have stopped.
+// recorder collects the latencies of the calls a worker completes while
+// its round's recording flag is set. A worker owns one; the controller
+// reads it only after the worker has stopped.
 type recorder struct {
-	lat    [][]time.Duration // per round
+	lat    []time.Duration
 	errors int64
 }
 
-func newRecorder(rounds int) *recorder {
-	r := &recorder{lat: make([][]time.Duration, rounds)}
-	for i := range r.lat {
-		r.lat[i] = make([]time.Duration, 0, 1<<12)
-	}
-	return r
-}
-
-func (r *recorder) add(round int32, d time.Duration) {
-	if round >= 0 && int(round) < len(r.lat) {
-		r.lat[round] = append(r.lat[round], d)
-	}
-}
-
-// clock is the controller's view of the rounds: workers read the current
-// round (-1 during warm-up, len(rounds) after the last) atomically.
-type clock struct {
-	round atomic.Int32
+func newRecorder() *recorder {
+	return &recorder{lat: make([]time.Duration, 0, 1<<14)}
 }
 
 // RoundStats are the measurements of one round.
@@ -124,67 +108,62 @@ type Result struct {
 	Rounds     []RoundStats  `json:"rounds"`
 }
 
-// runRounds drives the measurement: warm-up, then cfg.Rounds rounds, each
-// bounded by snapshots of the workers' counters and the server's CPU time.
-// Workers must record into recs under clk and stop when ctx ends.
-func runRounds(ctx context.Context, cfg *Config, c *child, clk *clock, recs []*recorder, stop func()) ([]RoundStats, error) {
-	clk.round.Store(-1)
-	if err := sleepCtx(ctx, cfg.Warmup); err != nil {
-		stop()
-		return nil, err
+// target is one server child under load, measured a round at a time so
+// that the rounds of different implementations can be interleaved.
+type target interface {
+	// round loads the server for warmup + d and measures the last d.
+	round(ctx context.Context, warmup, d time.Duration) (RoundStats, error)
+	// close ends the load and stops the server child.
+	close()
+}
+
+// measureRound times one round: after warmup it samples the CPU clocks,
+// sets recording for d, samples them again, then calls stop (which must
+// return only when no worker touches recs any more) and summarises recs.
+func measureRound(ctx context.Context, c *child, warmup, d time.Duration, recording *atomic.Bool, recs []*recorder, stop func()) (RoundStats, error) {
+	defer stop()
+	if err := sleepCtx(ctx, warmup); err != nil {
+		return RoundStats{}, err
 	}
-	type mark struct {
-		t   time.Time
-		cpu cpuSample
+	cpu0, err := sampleCPU(c)
+	if err != nil {
+		return RoundStats{}, err
 	}
-	marks := make([]mark, cfg.Rounds+1)
-	var err error
-	for r := 0; r <= cfg.Rounds; r++ {
-		marks[r].t = time.Now()
-		if marks[r].cpu, err = sampleCPU(c); err != nil {
-			stop()
-			return nil, err
-		}
-		clk.round.Store(int32(r))
-		if r == cfg.Rounds {
-			break
-		}
-		if err := sleepCtx(ctx, cfg.Duration); err != nil {
-			stop()
-			return nil, err
-		}
+	t0 := time.Now()
+	recording.Store(true)
+	err = sleepCtx(ctx, d)
+	recording.Store(false)
+	t1 := time.Now()
+	if err != nil {
+		return RoundStats{}, err
+	}
+	cpu1, err := sampleCPU(c)
+	if err != nil {
+		return RoundStats{}, err
 	}
 	stop()
-	out := make([]RoundStats, cfg.Rounds)
-	for r := range out {
-		var all []time.Duration
-		var errs int64
-		for _, rec := range recs {
-			all = append(all, rec.lat[r]...)
-		}
-		for _, rec := range recs {
-			errs += rec.errors
-		}
-		st := RoundStats{
-			Calls:     int64(len(all)),
-			Elapsed:   marks[r+1].t.Sub(marks[r].t),
-			ServerCPU: marks[r+1].cpu.server - marks[r].cpu.server,
-			ClientCPU: marks[r+1].cpu.client - marks[r].cpu.client,
-		}
-		sys := marks[r+1].cpu.system - marks[r].cpu.system
-		st.OtherCores = max(0, (sys-st.ServerCPU-st.ClientCPU).Seconds()/st.Elapsed.Seconds())
-		if r == 0 {
-			st.Errors = errs // errors are counted over the whole run
-		}
-		slices.Sort(all)
-		st.P50, st.P99 = percentile(all, 0.50), percentile(all, 0.99)
-		st.CallsPerS = float64(st.Calls) / st.Elapsed.Seconds()
-		if st.Calls > 0 {
-			st.CPUPerCall = st.ServerCPU / time.Duration(st.Calls)
-		}
-		out[r] = st
+	var all []time.Duration
+	var errs int64
+	for _, rec := range recs {
+		all = append(all, rec.lat...)
+		errs += rec.errors
 	}
-	return out, nil
+	st := RoundStats{
+		Calls:     int64(len(all)),
+		Errors:    errs,
+		Elapsed:   t1.Sub(t0),
+		ServerCPU: cpu1.server - cpu0.server,
+		ClientCPU: cpu1.client - cpu0.client,
+	}
+	sys := cpu1.system - cpu0.system
+	st.OtherCores = max(0, (sys-st.ServerCPU-st.ClientCPU).Seconds()/st.Elapsed.Seconds())
+	slices.Sort(all)
+	st.P50, st.P99 = percentile(all, 0.50), percentile(all, 0.99)
+	st.CallsPerS = float64(st.Calls) / st.Elapsed.Seconds()
+	if st.Calls > 0 {
+		st.CPUPerCall = st.ServerCPU / time.Duration(st.Calls)
+	}
+	return st, nil
 }
 
 // percentile returns the q-quantile of sorted (nearest rank).
@@ -267,6 +246,13 @@ type httpSession struct {
 	rd        bytes.Reader
 	buf       []byte
 	req       *http.Request
+	seq       int64 // ids sent so far
+}
+
+// next returns the number of the next request, for its id.
+func (s *httpSession) next() int64 {
+	s.seq++
+	return s.seq
 }
 
 // post sends one JSON-RPC message and reads the whole response.
@@ -373,17 +359,22 @@ func (s *httpSession) call(n int64) (bool, error) {
 	return resp.StatusCode == http.StatusOK && bytes.Contains(s.buf, okMarker) && bytes.Contains(s.buf, []byte(`"result"`)), nil
 }
 
-// runHTTP measures one implementation's Streamable HTTP server at the
-// given number of concurrent sessions.
-func runHTTP(ctx context.Context, cfg *Config, c *child, clients int, stateless bool) ([]RoundStats, error) {
-	tr := newTransport(clients)
-	defer tr.CloseIdleConnections()
-	sessions := make([]*httpSession, clients)
+// httpTarget is a Streamable HTTP server with initialized sessions.
+type httpTarget struct {
+	c        *child
+	tr       *http.Transport
+	sessions []*httpSession
+}
+
+// newHTTPTarget opens clients sessions on c's server and checks that a
+// first tools/call succeeds on each.
+func newHTTPTarget(ctx context.Context, c *child, clients int, stateless bool) (*httpTarget, error) {
+	t := &httpTarget{c: c, tr: newTransport(clients), sessions: make([]*httpSession, clients)}
 	var wg sync.WaitGroup
 	errs := make([]error, clients)
-	for i := range sessions {
-		s := &httpSession{tr: tr, url: c.mcpURL}
-		sessions[i] = s
+	for i := range t.sessions {
+		s := &httpSession{tr: t.tr, url: c.mcpURL}
+		t.sessions[i] = s
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -398,47 +389,57 @@ func runHTTP(ctx context.Context, cfg *Config, c *child, clients int, stateless 
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
+		t.close()
 		return nil, err
 	}
-	// A first call on every session must succeed before measuring.
-	for i, s := range sessions {
+	for i, s := range t.sessions {
 		if ok, err := s.call(0); err != nil || !ok {
+			t.close()
 			return nil, fmt.Errorf("first tools/call on session %d failed: %v: %.300s", i, err, s.buf)
 		}
 	}
+	return t, nil
+}
 
-	wctx, cancel := context.WithCancel(ctx)
-	for _, s := range sessions {
-		s.req = s.req.WithContext(wctx)
-	}
-	clk := &clock{}
-	clk.round.Store(-1)
-	recs := make([]*recorder, clients)
-	for i, s := range sessions {
-		rec := newRecorder(cfg.Rounds)
+func (t *httpTarget) close() {
+	t.tr.CloseIdleConnections()
+	t.c.stop()
+}
+
+// round runs one worker per session, each calling tools/call in a loop;
+// workers finish their call in progress when the round ends.
+func (t *httpTarget) round(ctx context.Context, warmup, d time.Duration) (RoundStats, error) {
+	var recording, stopping atomic.Bool
+	var wg sync.WaitGroup
+	recs := make([]*recorder, len(t.sessions))
+	for i, s := range t.sessions {
+		rec := newRecorder()
 		recs[i] = rec
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for n := int64(1); wctx.Err() == nil; n++ {
+			for !stopping.Load() && ctx.Err() == nil {
 				t0 := time.Now()
-				ok, err := s.call(n)
-				d := time.Since(t0)
-				if wctx.Err() != nil {
-					return
+				ok, err := s.call(s.next())
+				dur := time.Since(t0)
+				rec.result(recording.Load(), ok && err == nil, dur)
+				if err != nil {
+					time.Sleep(time.Millisecond) // a broken connection: back off
 				}
-				if err != nil || !ok {
-					rec.errors++
-					if err != nil {
-						// A broken connection: back off briefly.
-						time.Sleep(time.Millisecond)
-					}
-					continue
-				}
-				rec.add(clk.round.Load(), d)
 			}
 		}()
 	}
-	stop := func() { cancel(); wg.Wait() }
-	return runRounds(ctx, cfg, c, clk, recs, stop)
+	stop := sync.OnceFunc(func() { stopping.Store(true); wg.Wait() })
+	return measureRound(ctx, t.c, warmup, d, &recording, recs, stop)
+}
+
+// result records one completed call while the round is recording.
+func (r *recorder) result(recording, ok bool, d time.Duration) {
+	switch {
+	case !recording:
+	case ok:
+		r.lat = append(r.lat, d)
+	default:
+		r.errors++
+	}
 }

@@ -63,20 +63,23 @@ func runProfile(ctx context.Context, cfg *Config, impl string) (*Profile, error)
 	}
 	p := &Profile{Impl: impl, Sessions: sessions, Duration: cfg.ProfileDuration, Dir: dir}
 
-	lcfg := *cfg
-	lcfg.Rounds = 1
-	lcfg.Warmup = 500 * time.Millisecond
-	lcfg.Duration = cfg.ProfileDuration + time.Second
+	t, err := newHTTPTarget(ctx, c, sessions, false)
+	if err != nil {
+		return nil, err
+	}
+	defer t.tr.CloseIdleConnections()
+	const warmup = 500 * time.Millisecond
 	type loadResult struct {
-		rounds []RoundStats
-		err    error
+		round RoundStats
+		err   error
 	}
 	done := make(chan loadResult, 1)
 	go func() {
-		r, err := runHTTP(ctx, &lcfg, c, sessions, false)
+		r, err := t.round(ctx, warmup, cfg.ProfileDuration+time.Second)
 		done <- loadResult{r, err}
 	}()
-	if err := sleepCtx(ctx, lcfg.Warmup+200*time.Millisecond); err != nil {
+	if err := sleepCtx(ctx, warmup+200*time.Millisecond); err != nil {
+		<-done
 		return nil, err
 	}
 	allocs0 := filepath.Join(dir, "allocs-before.pb.gz")
@@ -96,10 +99,8 @@ func runProfile(ctx context.Context, cfg *Config, impl string) (*Profile, error)
 	if lr.err != nil {
 		return nil, fmt.Errorf("load during profiling: %w", lr.err)
 	}
-	if len(lr.rounds) > 0 {
-		p.CallsPerS = lr.rounds[0].CallsPerS
-		p.Calls = p.CallsPerS * float64(secs)
-	}
+	p.CallsPerS = lr.round.CallsPerS
+	p.Calls = p.CallsPerS * float64(secs)
 
 	if p.CPUTop, err = pprofTop(ctx, "-nodecount=25", cpu); err != nil {
 		return p, err

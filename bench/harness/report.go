@@ -200,7 +200,7 @@ func (r *Results) WriteMarkdown(w io.Writer, o ReportOptions) error {
 	}
 	p("| Switchboard | commit %s |\n", orDash(m.Commit))
 	p("| protocol | %s (every client initializes with it) |\n", servers.ProtocolVersion)
-	p("| rounds | median of %d rounds of %v after a warm-up, a fresh server process per configuration |\n", r.Rounds, r.Duration)
+	p("| rounds | median of %d rounds of %v; a fresh server process per implementation and configuration; rounds interleaved across implementations |\n", r.Rounds, r.Duration)
 	p("| machine load (1/5/15 min) | before %s, after %s |\n\n", m.LoadBefore, m.LoadAfter)
 	if len(r.Problems) > 0 {
 		p("**Problems in this run:**\n\n")
@@ -306,6 +306,7 @@ func (r *Results) WriteMarkdown(w io.Writer, o ReportOptions) error {
 	p("- Latency is per call, from before the request is written to the end of the response body; p50/p99 over all calls of a round. ")
 	p("Server CPU per call is the child's user+system time from `/proc/PID/stat` over the round divided by the calls in it. ")
 	p("*other load* is the CPU used by everything else on the machine during the round (from `/proc/stat`, minus client and server), in cores: other work competing with the benchmark.\n")
+	p("- Rounds are interleaved: for each configuration every implementation's server is started and its sessions opened, then round 1 runs for each implementation in turn, then round 2 (in a rotated order), and so on, so that changes in the machine's other load fall on all implementations alike. A round is preceded by a warm-up under the same load (1 s before the first, 0.5 s before the others) that is not measured.\n")
 	p("- Every row is the median of the rounds; the JSON next to the report (`bench/results.json`) has every round.\n\n")
 	p("## Rerun\n\n```sh\n%s\n```\n\n", orDash(r.Command))
 	p("`make -C bench bench-quick` runs every part briefly (about a minute) as a smoke test; `go test ./...` in `bench/` runs it for about a second per part.\n")

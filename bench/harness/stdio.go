@@ -73,112 +73,146 @@ func (c *stdioClient) handshake() error {
 	return c.send(initializedBody)
 }
 
-// runStdio measures one implementation's stdio server with inflight
-// pipelined requests.
-func runStdio(ctx context.Context, cfg *Config, ch *child, inflight int) ([]RoundStats, error) {
-	c := newStdioClient(ch.stdin, ch.stdout)
+// stdioTarget is a stdio server child with one initialized session and a
+// reader that matches responses to requests for the whole session; each
+// round runs a writer that keeps inflight requests outstanding.
+type stdioTarget struct {
+	c        *child
+	cl       *stdioClient
+	inflight int
+
+	slots    chan int       // free request slots
+	sendTime []atomic.Int64 // per slot, since epoch
+	seq      []int64        // per slot, requests sent
+	body     []byte
+	epoch    time.Time
+
+	recording atomic.Bool
+	rec       atomic.Pointer[recorder]
+
+	readerDone chan struct{}
+	readErr    error
+}
+
+// newStdioTarget runs the handshake on c and starts the reader.
+func newStdioTarget(ctx context.Context, c *child, inflight int) (*stdioTarget, error) {
+	t := &stdioTarget{
+		c: c, cl: newStdioClient(c.stdin, c.stdout), inflight: inflight,
+		slots: make(chan int, inflight), sendTime: make([]atomic.Int64, inflight), seq: make([]int64, inflight),
+		body: slices.Clone(callTemplate), epoch: time.Now(), readerDone: make(chan struct{}),
+	}
 	hctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	hsErr := make(chan error, 1)
-	go func() { hsErr <- c.handshake() }()
+	go func() { hsErr <- t.cl.handshake() }()
 	select {
 	case err := <-hsErr:
 		if err != nil {
+			c.stop()
 			return nil, err
 		}
 	case <-hctx.Done():
+		c.stop() // unblocks the handshake
 		return nil, fmt.Errorf("stdio handshake: %w", hctx.Err())
 	}
-
-	// Slot k carries ids idBase + n*inflight + k; a slot is reused only
-	// after its response arrived, so sendTime[k] belongs to one request.
-	slots := make(chan int, inflight)
 	for k := range inflight {
-		slots <- k
+		t.slots <- k
 	}
-	sendTime := make([]atomic.Int64, inflight)
-	seq := make([]int64, inflight)
-	body := slices.Clone(callTemplate)
-	epoch := time.Now()
+	t.rec.Store(newRecorder())
+	go t.read()
+	return t, nil
+}
 
-	clk := &clock{}
-	clk.round.Store(-1)
-	rec := newRecorder(cfg.Rounds)
-	wctx, wcancel := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	var readErr, writeErr error
-	wg.Add(2)
-	go func() { // writer
-		defer wg.Done()
-		for {
-			var k int
-			select {
-			case k = <-slots:
-			case <-wctx.Done():
-				return
-			}
-			seq[k]++
-			putID(body, seq[k]*int64(inflight)+int64(k))
-			sendTime[k].Store(int64(time.Since(epoch)))
-			_, err := c.w.Write(body)
-			if err == nil {
-				err = c.w.WriteByte('\n')
-			}
-			if err == nil && len(slots) == 0 {
-				err = c.w.Flush()
-			}
-			if err != nil {
-				if wctx.Err() == nil {
-					writeErr = err
-					wcancel()
-				}
-				return
-			}
+// read matches responses to slots until the server's stdout ends. Slot k
+// carries ids idBase + n*inflight + k, and is reused only after its
+// response arrived, so sendTime[k] belongs to one request at a time.
+func (t *stdioTarget) read() {
+	defer close(t.readerDone)
+	for {
+		line, err := t.cl.readLine()
+		if err != nil {
+			t.readErr = err
+			return
 		}
-	}()
-	go func() { // reader
-		defer wg.Done()
-		for {
-			line, err := c.readLine()
-			if err != nil {
-				if wctx.Err() == nil {
-					readErr = err
-					wcancel()
-				}
-				return
-			}
-			id, ok := parseID(line)
-			if !ok || id < idBase {
-				continue // a notification or the initialize response
-			}
-			k := int((id - idBase) % int64(inflight))
-			d := time.Since(epoch) - time.Duration(sendTime[k].Load())
-			if bytes.Contains(line, okMarker) && bytes.Contains(line, []byte(`"result"`)) {
-				rec.add(clk.round.Load(), d)
-			} else {
-				rec.errors++
-			}
-			select {
-			case slots <- k:
-			default:
-			}
+		id, ok := parseID(line)
+		if !ok || id < idBase {
+			continue // a notification or the initialize response
 		}
-	}()
-	stop := func() {
-		wcancel()
-		// Closing stdin ends the server, which closes stdout and so
-		// releases the reader.
-		_ = c.wc.Close()
+		k := int((id - idBase) % int64(t.inflight))
+		d := time.Since(t.epoch) - time.Duration(t.sendTime[k].Load())
+		good := bytes.Contains(line, okMarker) && bytes.Contains(line, []byte(`"result"`))
+		t.rec.Load().result(t.recording.Load(), good, d)
 		select {
-		case <-ch.done:
-		case <-time.After(3 * time.Second):
-			_ = ch.cmd.Process.Kill()
+		case t.slots <- k:
+		default:
 		}
-		wg.Wait()
 	}
-	rounds, err := runRounds(ctx, cfg, ch, clk, []*recorder{rec}, stop)
-	if err == nil && (readErr != nil || writeErr != nil) {
-		err = fmt.Errorf("stdio session broke: read %v, write %v: %s", readErr, writeErr, ch.tail)
+}
+
+func (t *stdioTarget) close() {
+	t.c.stop() // closes stdin; the server exits and its stdout ends
+	<-t.readerDone
+}
+
+func (t *stdioTarget) round(ctx context.Context, warmup, d time.Duration) (RoundStats, error) {
+	rec := newRecorder()
+	t.rec.Store(rec)
+	stopc := make(chan struct{})
+	writerDone := make(chan error, 1)
+	go func() { writerDone <- t.write(stopc) }()
+	var stopErr error
+	stop := sync.OnceFunc(func() {
+		close(stopc)
+		if err := <-writerDone; err != nil {
+			stopErr = err
+		}
+		// Let the requests in flight come back, so that the next round
+		// starts with every slot free.
+		deadline := time.After(5 * time.Second)
+		for len(t.slots) < t.inflight {
+			select {
+			case <-deadline:
+				stopErr = errors.Join(stopErr, fmt.Errorf("%d responses missing after the round", t.inflight-len(t.slots)))
+				return
+			case <-t.readerDone:
+				stopErr = errors.Join(stopErr, fmt.Errorf("stdio session broke: %v: %s", t.readErr, t.c.tail))
+				return
+			case <-time.After(time.Millisecond):
+			}
+		}
+	})
+	st, err := measureRound(ctx, t.c, warmup, d, &t.recording, []*recorder{rec}, stop)
+	if err == nil {
+		err = stopErr
 	}
-	return rounds, err
+	return st, err
+}
+
+// write sends a request whenever a slot is free, flushing when no other
+// slot is, until stopc closes.
+func (t *stdioTarget) write(stopc <-chan struct{}) error {
+	w := t.cl.w
+	for {
+		var k int
+		select {
+		case k = <-t.slots:
+		case <-stopc:
+			return w.Flush()
+		case <-t.readerDone:
+			return fmt.Errorf("stdio session broke: %v: %s", t.readErr, t.c.tail)
+		}
+		t.seq[k]++
+		putID(t.body, t.seq[k]*int64(t.inflight)+int64(k))
+		t.sendTime[k].Store(int64(time.Since(t.epoch)))
+		_, err := w.Write(t.body)
+		if err == nil {
+			err = w.WriteByte('\n')
+		}
+		if err == nil && len(t.slots) == 0 {
+			err = w.Flush()
+		}
+		if err != nil {
+			return err
+		}
+	}
 }
