@@ -1,12 +1,16 @@
 package interop
 
 import (
+	"bytes"
 	"fmt"
 	"os"
+	"os/exec"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // A cellKey names one cell of the interoperability matrix: one feature
@@ -25,6 +29,7 @@ func (k cellKey) column() string { return k.peer + " / " + k.transport }
 type cellResult struct {
 	status string // PASS, FAIL or SKIP
 	note   string // the first failure or skip message, if any
+	shown  string // a short annotation shown in the cell
 }
 
 // matrix collects cell results from every test of the run.
@@ -51,8 +56,17 @@ func recordCell(k cellKey, r cellResult) {
 // skip message so that the matrix can show why a cell did not pass.
 type cellT struct {
 	*testing.T
-	mu   sync.Mutex
-	note string
+	mu    sync.Mutex
+	note  string
+	shown string // shown next to PASS (see annotate)
+}
+
+// annotate sets a short text shown in the cell next to its status, such
+// as the protocol version a peer negotiated.
+func (c *cellT) annotate(s string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.shown = s
 }
 
 func (c *cellT) setNote(s string) {
@@ -119,7 +133,7 @@ func runCell(t *testing.T, k cellKey, fn func(t *cellT)) bool {
 				r.status = "SKIP"
 			}
 			c.mu.Lock()
-			r.note = c.note
+			r.note, r.shown = c.note, c.shown
 			c.mu.Unlock()
 			recordCell(k, r)
 		})
@@ -148,14 +162,94 @@ func failColumn(t *testing.T, part, peer, transport string, features []string, r
 	t.Fatal(reason)
 }
 
+// Fixed column and row orders, so that the tables do not depend on which
+// parallel test finished first.
+var (
+	peerOrder      = []string{"go-sdk", "mcp-go", "ts-sdk", "server-everything"}
+	transportOrder = []string{"stdio", "http"}
+)
+
+// rowOrder is the canonical order of the rows of part.
+func rowOrder(part string) []string {
+	var rows []string
+	add := func(f string) {
+		if !slices.Contains(rows, f) {
+			rows = append(rows, f)
+		}
+	}
+	switch part {
+	case "A":
+		for i, s := range stepsA {
+			add(s.feature)
+			if i == 0 {
+				add(featureUnpinned)
+			}
+		}
+	case "B":
+		for _, srv := range []serverB{goSDKServerB(), mcpGoServerB(), everythingServerB()} {
+			for _, s := range srv.steps {
+				add(s.feature)
+			}
+		}
+	}
+	return rows
+}
+
+// sortedBy orders items by their position in order; items not in order
+// keep their relative order at the end.
+func sortedBy(items, order []string) []string {
+	out := slices.Clone(items)
+	pos := func(s string) int {
+		if i := slices.Index(order, s); i >= 0 {
+			return i
+		}
+		return len(order)
+	}
+	slices.SortStableFunc(out, func(a, b string) int { return pos(a) - pos(b) })
+	return out
+}
+
+// guardSetup records every feature of a column as failed if t fails
+// before the returned function is called (when the server or the session
+// could not be set up), so that such a column still shows in the matrix.
+func guardSetup(t *testing.T, part, peer, transport string, features []string) (done func()) {
+	ok := false
+	t.Cleanup(func() {
+		if ok || !t.Failed() {
+			return
+		}
+		matrix.Lock()
+		recorded := false
+		for k := range matrix.cells {
+			if k.part == part && k.peer == peer && k.transport == transport {
+				recorded = true
+				break
+			}
+		}
+		matrix.Unlock()
+		if !recorded {
+			for _, f := range features {
+				recordCell(cellKey{part, peer, transport, f}, cellResult{status: "FAIL", note: "setup failed (see the test log)"})
+			}
+		}
+	})
+	return func() { ok = true }
+}
+
 // matrixMarkdown renders the recorded results of part as a Markdown table
 // (features down, peer/transport across), followed by the notes of the
 // cells that did not pass.
 func matrixMarkdown(part string) string {
 	matrix.Lock()
 	defer matrix.Unlock()
-	cols := matrix.cols[part]
-	rows := matrix.order[part]
+	var colOrder []string
+	for _, p := range peerOrder {
+		for _, tr := range transportOrder {
+			colOrder = append(colOrder, p+" / "+tr)
+		}
+	}
+	cols := sortedBy(matrix.cols[part], colOrder)
+	rows := sortedBy(matrix.order[part], rowOrder(part))
 	if len(cols) == 0 {
 		return "_no results recorded_\n"
 	}
@@ -193,6 +287,9 @@ func matrixMarkdown(part string) string {
 				continue
 			}
 			cell := r.status
+			if r.shown != "" {
+				cell += " (" + mdEscape(r.shown) + ")"
+			}
 			switch r.status {
 			case "PASS":
 				pass++
@@ -223,6 +320,24 @@ func matrixMarkdown(part string) string {
 		}
 	}
 	return b.String()
+}
+
+// runStamp describes the run that produced a table: when, on what, and
+// from which state of the repository.
+func runStamp() string {
+	state := "unknown commit"
+	if out, err := exec.Command("git", "rev-parse", "--short", "HEAD").Output(); err == nil {
+		state = "commit " + strings.TrimSpace(string(out))
+		if out, err := exec.Command("git", "status", "--porcelain", "--untracked-files=no", "--", "..").Output(); err == nil && len(bytes.TrimSpace(out)) > 0 {
+			state += " plus uncommitted changes"
+		}
+	}
+	race := ""
+	if raceEnabled {
+		race = ", -race"
+	}
+	return fmt.Sprintf("_Last run: %s, %s, %s/%s%s, %s._\n",
+		time.Now().UTC().Format("2006-01-02 15:04 MST"), runtime.Version(), runtime.GOOS, runtime.GOARCH, race, state)
 }
 
 func firstLine(s string) string {
@@ -258,7 +373,7 @@ func updateDoc(path string, parts ...string) error {
 		if i < 0 || j < i {
 			return fmt.Errorf("%s: markers %s … %s not found", path, begin, end)
 		}
-		s = s[:i+len(begin)] + "\n" + matrixMarkdown(part) + s[j:]
+		s = s[:i+len(begin)] + "\n" + runStamp() + "\n" + matrixMarkdown(part) + s[j:]
 	}
 	return os.WriteFile(path, []byte(s), 0o644)
 }

@@ -56,6 +56,7 @@ func TestOurClient(t *testing.T) {
 						skipColumn(t, "B", srv.name, transport, featuresB(srv), reason)
 					}
 				}
+				setupDone := guardSetup(t, "B", srv.name, transport, featuresB(srv))
 				needBins(t)
 				ctx := testContext(t, 60*time.Second)
 				cmdline, url := srv.start(t, transport)
@@ -74,6 +75,7 @@ func TestOurClient(t *testing.T) {
 						t.Logf("close: %v", err)
 					}
 				})
+				setupDone()
 				for _, s := range srv.steps {
 					runCell(t, cellKey{"B", srv.name, transport, s.feature}, func(c *cellT) {
 						stepCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
@@ -372,12 +374,22 @@ func everythingServerB() serverB {
 			stepInitialize("mcp-servers/everything"),
 			stepPing,
 			stepList("tools", "name", "echo", "get-sum", "get-tiny-image", "trigger-long-running-operation",
-				"trigger-sampling-request", "trigger-elicitation-request", "toggle-subscriber-updates"),
+				"trigger-sampling-request", "trigger-elicitation-request", "toggle-subscriber-updates", "get-structured-content"),
 			stepList("resources", "uri"),
 			stepList("resourceTemplates", "uriTemplate", dynText),
 			stepList("prompts", "name", "simple-prompt", "args-prompt", "completable-prompt"),
 			stepSetLevel,
 			stepCallText("tools/call echo", "echo", obj{"message": "hello, interop ✓"}, "Echo: hello, interop ✓", true),
+			{"tools/call structured output", func(ctx context.Context, t *cellT, p peerClient) {
+				res, _, err := p.CallTool(ctx, "get-structured-content", obj{"location": "Chicago"}, false)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := obj{"temperature": 36.0, "conditions": "Light rain / drizzle", "humidity": 82.0}
+				if sc, _ := res["structuredContent"].(obj); !reflect.DeepEqual(sc, want) {
+					t.Errorf("structuredContent = %s, want %s", mustJSON(res["structuredContent"]), mustJSON(want))
+				}
+			}},
 			stepCallText("tools/call get-sum", "get-sum", obj{"a": 2, "b": 3.5}, "The sum of 2 and 3.5 is 5.5.", true),
 			{"tools/call image content", func(ctx context.Context, t *cellT, p peerClient) {
 				res, _, err := p.CallTool(ctx, "get-tiny-image", obj{}, false)
@@ -417,7 +429,35 @@ func everythingServerB() serverB {
 			// The client answers only the required name; ApplyElicitDefaults
 			// adds the schema's defaults (integer 42, number 3.14, …).
 			stepCallText("elicitation", "trigger-elicitation-request", obj{}, "- Name: interop\n- Favorite Integer: 42\n- Favorite Number: 3.14", false),
-			stepReadText("resources/read text", "demo://resource/dynamic/text/1", "Resource 1: This is a plaintext resource created at", false),
+			{"resources/read text", func(ctx context.Context, t *cellT, p peerClient) {
+				// The static documents server-everything lists.
+				rs, err := p.List(ctx, "resources")
+				if err != nil {
+					t.Fatal(err)
+				}
+				uri := ""
+				for _, u := range names(rs, "uri") {
+					if strings.HasPrefix(u, "demo://resource/static/document/") {
+						uri = u
+						break
+					}
+				}
+				if uri == "" {
+					t.Fatalf("no demo://resource/static/document/ resource in %v", names(rs, "uri"))
+				}
+				res, err := p.ReadResource(ctx, uri)
+				if err != nil {
+					t.Fatal(err)
+				}
+				cs, _ := res["contents"].([]any)
+				if len(cs) != 1 {
+					t.Fatalf("contents = %s", mustJSON(res))
+				}
+				if c, _ := cs[0].(obj); c["uri"] != uri || fmt.Sprint(c["text"]) == "" {
+					t.Errorf("contents = %.300s", mustJSON(c))
+				}
+			}},
+			stepReadText("resources/read template", "demo://resource/dynamic/text/1", "Resource 1: This is a plaintext resource created at", false),
 			{"resources/read blob", func(ctx context.Context, t *cellT, p peerClient) {
 				uri := "demo://resource/dynamic/blob/1"
 				res, err := p.ReadResource(ctx, uri)
