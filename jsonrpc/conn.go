@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"sync"
+	"time"
 )
 
 // ErrFrameTooLarge is returned by a Stream's ReadFrame for an incoming
@@ -48,10 +49,17 @@ type ConnOptions struct {
 	// AllowBatch reports whether a JSON-RPC batch is acceptable now (MCP
 	// allowed batches only in revision 2025-03-26). Nil means never.
 	AllowBatch func() bool
+	// DrainTimeout bounds how long Serve waits, after the peer closed its
+	// side of the stream, for running handlers to write their responses.
+	// Zero means DefaultDrainTimeout; negative means no wait.
+	DrainTimeout time.Duration
 	// OnDecodeError, if set, observes frames that were not valid messages
 	// (after the error response, if any, was sent).
 	OnDecodeError func(err error)
 }
+
+// DefaultDrainTimeout is ConnOptions.DrainTimeout when zero.
+const DefaultDrainTimeout = 5 * time.Second
 
 // Conn runs a Handler over a Stream: it reads frames, decodes them,
 // dispatches requests concurrently (bounded) and serializes writes.
@@ -133,6 +141,12 @@ func (c *Conn) Serve(ctx context.Context, h Handler) error {
 			continue
 		}
 		if err != nil {
+			if errors.Is(err, io.EOF) && ctx.Err() == nil && !isClosed(c.closed) {
+				// The peer is done sending, but requests it already sent
+				// still deserve their answers: let the handlers finish
+				// (bounded), then close.
+				c.drain(ctx, &wg)
+			}
 			c.Close()
 			if errors.Is(err, io.EOF) || ctx.Err() != nil || isClosed(c.closed) {
 				return nil
@@ -178,6 +192,28 @@ func (c *Conn) Serve(ctx context.Context, h Handler) error {
 				}()
 			}
 		}
+	}
+}
+
+// drain waits for the running request handlers, at most
+// ConnOptions.DrainTimeout.
+func (c *Conn) drain(ctx context.Context, wg *sync.WaitGroup) {
+	done := make(chan struct{})
+	go func() {
+		wg.Wait()
+		close(done)
+	}()
+	d := c.opts.DrainTimeout
+	if d == 0 {
+		d = DefaultDrainTimeout
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+	case <-ctx.Done():
+	case <-c.closed:
 	}
 }
 

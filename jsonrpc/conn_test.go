@@ -1,0 +1,237 @@
+package jsonrpc
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"io"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// lineStream is a Stream of newline-delimited frames read from r; written
+// frames are collected.
+type lineStream struct {
+	sc     *bufio.Scanner
+	closer io.Closer
+	max    int
+
+	mu  sync.Mutex
+	out []string
+}
+
+func newLineStream(r io.Reader) *lineStream {
+	s := &lineStream{sc: bufio.NewScanner(r), max: 1 << 20}
+	if c, ok := r.(io.Closer); ok {
+		s.closer = c
+	}
+	return s
+}
+
+func (s *lineStream) ReadFrame() ([]byte, error) {
+	if !s.sc.Scan() {
+		if err := s.sc.Err(); err != nil {
+			return nil, err
+		}
+		return nil, io.EOF
+	}
+	if len(s.sc.Bytes()) > s.max {
+		return nil, ErrFrameTooLarge
+	}
+	return s.sc.Bytes(), nil
+}
+
+func (s *lineStream) WriteFrame(f []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.out = append(s.out, string(f))
+	return nil
+}
+
+func (s *lineStream) Close() error {
+	if s.closer != nil {
+		return s.closer.Close()
+	}
+	return nil
+}
+
+func (s *lineStream) written() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.out...)
+}
+
+// echoHandler answers every request with its params after delay, counting
+// the requests running at once.
+type echoHandler struct {
+	conn    *Conn
+	delay   time.Duration
+	running atomic.Int32
+	peak    atomic.Int32
+	notes   atomic.Int32
+}
+
+func (h *echoHandler) HandleRequest(ctx context.Context, req *Request) {
+	n := h.running.Add(1)
+	for {
+		p := h.peak.Load()
+		if n <= p || h.peak.CompareAndSwap(p, n) {
+			break
+		}
+	}
+	defer h.running.Add(-1)
+	select {
+	case <-time.After(h.delay):
+	case <-ctx.Done():
+		return
+	}
+	h.conn.WriteMessage(&Response{ID: req.ID, Result: []byte(`{"ok":true}`)})
+}
+
+func (h *echoHandler) HandleNotification(ctx context.Context, req *Request) { h.notes.Add(1) }
+func (h *echoHandler) HandleResponse(*Response)                             {}
+
+func TestConnAnswersBeforeClosingOnEOF(t *testing.T) {
+	// A peer that writes requests and closes its side at once (like
+	// `printf ... | server`) still gets its answers.
+	in := `{"jsonrpc":"2.0","id":1,"method":"a"}` + "\n" + `{"jsonrpc":"2.0","id":2,"method":"b"}` + "\n"
+	s := newLineStream(strings.NewReader(in))
+	c := NewConn(s, ConnOptions{})
+	h := &echoHandler{conn: c, delay: 100 * time.Millisecond}
+	if err := c.Serve(context.Background(), h); err != nil {
+		t.Fatal(err)
+	}
+	out := s.written()
+	if len(out) != 2 {
+		t.Fatalf("wrote %q", out)
+	}
+}
+
+func TestConnDrainTimeout(t *testing.T) {
+	in := `{"jsonrpc":"2.0","id":1,"method":"slow"}` + "\n"
+	s := newLineStream(strings.NewReader(in))
+	c := NewConn(s, ConnOptions{DrainTimeout: 50 * time.Millisecond})
+	h := &echoHandler{conn: c, delay: time.Hour}
+	start := time.Now()
+	if err := c.Serve(context.Background(), h); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("Serve took %v with a 50ms drain timeout", d)
+	}
+}
+
+func TestConnBoundsConcurrency(t *testing.T) {
+	var b bytes.Buffer
+	for i := 1; i <= 20; i++ {
+		b.WriteString(`{"jsonrpc":"2.0","id":` + itoa(i) + `,"method":"m"}` + "\n")
+	}
+	s := newLineStream(&b)
+	c := NewConn(s, ConnOptions{MaxInFlight: 3})
+	h := &echoHandler{conn: c, delay: 20 * time.Millisecond}
+	if err := c.Serve(context.Background(), h); err != nil {
+		t.Fatal(err)
+	}
+	if p := h.peak.Load(); p > 3 || p < 2 {
+		t.Errorf("peak concurrency %d, want 2..3", p)
+	}
+	if n := len(s.written()); n != 20 {
+		t.Errorf("%d responses, want 20", n)
+	}
+}
+
+func itoa(i int) string {
+	if i < 10 {
+		return string(rune('0' + i))
+	}
+	return itoa(i/10) + string(rune('0'+i%10))
+}
+
+func TestConnRejectsBadFrames(t *testing.T) {
+	tests := []struct {
+		name, in string
+		allow    bool
+		want     string // substring of the only response, "" for none
+	}{
+		{"parse error", "{nope\n", false, `"code":-32700`},
+		{"wrong version", `{"jsonrpc":"1.0","id":1,"method":"m"}` + "\n", false, `"code":-32600`},
+		{"batch refused", `[{"jsonrpc":"2.0","id":1,"method":"m"}]` + "\n", false, "batches are not accepted"},
+		{"batch allowed", `[{"jsonrpc":"2.0","id":1,"method":"m"}]` + "\n", true, `"ok":true`},
+		{"notification gets no answer", `{"jsonrpc":"2.0","method":"n"}` + "\n", false, ""},
+		{"empty lines skipped", "\n\n", false, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newLineStream(strings.NewReader(tt.in))
+			c := NewConn(s, ConnOptions{AllowBatch: func() bool { return tt.allow }})
+			h := &echoHandler{conn: c}
+			if err := c.Serve(context.Background(), h); err != nil {
+				t.Fatal(err)
+			}
+			out := s.written()
+			if tt.want == "" {
+				if len(out) != 0 {
+					t.Fatalf("wrote %q", out)
+				}
+				return
+			}
+			if len(out) != 1 || !strings.Contains(out[0], tt.want) {
+				t.Fatalf("wrote %q, want one containing %q", out, tt.want)
+			}
+		})
+	}
+}
+
+func TestConnOversizeFrameIsNotFatal(t *testing.T) {
+	big := `{"jsonrpc":"2.0","id":1,"method":"m","params":{"x":"` + strings.Repeat("a", 2000) + `"}}`
+	in := big + "\n" + `{"jsonrpc":"2.0","id":2,"method":"m"}` + "\n"
+	s := newLineStream(strings.NewReader(in))
+	s.max = 1000
+	c := NewConn(s, ConnOptions{})
+	h := &echoHandler{conn: c}
+	if err := c.Serve(context.Background(), h); err != nil {
+		t.Fatal(err)
+	}
+	out := strings.Join(s.written(), "\n")
+	if !strings.Contains(out, "too large") || !strings.Contains(out, `"id":2`) {
+		t.Fatalf("wrote %q", out)
+	}
+}
+
+func TestConnCloseEndsServe(t *testing.T) {
+	r, w := io.Pipe()
+	defer w.Close()
+	s := newLineStream(r)
+	c := NewConn(s, ConnOptions{})
+	done := make(chan error, 1)
+	go func() { done <- c.Serve(context.Background(), &echoHandler{conn: c}) }()
+	time.Sleep(20 * time.Millisecond)
+	c.Close()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("Serve did not return after Close")
+	}
+}
+
+func TestConnContextEndsServe(t *testing.T) {
+	r, w := io.Pipe()
+	defer w.Close()
+	s := newLineStream(r)
+	c := NewConn(s, ConnOptions{})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Serve(ctx, &echoHandler{conn: c}) }()
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(2 * time.Second):
+		t.Fatal("Serve did not return after its context ended")
+	}
+}
