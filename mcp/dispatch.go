@@ -3,6 +3,7 @@ package mcp
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/go-json-experiment/json"
 
@@ -45,10 +46,17 @@ func paramsError(err error) string {
 
 // dispatch routes a request to the feature that serves its method.
 func (s *Server) dispatch(ctx context.Context, r *Request) (any, error) {
+	if r.v26 != nil && !r.v26.dispatching {
+		return s.dispatchModern(ctx, r)
+	}
 	switch r.Method {
 	case protocol.MethodInitialize:
 		if r.Session == nil {
 			return nil, jsonrpc.ErrMethodNotFound(r.Method)
+		}
+		if len(s.opts.SupportedVersions) == 0 {
+			return nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidRequest, Message: "this server serves only stateless revisions (" +
+				strings.Join(s.v26.versions, ", ") + "): send requests with their _meta instead of initialize"}
 		}
 		p, err := decodeParams[protocol.InitializeRequestParams](r)
 		if err != nil {

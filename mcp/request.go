@@ -35,6 +35,7 @@ type Request struct {
 	meta     protocol.Meta
 	metaRead bool
 	task     *task
+	v26      *requestV2026 // set for requests of stateless revisions (2026-07-28)
 }
 
 // Meta returns the request's _meta object (nil when absent).
@@ -141,8 +142,9 @@ var ErrCapability = errors.New("mcp: the client lacks the capability")
 // described by a restricted JSON Schema, or a visit to a URL.
 func (r *Request) Elicit(ctx context.Context, p *protocol.ElicitRequestParams) (*protocol.ElicitResult, error) {
 	if err := checkElicit(&r.peer.caps, p); err != nil {
-		return nil, err
+		return nil, r.capabilityError(err, protocol.MethodElicitationCreate, p)
 	}
+	p = r.prepareElicit(p)
 	var res protocol.ElicitResult
 	if err := r.call(ctx, protocol.MethodElicitationCreate, p, &res); err != nil {
 		return nil, err
@@ -154,7 +156,7 @@ func (r *Request) Elicit(ctx context.Context, p *protocol.ElicitRequestParams) (
 // model (with tools, if the client supports tool use in sampling).
 func (r *Request) CreateMessage(ctx context.Context, p *protocol.CreateMessageRequestParams) (*protocol.CreateMessageResult, error) {
 	if err := checkSampling(&r.peer.caps, p); err != nil {
-		return nil, err
+		return nil, r.capabilityError(err, protocol.MethodSamplingCreateMessage, p)
 	}
 	var res protocol.CreateMessageResult
 	if err := r.call(ctx, protocol.MethodSamplingCreateMessage, p, &res); err != nil {
@@ -167,7 +169,7 @@ func (r *Request) CreateMessage(ctx context.Context, p *protocol.CreateMessageRe
 // lets the server work on).
 func (r *Request) ListRoots(ctx context.Context) (*protocol.ListRootsResult, error) {
 	if r.peer.caps.Roots == nil {
-		return nil, fmt.Errorf("%w: roots", ErrCapability)
+		return nil, r.capabilityError(fmt.Errorf("%w: roots", ErrCapability), protocol.MethodRootsList, nil)
 	}
 	var res protocol.ListRootsResult
 	if err := r.call(ctx, protocol.MethodRootsList, &protocol.ListRootsRequestParams{}, &res); err != nil {
@@ -186,23 +188,10 @@ func (r *Request) call(ctx context.Context, method string, params, result any) e
 	return r.Session.call(ctx, r.sink, method, params, result)
 }
 
-// sendStateless and callStateless serve requests that have no session.
-// Stateless revisions deliver notifications on the request's own stream
-// and turn requests to the client into input-required results.
-func (r *Request) sendStateless(ctx context.Context, method string, params any) error {
-	raw, err := marshalParams(params)
-	if err != nil {
-		return err
-	}
-	if r.sink == nil {
-		return errors.New("mcp: no stream to the client")
-	}
-	return r.sink.Send(ctx, jsonrpc.AppendRequest(nil, &jsonrpc.Request{Method: method, Params: raw}))
-}
-
-func (r *Request) callStateless(ctx context.Context, method string, params, result any) error {
-	return fmt.Errorf("mcp: %s needs a session in protocol revision %s", method, r.peer.version)
-}
+// sendStateless (stateless.go) and callStateless (mrtr.go) serve requests
+// that have no session: stateless revisions deliver notifications on the
+// request's own stream and turn requests to the client into
+// input-required results.
 
 func checkElicit(c *protocol.ClientCapabilities, p *protocol.ElicitRequestParams) error {
 	if c.Elicitation == nil {

@@ -83,7 +83,30 @@ type ServerOptions struct {
 	// request (for example the authenticated user), so that tasks can be
 	// reached from later sessions of the same principal. An empty result,
 	// or a nil TaskOwner, binds the task to the session that created it.
+	// In revision 2026-07-28 it also binds MRTR requestState to the
+	// principal.
 	TaskOwner func(context.Context, *Request) string
+
+	// Revision 2026-07-28 (stateless requests; see docs/revisions.md).
+
+	// RequestStateKey is the HMAC-SHA256 key that authenticates the
+	// requestState of multi round-trip requests. Servers behind a load
+	// balancer share one key so that any of them can serve a retry. Nil
+	// means a random key per Server.
+	RequestStateKey []byte
+	// RequestStateTTL bounds how long a requestState stays valid. Zero
+	// means DefaultRequestStateTTL.
+	RequestStateTTL time.Duration
+	// ListTTL is the ttlMs of the results of tools/list, prompts/list,
+	// resources/list, resources/templates/list and server/discover. Zero
+	// means DefaultListTTL; negative means 0 (do not reuse).
+	ListTTL time.Duration
+	// ListCacheScope is their cacheScope. Empty means private.
+	ListCacheScope protocol.CacheScope
+	// ReadTTL is the ttlMs of resources/read results. Zero means 0.
+	ReadTTL time.Duration
+	// ReadCacheScope is their cacheScope. Empty means private.
+	ReadCacheScope protocol.CacheScope
 }
 
 // Server is an MCP server: a set of tools, resources and prompts, served to
@@ -107,6 +130,8 @@ type Server struct {
 
 	tasksOnce sync.Once
 	tasks     *taskManager
+
+	v26 serverV2026 // revision 2026-07-28
 }
 
 // NewServer returns a server that identifies itself to clients as impl.
@@ -127,9 +152,7 @@ func NewServer(impl protocol.Implementation, opts *ServerOptions) *Server {
 	if s.opts.TaskPollInterval <= 0 {
 		s.opts.TaskPollInterval = time.Second
 	}
-	if len(s.opts.SupportedVersions) == 0 {
-		s.opts.SupportedVersions = slices.Clone(protocol.SupportedVersions)
-	}
+	s.initVersions()
 	s.log = s.opts.Logger
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -241,8 +264,10 @@ func (s *Server) capabilities(v string) *protocol.ServerCapabilities {
 	return c
 }
 
-// broadcast sends a notification to every initialized session.
+// broadcast sends a notification to every initialized session and to the
+// subscriptions/listen streams that asked for it.
 func (s *Server) broadcast(method string, params any, filter func(*ServerSession) bool) {
+	s.publish(method, params)
 	for ss := range s.Sessions() {
 		if !ss.initialized() || (filter != nil && !filter(ss)) {
 			continue
@@ -264,5 +289,6 @@ func (s *Server) Close() error {
 	if s.tasks != nil {
 		s.tasks.close()
 	}
+	s.closeV2026()
 	return nil
 }

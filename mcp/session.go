@@ -150,6 +150,9 @@ func (ss *ServerSession) initialized() bool {
 // HandleRequest implements transport.Session.
 func (ss *ServerSession) HandleRequest(ctx context.Context, req *jsonrpc.Request, sink transport.Sink) []byte {
 	st := sessionState(ss.state.Load())
+	if st == stateNew && isStatelessOpening(req) {
+		return ss.handleStateless(ctx, req, sink)
+	}
 	switch {
 	case st == stateClosed:
 		return errorResponse(req.ID, &jsonrpc.Error{Code: jsonrpc.CodeInvalidRequest, Message: "session closed"})

@@ -113,6 +113,11 @@ type Options struct {
 	// Logger receives transport diagnostics (nil: discarded). Message
 	// bodies and credentials are never logged.
 	Logger *slog.Logger
+	// MaxStatelessRequests bounds the stateless requests (revision
+	// 2026-07-28) served at the same time (default
+	// DefaultMaxStatelessRequests); beyond it POSTs get 503 with
+	// Retry-After.
+	MaxStatelessRequests int
 }
 
 // Handler serves the Streamable HTTP transport on one MCP endpoint. Mount
@@ -136,6 +141,11 @@ type Handler struct {
 	allowedHosts []string
 	allowedOrigs []string
 	now          func() time.Time // injectable clock for tests
+
+	stateless    transport.StatelessHandler // the factory, if it serves stateless requests
+	statelessSem chan struct{}              // bounds stateless requests in flight
+	closedCtx    context.Context            // cancelled by Close
+	closeCtx     context.CancelFunc
 
 	mu          sync.RWMutex
 	sessions    map[string]*session
@@ -178,6 +188,13 @@ func NewHandler(factory transport.SessionFactory, opts *Options) *Handler {
 	if h.store == nil {
 		h.store = NewMemoryEventStore(nil)
 	}
+	h.stateless, _ = factory.(transport.StatelessHandler)
+	maxStateless := o.MaxStatelessRequests
+	if maxStateless <= 0 {
+		maxStateless = DefaultMaxStatelessRequests
+	}
+	h.statelessSem = make(chan struct{}, maxStateless)
+	h.closedCtx, h.closeCtx = context.WithCancel(context.Background())
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
@@ -228,6 +245,7 @@ func (h *Handler) Close() error {
 		return nil
 	}
 	h.closed = true
+	h.closeCtx()
 	all := make([]*session, 0, len(h.sessions))
 	for _, s := range h.sessions {
 		all = append(all, s)
@@ -255,10 +273,19 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch r.Method {
 	case http.MethodPost:
 		h.servePost(w, r)
-	case http.MethodGet:
-		h.serveGet(w, r)
-	case http.MethodDelete:
-		h.serveDelete(w, r)
+	case http.MethodGet, http.MethodDelete:
+		if h.modernGetOrDelete(r) {
+			// Revision 2026-07-28 has neither the GET stream nor sessions.
+			w.Header().Set("Allow", "POST")
+			writeError(w, http.StatusMethodNotAllowed, jsonrpc.CodeInvalidRequest, jsonrpc.ID{},
+				"method not allowed: stateless protocol revisions use POST only")
+			return
+		}
+		if r.Method == http.MethodGet {
+			h.serveGet(w, r)
+		} else {
+			h.serveDelete(w, r)
+		}
 	default:
 		w.Header().Set("Allow", "GET, POST, DELETE")
 		writeError(w, http.StatusMethodNotAllowed, jsonrpc.CodeInvalidRequest, jsonrpc.ID{}, "method not allowed: "+r.Method)
@@ -373,7 +400,8 @@ func (h *Handler) servePost(w http.ResponseWriter, r *http.Request) {
 			"Accept must include "+mediaJSON+" or "+mediaSSE)
 		return
 	}
-	if !h.checkVersionHeader(w, r) {
+	candidate := h.statelessCandidate(r)
+	if !candidate && !h.checkVersionHeader(w, r) {
 		return
 	}
 	body := h.readBody(w, r)
@@ -396,6 +424,15 @@ func (h *Handler) servePost(w http.ResponseWriter, r *http.Request) {
 		}
 		writeError(w, http.StatusBadRequest, de.Code, de.ID, de.AsError().Message)
 		return
+	}
+	if candidate {
+		if routeStateless(r, msgs, isBatch) {
+			h.serveStateless(w, r, msgs, isBatch, acceptJSON, acceptSSE)
+			return
+		}
+		if !h.checkVersionHeader(w, r) {
+			return
+		}
 	}
 
 	nreq, hasInit := 0, false

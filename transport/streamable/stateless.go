@@ -1,0 +1,413 @@
+package streamable
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+
+	"github.com/switchboard-mcp/switchboard/jsonrpc"
+	"github.com/switchboard-mcp/switchboard/transport"
+)
+
+// Stateless mode (protocol revision 2026-07-28).
+//
+// When the Handler's factory also implements transport.StatelessHandler, a
+// POST that names a revision the factory's sessions do not serve (in the
+// MCP-Protocol-Version header) or that carries such a revision in its
+// body's _meta is served without a session: no Mcp-Session-Id is read or
+// issued, the response (plain JSON or an SSE stream) belongs to that POST
+// alone, SSE events carry no ids and cannot be resumed, and closing the
+// response cancels the request. The standard request headers Mcp-Method,
+// Mcp-Name and MCP-Protocol-Version are required and must match the body
+// (HeaderMismatch, -32020, HTTP 400). GET and DELETE with such a version
+// answer 405. Requests of the revisions served with sessions go on as
+// before, on the same endpoint.
+
+// Defaults of the stateless mode.
+const (
+	// DefaultMaxStatelessRequests bounds the stateless requests served at
+	// the same time when Options.MaxStatelessRequests is zero.
+	DefaultMaxStatelessRequests = 4096
+)
+
+// Error codes of revision 2026-07-28 the transport sends or maps (the
+// protocol package has them too; the transport does not depend on it).
+const (
+	codeHeaderMismatch                  = -32020
+	codeMissingRequiredClientCapability = -32021
+	codeUnsupportedProtocolVersion      = -32022
+	metaProtocolVersion                 = "io.modelcontextprotocol/protocolVersion"
+)
+
+// statelessCandidate reports whether the request's version header leaves
+// room for stateless serving: the factory serves stateless requests and
+// the header is absent or names a revision its sessions do not serve.
+func (h *Handler) statelessCandidate(r *http.Request) bool {
+	if h.stateless == nil {
+		return false
+	}
+	v := r.Header.Get(HeaderProtocolVersion)
+	return v == "" || !slices.Contains(h.versions, v)
+}
+
+// routeStateless decides, for a candidate (see statelessCandidate), whether
+// the POSTed messages are served statelessly: yes when the version header
+// names a revision without sessions, or, without the header, when the body
+// is one request whose _meta names a protocol version.
+func routeStateless(r *http.Request, msgs []jsonrpc.Message, isBatch bool) bool {
+	if r.Header.Get(HeaderProtocolVersion) != "" {
+		return true
+	}
+	if isBatch || len(msgs) != 1 {
+		return false
+	}
+	req, ok := msgs[0].(*jsonrpc.Request)
+	if !ok {
+		return false
+	}
+	_, ok = metaVersion(req.Params)
+	return ok
+}
+
+// modernGetOrDelete reports whether a GET or DELETE names a stateless
+// revision and carries no session id: revision 2026-07-28 has no GET
+// stream and no sessions, so the answer is 405.
+func (h *Handler) modernGetOrDelete(r *http.Request) bool {
+	if h.stateless == nil || r.Header.Get(HeaderSessionID) != "" {
+		return false
+	}
+	v := r.Header.Get(HeaderProtocolVersion)
+	return v != "" && !slices.Contains(h.versions, v)
+}
+
+// metaVersion returns the io.modelcontextprotocol/protocolVersion of a
+// request's params, if any.
+func metaVersion(params jsontext.Value) (string, bool) {
+	if len(params) == 0 || !bytes.Contains(params, []byte(metaProtocolVersion)) {
+		return "", false
+	}
+	var p struct {
+		Meta struct {
+			Version *string `json:"io.modelcontextprotocol/protocolVersion"`
+		} `json:"_meta"`
+	}
+	if json.Unmarshal(params, &p) != nil || p.Meta.Version == nil {
+		return "", false
+	}
+	return *p.Meta.Version, true
+}
+
+// checkStatelessHeaders validates the standard request headers of a
+// stateless request against its body.
+func checkStatelessHeaders(hdr http.Header, req *jsonrpc.Request) *jsonrpc.Error {
+	mismatch := func(format string, args ...any) *jsonrpc.Error {
+		return &jsonrpc.Error{Code: codeHeaderMismatch, Message: "Header mismatch: " + sprintf(format, args...)}
+	}
+	switch m := hdr.Values(HeaderMethod); {
+	case len(m) == 0:
+		return mismatch("missing %s header", HeaderMethod)
+	case len(m) > 1:
+		return mismatch("repeated %s header", HeaderMethod)
+	case m[0] != req.Method:
+		return mismatch("%s header value %q does not match body value %q", HeaderMethod, m[0], req.Method)
+	}
+	hv := hdr.Get(HeaderProtocolVersion)
+	if hv == "" {
+		return mismatch("missing %s header", HeaderProtocolVersion)
+	}
+	if bv, ok := metaVersion(req.Params); ok && bv != hv {
+		return mismatch("%s header value %q does not match body value %q", HeaderProtocolVersion, hv, bv)
+	}
+	var member string
+	required := true
+	switch req.Method {
+	case "tools/call", "prompts/get":
+		member = "name"
+	case "resources/read":
+		member = "uri"
+	case "tasks/get", "tasks/update", "tasks/cancel":
+		member, required = "taskId", false
+	default:
+		return nil
+	}
+	body, inBody := stringMember(req.Params, member)
+	names := hdr.Values(HeaderName)
+	switch {
+	case len(names) == 0 && inBody && required:
+		return mismatch("missing %s header", HeaderName)
+	case len(names) == 0:
+		return nil
+	case len(names) > 1:
+		return mismatch("repeated %s header", HeaderName)
+	}
+	got, err := unsentinelHeaderValue(names[0])
+	if err != nil {
+		return mismatch("%s header: %v", HeaderName, err)
+	}
+	if !inBody || got != body {
+		return mismatch("%s header value %q does not match body value %q", HeaderName, got, body)
+	}
+	return nil
+}
+
+// unsentinelHeaderValue undoes the Base64 sentinel encoding of a header value.
+func unsentinelHeaderValue(v string) (string, error) {
+	if len(v) >= len(b64Prefix)+len(b64Suffix) && strings.HasPrefix(v, b64Prefix) && strings.HasSuffix(v, b64Suffix) {
+		b, err := base64.StdEncoding.DecodeString(v[len(b64Prefix) : len(v)-len(b64Suffix)])
+		if err != nil {
+			return "", err
+		}
+		return string(b), nil
+	}
+	return v, nil
+}
+
+func sprintf(format string, args ...any) string {
+	if len(args) == 0 {
+		return format
+	}
+	return fmt.Sprintf(format, args...)
+}
+
+// statusFor returns the HTTP status of a stateless response sent as plain
+// JSON: errors of the request's own making are client errors.
+func statusFor(resp []byte) int {
+	if !bytes.Contains(resp, []byte(`"error"`)) {
+		return http.StatusOK
+	}
+	m, err := jsonrpc.Decode(resp)
+	if err != nil {
+		return http.StatusOK
+	}
+	r, ok := m.(*jsonrpc.Response)
+	if !ok || r.Error == nil {
+		return http.StatusOK
+	}
+	switch r.Error.Code {
+	case jsonrpc.CodeMethodNotFound:
+		return http.StatusNotFound
+	case jsonrpc.CodeParseError, jsonrpc.CodeInvalidRequest, jsonrpc.CodeInvalidParams,
+		codeHeaderMismatch, codeMissingRequiredClientCapability, codeUnsupportedProtocolVersion:
+		return http.StatusBadRequest
+	}
+	return http.StatusOK
+}
+
+// serveStateless serves a POST of a stateless revision.
+func (h *Handler) serveStateless(w http.ResponseWriter, r *http.Request, msgs []jsonrpc.Message, isBatch, acceptJSON, acceptSSE bool) {
+	if isBatch {
+		writeError(w, http.StatusBadRequest, jsonrpc.CodeInvalidRequest, jsonrpc.ID{}, "JSON-RPC batches are not supported in stateless protocol revisions")
+		return
+	}
+	req, ok := msgs[0].(*jsonrpc.Request)
+	if !ok {
+		writeError(w, http.StatusBadRequest, jsonrpc.CodeInvalidRequest, jsonrpc.ID{}, "a stateless POST carries a request or a notification, not a response")
+		return
+	}
+	if req.IsNotification() {
+		// Revision 2026-07-28 defines no client notifications over HTTP
+		// (closing a stream cancels its request).
+		w.WriteHeader(http.StatusAccepted)
+		return
+	}
+	if jerr := checkStatelessHeaders(r.Header, req); jerr != nil {
+		body := jsonrpc.AppendErrorResponse(nil, req.ID, jerr)
+		w.Header().Set("Content-Type", mediaJSON)
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		w.WriteHeader(http.StatusBadRequest)
+		_, _ = w.Write(body)
+		return
+	}
+	select {
+	case h.statelessSem <- struct{}{}:
+	default:
+		w.Header().Set("Retry-After", "1")
+		writeError(w, http.StatusServiceUnavailable, jsonrpc.CodeInternalError, req.ID, "too many requests in flight")
+		return
+	}
+	defer func() { <-h.statelessSem }()
+	h.mu.RLock()
+	closed := h.closed
+	if !closed {
+		h.wg.Add(1)
+	}
+	h.mu.RUnlock()
+	if closed {
+		writeError(w, http.StatusServiceUnavailable, jsonrpc.CodeInternalError, req.ID, "server shutting down")
+		return
+	}
+
+	mode := h.mode
+	switch {
+	case !acceptSSE:
+		mode = ResponseJSON
+	case !acceptJSON:
+		mode = ResponseSSE
+	}
+	// The request's context ends when the client closes the response (the
+	// cancellation of revision 2026-07-28) or the handler closes.
+	ctx, cancel := context.WithCancel(r.Context())
+	stopClose := context.AfterFunc(h.closedCtx, cancel)
+	ctx = transport.WithRequestInfo(ctx, &transport.RequestInfo{Header: r.Header, RemoteAddr: r.RemoteAddr, Host: r.Host})
+	st := &statelessStream{h: h, c: newConn(h, w), mode: mode, end: make(chan struct{})}
+	if mode == ResponseSSE {
+		st.mu.Lock()
+		st.startSSELocked()
+		st.mu.Unlock()
+	}
+	go func() {
+		defer h.wg.Done()
+		resp := h.handleStatelessRequest(ctx, req, st)
+		st.finish(resp)
+	}()
+	st.wait(r.Context())
+	cancel()
+	stopClose()
+}
+
+func (h *Handler) handleStatelessRequest(ctx context.Context, req *jsonrpc.Request, st *statelessStream) (resp []byte) {
+	defer func() {
+		if p := recover(); p != nil {
+			h.log.Error("streamable: panic serving a stateless request", "method", req.Method, "id", req.ID.String(), "panic", sprintf("%v", p))
+			resp = jsonrpc.AppendErrorResponse(nil, req.ID, jsonrpc.ErrInternal("internal error"))
+		}
+	}()
+	return h.stateless.HandleStateless(ctx, req, st)
+}
+
+// statelessStream is the response of one stateless POST: undecided until
+// something is sent (then SSE) or the response is ready (then JSON, with
+// the HTTP status of its error), in adaptive mode.
+type statelessStream struct {
+	h    *Handler
+	c    *conn
+	mode ResponseMode
+
+	mu       sync.Mutex
+	sse      bool
+	gone     bool   // the HTTP response is over: nothing more may be written
+	finished bool   // the response is in
+	resp     []byte // the response, while the reply is undecided
+	end      chan struct{}
+}
+
+// Send implements transport.Sink: notifications related to the request
+// (and, for subscriptions/listen, the subscribed ones) go on its SSE
+// stream, without event ids.
+func (st *statelessStream) Send(ctx context.Context, msg []byte) error {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	switch {
+	case st.finished:
+		return errStreamDone
+	case st.gone:
+		return errClientGone
+	case st.mode == ResponseJSON:
+		return errJSONOnly
+	}
+	if !st.sse {
+		st.startSSELocked()
+	}
+	return st.writeLocked(msg)
+}
+
+func (st *statelessStream) startSSELocked() {
+	st.sse = true
+	st.c.startSSE()
+	if err := st.c.flush(); err != nil {
+		st.gone = true
+	}
+}
+
+func (st *statelessStream) writeLocked(msg []byte) error {
+	if err := st.c.writeEvent("", msg); err != nil {
+		st.gone = true
+		st.h.log.Debug("streamable: writing a stateless event", "err", err)
+		return errClientGone
+	}
+	return nil
+}
+
+// finish records the response (nil when none is due, as for a request
+// cancelled by the client) and ends the stream.
+func (st *statelessStream) finish(resp []byte) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.finished {
+		return
+	}
+	st.finished = true
+	if st.sse && !st.gone && resp != nil {
+		_ = st.writeLocked(resp)
+	} else {
+		st.resp = resp
+	}
+	close(st.end)
+}
+
+// wait holds the HTTP response open until the request is answered or the
+// client goes away, writes a plain JSON answer, and keeps SSE streams alive
+// with comments.
+func (st *statelessStream) wait(clientGone context.Context) {
+	var tick <-chan time.Time
+	if st.h.keepAlive > 0 && st.mode != ResponseJSON {
+		t := time.NewTicker(st.h.keepAlive)
+		defer t.Stop()
+		tick = t.C
+	}
+	for {
+		select {
+		case <-st.end:
+			st.mu.Lock()
+			if !st.sse && !st.gone {
+				st.writeJSONLocked()
+			}
+			st.gone = true
+			st.mu.Unlock()
+			st.c.finalize()
+			return
+		case <-tick:
+			st.mu.Lock()
+			if !st.finished && !st.gone {
+				if !st.sse {
+					// A long request: keep intermediaries from timing it
+					// out.
+					st.startSSELocked()
+				} else if !st.c.wroteSinceTick {
+					if err := st.c.writeComment(); err != nil {
+						st.gone = true
+					}
+				}
+				st.c.wroteSinceTick = false
+			}
+			st.mu.Unlock()
+		case <-clientGone.Done():
+			st.mu.Lock()
+			st.gone = true
+			st.mu.Unlock()
+			return
+		}
+	}
+}
+
+func (st *statelessStream) writeJSONLocked() {
+	w := st.c.w
+	if st.resp == nil {
+		w.WriteHeader(http.StatusAccepted)
+		return
+	}
+	w.Header().Set("Content-Type", mediaJSON)
+	w.Header().Set("Content-Length", strconv.Itoa(len(st.resp)))
+	w.WriteHeader(statusFor(st.resp))
+	_, _ = w.Write(st.resp)
+}
