@@ -22,8 +22,24 @@ import (
 type ClientOptions struct {
 	// ProtocolVersion is the revision requested in initialize. Empty means
 	// protocol.LatestVersion. The client accepts any revision in
-	// protocol.SupportedVersions that the server answers with.
+	// protocol.SupportedVersions that the server answers with. A stateless
+	// revision ("2026-07-28") makes the client speak only that revision:
+	// no handshake, per-request _meta (see client_2026.go).
 	ProtocolVersion string
+
+	// DiscoverModern makes Connect probe the server with server/discover
+	// first and speak the stateless revision 2026-07-28 when the server
+	// offers it, falling back to the initialize handshake otherwise (on
+	// any error that is not a 2026-07-28 error, or silence).
+	DiscoverModern bool
+	// TasksExtension declares the tasks extension
+	// (io.modelcontextprotocol/tasks) in 2026-07-28 requests: the server
+	// may then answer tools/call with a task, which CallTool follows to its
+	// end (polling tasks/get, answering input requests with tasks/update).
+	TasksExtension bool
+	// MaxInputRounds bounds the input_required rounds of one 2026-07-28
+	// request. Zero means DefaultMaxInputRounds.
+	MaxInputRounds int
 
 	// Capabilities, if set, are declared instead of the ones inferred from
 	// the handlers below (sampling when CreateMessage is set, elicitation
@@ -158,7 +174,7 @@ func (c *Client) Connect(ctx context.Context, d transport.Dialer) (*ClientSessio
 		return nil, fmt.Errorf("mcp: connecting: %w", err)
 	}
 	cs := newClientSession(c, conn)
-	if err := cs.initialize(ctx); err != nil {
+	if err := cs.open(ctx); err != nil {
 		cs.Close()
 		return nil, err
 	}
@@ -182,6 +198,8 @@ type ClientSession struct {
 	recv CallHandler // incoming chain (Receiving middleware around serve)
 
 	initMu sync.Mutex // serializes re-initialization
+
+	v26 *clientV2026 // set when the session speaks revision 2026-07-28; guarded by mu
 
 	mu       sync.Mutex
 	init     *protocol.InitializeResult
@@ -381,6 +399,9 @@ func (cs *ClientSession) callNoRetry(ctx context.Context, method string, params,
 // sendRaw is the innermost outgoing handler: one request on the wire,
 // with transparent re-initialization when the server lost the session.
 func (cs *ClientSession) sendRaw(ctx context.Context, method string, params jsontext.Value) (jsontext.Value, error) {
+	if cs.modernState() != nil {
+		return cs.sendModern(ctx, method, params)
+	}
 	seen := cs.InitializeResult()
 	out, err := cs.roundTrip(ctx, method, params)
 	if errors.Is(err, transport.ErrSessionExpired) && method != protocol.MethodInitialize {
@@ -451,6 +472,9 @@ func (cs *ClientSession) sendCancelled(id jsonrpc.ID, cause error) {
 
 // Notify sends a notification to the server.
 func (cs *ClientSession) Notify(ctx context.Context, method string, params any) error {
+	if cs.modernState() != nil && (method == protocol.NotificationRootsListChanged || method == protocol.NotificationInitialized) {
+		return nil // revision 2026-07-28 removed them
+	}
 	raw, err := marshalParams(params)
 	if err != nil {
 		return err
@@ -618,7 +642,7 @@ func (cs *ClientSession) elicit(ctx context.Context, raw jsontext.Value) (any, e
 	if err != nil {
 		return nil, err
 	}
-	if err := p.Validate(); err != nil {
+	if err := validateElicit(ctx, p); err != nil {
 		return nil, jsonrpc.ErrInvalidParams("%v", err)
 	}
 	if p.EffectiveMode() == protocol.ElicitModeURL && !cs.client.opts.ElicitURL {
@@ -657,6 +681,9 @@ func (cs *ClientSession) listRoots(ctx context.Context) (any, error) {
 func (cs *ClientSession) handleNotification(req *jsonrpc.Request) {
 	o := &cs.client.opts
 	ctx := cs.ctx
+	if cs.handleModernNotification(req) {
+		return
+	}
 	switch req.Method {
 	case protocol.NotificationCancelled:
 		var p protocol.CancelledNotificationParams

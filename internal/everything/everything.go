@@ -45,6 +45,7 @@ func NewServer(opts *mcp.ServerOptions) *mcp.Server {
 	addTools(s)
 	addResources(s)
 	addPrompts(s)
+	addV2026(s)
 	return s
 }
 

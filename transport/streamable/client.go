@@ -345,6 +345,9 @@ func (c *ClientConn) Send(ctx context.Context, msg jsonrpc.Message) error {
 	if err != nil {
 		return fail(nil, fmt.Errorf("streamable: %w", err))
 	}
+	for k, v := range transport.HeaderFrom(ctx) {
+		req.Header[k] = append([]string(nil), v...)
+	}
 	c.setHeaders(req.Header, sid, version)
 	req.Header.Set("Content-Type", mediaJSON)
 	req.Header.Set("Accept", mediaJSON+", "+mediaSSE)
@@ -509,7 +512,7 @@ func (c *ClientConn) setHeaders(h http.Header, sid, version string) {
 }
 
 // setMethodHeaders sets Mcp-Method and, for the methods that name a tool,
-// prompt or resource, Mcp-Name.
+// prompt, resource or task (tasks extension), Mcp-Name.
 func setMethodHeaders(h http.Header, method string, params jsontext.Value) {
 	if method == "" || !plainHeaderValue(method) {
 		return // not representable; the revisions that need it define only plain method names
@@ -521,6 +524,8 @@ func setMethodHeaders(h http.Header, method string, params jsontext.Value) {
 		member = "name"
 	case "resources/read":
 		member = "uri"
+	case "tasks/get", "tasks/update", "tasks/cancel":
+		member = "taskId"
 	default:
 		return
 	}
