@@ -10,6 +10,7 @@ import (
 	"errors"
 	"io"
 	"sync"
+	"time"
 
 	"github.com/switchboard-mcp/switchboard/jsonrpc"
 	"github.com/switchboard-mcp/switchboard/transport"
@@ -125,6 +126,12 @@ func (s *Stream) Close() error {
 
 // Serve runs one session from factory over s until the peer closes the
 // stream or ctx ends. The session is closed when Serve returns.
+//
+// When ctx ends, Serve closes s, waits for the requests in flight (whose
+// contexts are cancelled) and returns, even if a read from s is still
+// blocked: closing os.Stdin does not interrupt a read when standard input
+// is in blocking mode, as it is when a parent hands the server a pipe. That
+// read, and the goroutine doing it, end when the peer writes or closes.
 func Serve(ctx context.Context, factory transport.SessionFactory, s jsonrpc.Stream, opts *ServeOptions) error {
 	var o ServeOptions
 	if opts != nil {
@@ -153,7 +160,56 @@ func Serve(ctx context.Context, factory transport.SessionFactory, s jsonrpc.Stre
 		case <-conn.Done():
 		}
 	}()
-	return conn.Serve(ctx, handler{sess: sess, conn: conn, sink: sink})
+	reqs := new(inflight)
+	served := make(chan error, 1)
+	go func() { served <- conn.Serve(ctx, handler{sess: sess, conn: conn, sink: sink, reqs: reqs}) }()
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	// The stream is closed (by conn.Serve's context). Wait for the requests
+	// in flight, then give the read loop a moment to notice the close; a
+	// read blocked on a non-pollable file may not.
+	reqs.stop()
+	select {
+	case err := <-served:
+		return err
+	case <-time.After(shutdownGrace):
+		return nil
+	}
+}
+
+// shutdownGrace is how long Serve waits, once ctx has ended and the
+// requests in flight are done, for a blocked read to return.
+const shutdownGrace = 100 * time.Millisecond
+
+// inflight counts the requests being served, and refuses new ones once
+// stop has been called.
+type inflight struct {
+	mu      sync.Mutex
+	stopped bool
+	wg      sync.WaitGroup
+}
+
+func (f *inflight) enter() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.stopped {
+		return false
+	}
+	f.wg.Add(1)
+	return true
+}
+
+func (f *inflight) leave() { f.wg.Done() }
+
+// stop refuses further requests and waits for those in flight.
+func (f *inflight) stop() {
+	f.mu.Lock()
+	f.stopped = true
+	f.mu.Unlock()
+	f.wg.Wait()
 }
 
 // ServeOptions configure Serve.
@@ -172,9 +228,14 @@ type handler struct {
 	sess transport.Session
 	conn *jsonrpc.Conn
 	sink connSink
+	reqs *inflight
 }
 
 func (h handler) HandleRequest(ctx context.Context, req *jsonrpc.Request) {
+	if !h.reqs.enter() {
+		return // shutting down; the stream is closed
+	}
+	defer h.reqs.leave()
 	if resp := h.sess.HandleRequest(ctx, req, h.sink); resp != nil {
 		_ = h.conn.Write(resp)
 	}
