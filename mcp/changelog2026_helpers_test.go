@@ -399,3 +399,145 @@ func c26Text(t *testing.T, res *protocol.CallToolResult) string {
 	t.Fatalf("no text in %+v", res)
 	return ""
 }
+
+// c26Stream is an open POST whose SSE response is read event by event.
+type c26Stream struct {
+	t      *testing.T
+	cancel context.CancelFunc
+	resp   *http.Response
+	msgs   chan jsonrpc.Message
+	ids    chan string
+	done   chan struct{}
+}
+
+// open POSTs a request and reads its SSE response in the background.
+func (s *c26HTTP) open(id int64, method string, params jsontext.Value) *c26Stream {
+	s.t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	h := c26Headers(method, params)
+	body := jsonrpc.AppendRequest(nil, &jsonrpc.Request{ID: jsonrpc.Int64ID(id), Method: method, Params: params})
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.ts.URL, bytes.NewReader(body))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	req.Header = h
+	resp, err := s.ts.Client().Do(req)
+	if err != nil {
+		cancel()
+		s.t.Fatal(err)
+	}
+	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/event-stream") {
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		cancel()
+		s.t.Fatalf("%s answered %d %s: %s", method, resp.StatusCode, ct, b)
+	}
+	st := &c26Stream{t: s.t, cancel: cancel, resp: resp, msgs: make(chan jsonrpc.Message, 64), ids: make(chan string, 64), done: make(chan struct{})}
+	go func() {
+		defer close(st.done)
+		defer resp.Body.Close()
+		sc := bufio.NewScanner(resp.Body)
+		var buf []byte
+		for sc.Scan() {
+			line := sc.Text()
+			switch {
+			case line == "" && len(buf) > 0:
+				if m, err := jsonrpc.Decode(buf); err == nil {
+					st.msgs <- m
+				}
+				buf = nil
+			case strings.HasPrefix(line, "data:"):
+				buf = append(buf, strings.TrimPrefix(strings.TrimPrefix(line, "data:"), " ")...)
+			case strings.HasPrefix(line, "id:"):
+				st.ids <- strings.TrimSpace(strings.TrimPrefix(line, "id:"))
+			}
+		}
+	}()
+	s.t.Cleanup(st.close)
+	return st
+}
+
+// next returns the next message of the stream.
+func (st *c26Stream) next() jsonrpc.Message {
+	st.t.Helper()
+	select {
+	case m := <-st.msgs:
+		return m
+	case <-time.After(10 * time.Second):
+		st.t.Fatal("no message on the stream within 10s")
+	}
+	return nil
+}
+
+// none checks that no message arrives for a while.
+func (st *c26Stream) none(d time.Duration) {
+	st.t.Helper()
+	select {
+	case m := <-st.msgs:
+		st.t.Errorf("unexpected message %+v", m)
+	case <-time.After(d):
+	}
+}
+
+func (st *c26Stream) close() {
+	st.cancel()
+	<-st.done
+}
+
+func c26DialHTTP(t *testing.T, srv *mcp.Server) *mcp.ClientSession {
+	s := c26NewHTTP(t, srv, nil)
+	return c26Client(t, streamable.NewDialer(s.ts.URL, nil), &mcp.ClientOptions{DiscoverModern: true})
+}
+
+func c26DialStdio(t *testing.T, srv *mcp.Server) *mcp.ClientSession {
+	return c26Client(t, c26Pipe(t, srv), &mcp.ClientOptions{DiscoverModern: true})
+}
+
+// c26SessionsOnly hides a server's stateless handling from a transport, as
+// a server of an earlier revision would have none.
+type c26SessionsOnly struct{ s *mcp.Server }
+
+func (f c26SessionsOnly) NewSession(ctx context.Context, id string, standalone transport.Sink) (transport.Session, error) {
+	return f.s.NewSession(ctx, id, standalone)
+}
+func (f c26SessionsOnly) SupportedVersions() []string { return f.s.SupportedVersions() }
+
+func c26DialHTTPNoStateless(t *testing.T, srv *mcp.Server) *mcp.ClientSession {
+	h := streamable.NewHandler(c26SessionsOnly{srv}, nil)
+	ts := httptest.NewServer(h)
+	t.Cleanup(func() { ts.CloseClientConnections(); ts.Close(); h.Close(); srv.Close() })
+	return c26Client(t, streamable.NewDialer(ts.URL, nil), &mcp.ClientOptions{DiscoverModern: true})
+}
+
+// c26NoDiscover is a session that refuses anything before initialize, as
+// servers of earlier revisions do.
+type c26NoDiscover struct{ transport.Session }
+
+func (s c26NoDiscover) HandleRequest(ctx context.Context, req *jsonrpc.Request, sink transport.Sink) []byte {
+	if req.Method == protocol.MethodServerDiscover {
+		return jsonrpc.AppendErrorResponse(nil, req.ID, &jsonrpc.Error{Code: jsonrpc.CodeInvalidRequest, Message: "not initialized"})
+	}
+	return s.Session.HandleRequest(ctx, req, sink)
+}
+
+type c26NoDiscoverFactory struct{ c26SessionsOnly }
+
+func (f c26NoDiscoverFactory) NewSession(ctx context.Context, id string, standalone transport.Sink) (transport.Session, error) {
+	s, err := f.s.NewSession(ctx, id, standalone)
+	if err != nil {
+		return nil, err
+	}
+	return c26NoDiscover{s}, nil
+}
+
+func c26DialStdioNoDiscover(t *testing.T, srv *mcp.Server) *mcp.ClientSession {
+	a, b := stdio.Pipe()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = stdio.Serve(ctx, c26NoDiscoverFactory{c26SessionsOnly{srv}}, a, nil)
+	}()
+	t.Cleanup(func() { cancel(); a.Close(); b.Close(); <-done })
+	return c26Client(t, c26PipeDialer{conn: stdio.NewClientConn(b, nil)}, &mcp.ClientOptions{DiscoverModern: true})
+}
