@@ -100,7 +100,6 @@ func TestChangelog_ServerDiscover(t *testing.T) {
 	}
 }
 
-
 // Major 1: no protocol-level sessions. Requests carry no Mcp-Session-Id and
 // get none; a stray one is ignored; list endpoints do not vary per
 // connection; and a multi round-trip request can hop between server
