@@ -62,7 +62,9 @@ func TestChangelog_RemovePingSetLevelRootsListChanged(t *testing.T) {
 	// discovery.
 	got := make(chan string, 8)
 	cs := c26Client(t, streamable.NewDialer(s.ts.URL, nil), &mcp.ClientOptions{ProtocolVersion: v26,
-		OnLog: func(_ context.Context, _ *mcp.ClientSession, p *protocol.LoggingMessageNotificationParams) { got <- fmt.Sprint(p.Data) }})
+		OnLog: func(_ context.Context, _ *mcp.ClientSession, p *protocol.LoggingMessageNotificationParams) {
+			got <- fmt.Sprint(p.Data)
+		}})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := cs.Ping(ctx); err != nil {
