@@ -440,7 +440,9 @@ func (m *Middleware) challenge(w http.ResponseWriter, status int, code, desc str
 	h.Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	if code == "" {
-		code = "unauthorized"
+		// No token was sent: RFC 6750 section 3.1 says the challenge
+		// carries no error code; the body still explains.
+		code, desc = "invalid_request", orText(desc, "this resource needs an OAuth access token (Authorization: Bearer)")
 	}
 	body, _ := json.Marshal(map[string]string{"error": code, "error_description": desc})
 	_, _ = w.Write(body)
@@ -597,4 +599,11 @@ func sortedKeys(m map[string][]string) []string {
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+func orText(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
 }

@@ -292,9 +292,8 @@ func (s *Server) register(m *ClientMetadata) (*clientRecord, *ClientMetadata, er
 	if method == "none" && slices.Contains(grants, "client_credentials") {
 		return nil, nil, regErr("invalid_client_metadata", "client_credentials needs a confidential client")
 	}
-	var scopes []string
 	if m.Scope != "" {
-		scopes, _ = auth.ParseScope(m.Scope)
+		scopes, _ := auth.ParseScope(m.Scope)
 		if err := s.checkScopesSupported(scopes); err != nil {
 			return nil, nil, regErr("invalid_client_metadata", "%v", err)
 		}
@@ -307,7 +306,9 @@ func (s *Server) register(m *ClientMetadata) (*clientRecord, *ClientMetadata, er
 		uri:          m.ClientURI,
 		redirectURIs: slices.Clone(m.RedirectURIs),
 		grantTypes:   slices.Clone(grants),
-		scopes:       scopes,
+		// The scope of a registration is informational (RFC 7591 allows
+		// treating it as a limit, but MCP clients register with the
+		// scope of their first challenge and must be able to step up).
 		confidential: method != "none",
 	}
 	resp := *m

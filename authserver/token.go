@@ -127,18 +127,16 @@ func (s *Server) authenticateClient(r *http.Request, form map[string]string) (*c
 }
 
 // clientForToken finds a client at the token endpoint. A URL client id is
-// a public client whose document was checked at the authorization
-// endpoint; its grants are bound to that id.
+// described by its metadata document, whose grant types apply here as at
+// the authorization endpoint.
 func (s *Server) clientForToken(r *http.Request, id string) (*clientRecord, error) {
 	if isURLClientID(id) {
 		if s.cimd == nil {
 			return nil, errors.New("client ID metadata documents are not accepted")
 		}
-		if _, err := s.cimd.checkClientIDURL(id); err != nil {
-			return nil, err
-		}
-		return &clientRecord{id: id, kind: kindMetadataDocument, authMethod: "none",
-			grantTypes: []string{"authorization_code", "refresh_token"}}, nil
+		// The document (cached since the authorization request, or
+		// fetched again) decides the grants the client may use.
+		return s.cimd.get(r.Context(), id)
 	}
 	return s.lookupClient(r, id)
 }
