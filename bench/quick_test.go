@@ -91,15 +91,20 @@ func TestQuickRun(t *testing.T) {
 		t.Errorf("baseline: %.0f heap bytes per idle session, want about 0", h)
 	}
 
-	if res.Profile == nil || !strings.Contains(res.Profile.CPUTop, "flat%") || len(res.Profile.ByArea) == 0 {
-		t.Errorf("profile missing or empty: %+v", res.Profile)
+	if len(res.Profiles) != 4 {
+		t.Errorf("%d profiles, want 4 (switchboard and baseline over http and stdio)", len(res.Profiles))
+	}
+	for _, p := range res.Profiles {
+		if !strings.Contains(p.CPUTop, "flat%") || len(p.ByArea) == 0 || p.Calls <= 0 {
+			t.Errorf("profile of %s over %s empty: %+v", p.Impl, p.Transport, p)
+		}
 	}
 
 	var md bytes.Buffer
 	if err := res.WriteMarkdown(&md, harness.ReportOptions{Analysis: "## Reading\n\nby hand"}); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"## Targets", "## Streamable HTTP, stateful", "## Streamable HTTP, stateless", "## stdio", "## Idle initialized sessions", "## Profile", "## Reading", "n/a (not yet)", "× baseline"} {
+	for _, want := range []string{"## Targets", "## Streamable HTTP, stateful", "## Streamable HTTP, stateless", "## stdio", "## Idle initialized sessions", "## Profile: Switchboard server under load, Streamable HTTP", "## Profile: Switchboard server under load, stdio", "## Reading", "n/a (not yet)", "× baseline"} {
 		if !strings.Contains(md.String(), want) {
 			t.Errorf("report lacks %q", want)
 		}

@@ -73,12 +73,12 @@ func FullConfig() Config {
 		Duration:      5 * time.Second,
 		Warmup:        time.Second,
 		Stateful:      true, Stateless: true, Stdio: true, Idle: true, InProc: true, Profile: true,
-		InProcCount:     5,
+		InProcCount:     3,
 		InProcBenchtime: "500ms",
-		ProfileDuration: 5 * time.Second,
-		QuietWait:       10 * time.Second,
+		ProfileDuration: 3 * time.Second,
+		QuietWait:       5 * time.Second,
 		QuietCores:      0.3,
-		QuietBudget:     time.Minute,
+		QuietBudget:     20 * time.Second,
 	}
 }
 
@@ -121,11 +121,10 @@ type Results struct {
 	Load     []Result      `json:"load"`
 	Idle     []IdleResult  `json:"idle"`
 	InProc   []BenchResult `json:"inProcess"`
-	Profile  *Profile      `json:"profile,omitempty"`
-	// BaselineProfile is the baseline's profile under the same load, for
-	// comparison per area.
-	BaselineProfile *Profile `json:"baselineProfile,omitempty"`
-	Problems        []string `json:"problems,omitempty"`
+	// Profiles are Switchboard's and, for comparison per area, the
+	// baseline's, under the same load, per transport.
+	Profiles []*Profile `json:"profiles,omitempty"`
+	Problems []string   `json:"problems,omitempty"`
 }
 
 func (c *Config) logf(format string, args ...any) {
@@ -240,17 +239,15 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	}
 
 	if cfg.Profile && slices.Contains(impls, servers.Switchboard) {
-		for _, impl := range []string{servers.Switchboard, servers.Baseline} {
-			cfg.logf("profiling %s under load (16 sessions, %v)", impl, cfg.ProfileDuration)
-			waitQuiet(ctx, &cfg)
-			p, err := runProfile(ctx, &cfg, impl)
-			if err != nil {
-				problem("profile of %s: %v", impl, err)
-			}
-			if impl == servers.Switchboard {
-				res.Profile = p
-			} else {
-				res.BaselineProfile = p
+		for _, tr := range []string{"http", "stdio"} {
+			for _, impl := range []string{servers.Switchboard, servers.Baseline} {
+				cfg.logf("profiling %s over %s under load (16 sessions or in flight, %v)", impl, tr, cfg.ProfileDuration)
+				p, err := runProfile(ctx, &cfg, impl, tr)
+				if err != nil {
+					problem("profile of %s over %s: %v", impl, tr, err)
+					continue
+				}
+				res.Profiles = append(res.Profiles, p)
 			}
 		}
 	}

@@ -115,6 +115,8 @@ type target interface {
 	round(ctx context.Context, warmup, d time.Duration) (RoundStats, error)
 	// close ends the load and stops the server child.
 	close()
+	// proc returns the server child.
+	proc() *child
 }
 
 // measureRound times one round: after warmup it samples the CPU clocks,
@@ -400,6 +402,8 @@ func newHTTPTarget(ctx context.Context, c *child, clients int, stateless bool) (
 	}
 	return t, nil
 }
+
+func (t *httpTarget) proc() *child { return t.c }
 
 func (t *httpTarget) close() {
 	t.tr.CloseIdleConnections()

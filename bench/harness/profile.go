@@ -15,10 +15,12 @@ import (
 	"time"
 )
 
-// Profile is a CPU and allocation profile of one implementation's HTTP
-// server under load at 16 sessions.
+// Profile is a CPU and allocation profile of one implementation's server
+// under load: 16 sessions over Streamable HTTP, or 16 requests in flight
+// over stdio.
 type Profile struct {
 	Impl       string        `json:"impl"`
+	Transport  string        `json:"transport"` // http or stdio
 	Sessions   int           `json:"sessions"`
 	Duration   time.Duration `json:"duration"`
 	CallsPerS  float64       `json:"callsPerSecond"`
@@ -48,26 +50,22 @@ func (a AreaShare) PerCall(p *Profile) time.Duration {
 	return time.Duration(float64(a.Flat) / p.Calls)
 }
 
-// runProfile loads impl's HTTP server at 16 sessions and takes its CPU
-// profile and the allocations made meanwhile from its side endpoint.
-func runProfile(ctx context.Context, cfg *Config, impl string) (*Profile, error) {
+// runProfile loads impl's server over transport at 16 sessions (or in
+// flight) and takes its CPU profile and the allocations made meanwhile
+// from its side endpoint.
+func runProfile(ctx context.Context, cfg *Config, impl, transport string) (*Profile, error) {
 	const sessions = 16
-	c, err := startChild(ctx, cfg, false, "-impl", impl, "-transport", "http")
+	t, err := newTarget(ctx, cfg, impl, transport, nil, sessions)
 	if err != nil {
 		return nil, err
 	}
-	defer c.stop()
+	defer t.close()
+	c := t.proc()
 	dir, err := os.MkdirTemp("", "switchboard-bench-profile-")
 	if err != nil {
 		return nil, err
 	}
-	p := &Profile{Impl: impl, Sessions: sessions, Duration: cfg.ProfileDuration, Dir: dir}
-
-	t, err := newHTTPTarget(ctx, c, sessions, false)
-	if err != nil {
-		return nil, err
-	}
-	defer t.tr.CloseIdleConnections()
+	p := &Profile{Impl: impl, Transport: transport, Sessions: sessions, Duration: cfg.ProfileDuration, Dir: dir}
 	const warmup = 500 * time.Millisecond
 	type loadResult struct {
 		round RoundStats

@@ -248,12 +248,22 @@ func (r *Results) WriteMarkdown(w io.Writer, o ReportOptions) error {
 		p("\n")
 	}
 
-	if pr := r.Profile; pr != nil {
-		p("## Profile: Switchboard server under load\n\n")
-		p("Streamable HTTP, %d sessions, CPU profile over %v from the server's side endpoint (`/debug/pprof/profile`), ", pr.Sessions, pr.Duration)
+	for _, tr := range []string{"http", "stdio"} {
+		pr := r.profile(servers.Switchboard, tr)
+		if pr == nil {
+			continue
+		}
+		if tr == "http" {
+			p("## Profile: Switchboard server under load, Streamable HTTP\n\n")
+			p("%d sessions; ", pr.Sessions)
+		} else {
+			p("## Profile: Switchboard server under load, stdio\n\n")
+			p("one session, %d requests in flight; ", pr.Sessions)
+		}
+		p("CPU profile over %v from the server's side endpoint (`/debug/pprof/profile`), ", pr.Duration)
 		p("allocations as the difference of two `/debug/pprof/allocs` snapshots around it; %.0f calls/s while profiling.\n\n", pr.CallsPerS)
 		if len(pr.ByArea) > 0 {
-			bp := r.BaselineProfile
+			bp := r.profile(servers.Baseline, tr)
 			p("Flat CPU by area, and per call (profile samples ÷ calls served while profiling)")
 			if bp != nil {
 				p(", next to the baseline profiled the same way (%.0f calls/s)", bp.CallsPerS)
@@ -312,6 +322,15 @@ func (r *Results) WriteMarkdown(w io.Writer, o ReportOptions) error {
 	p("`make -C bench bench-quick` runs every part briefly (about a minute) as a smoke test; `go test ./...` in `bench/` runs it for about a second per part.\n")
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+func (r *Results) profile(impl, transport string) *Profile {
+	for _, p := range r.Profiles {
+		if p.Impl == impl && p.Transport == transport {
+			return p
+		}
+	}
+	return nil
 }
 
 func orDash(s string) string {

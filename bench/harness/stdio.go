@@ -149,6 +149,8 @@ func (t *stdioTarget) read() {
 	}
 }
 
+func (t *stdioTarget) proc() *child { return t.c }
+
 func (t *stdioTarget) close() {
 	t.c.stop() // closes stdin; the server exits and its stdout ends
 	<-t.readerDone
