@@ -122,8 +122,8 @@ func TestAreaOf(t *testing.T) {
 		{"runtime.mallocgc", "runtime: GC and allocation"},
 		{"runtime.futex", "runtime: scheduler and netpoll"},
 		{"runtime.memmove", "runtime: memory, maps and string ops"},
-		{"internal/runtime/syscall/linux.Syscall6", "syscalls (socket I/O)"},
-		{"internal/poll.(*FD).Read", "syscalls (socket I/O)"},
+		{"internal/runtime/syscall/linux.Syscall6", "syscalls (I/O)"},
+		{"internal/poll.(*FD).Read", "syscalls (I/O)"},
 		{"net/http.(*conn).serve", "net/http and net"},
 		{"net/textproto.readMIMEHeader", "net/http and net"},
 		{"gcWriteBarrier", "runtime: GC and allocation"},
@@ -147,7 +147,7 @@ func TestGroupByArea(t *testing.T) {
 `
 	got := groupByArea(top)
 	want := []AreaShare{
-		{Area: "syscalls (socket I/O)", Percent: 17.89, Flat: 170 * time.Millisecond},
+		{Area: "syscalls (I/O)", Percent: 17.89, Flat: 170 * time.Millisecond},
 		{Area: "runtime: GC and allocation", Percent: 7.37, Flat: 70 * time.Millisecond},
 		{Area: "switchboard/mcp", Percent: 1.05, Flat: 10 * time.Millisecond},
 	}

@@ -226,7 +226,7 @@ func areaOf(fn string) string {
 		}
 		return "runtime: other"
 	case strings.Contains(pkg, "syscall") || pkg == "internal/poll":
-		return "syscalls (socket I/O)"
+		return "syscalls (I/O)"
 	case pkg == "net/http" || pkg == "net/textproto" || pkg == "bufio" || pkg == "net" || pkg == "net/url" || pkg == "mime":
 		return "net/http and net"
 	case pkg == "":
