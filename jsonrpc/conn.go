@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -68,6 +69,7 @@ type Conn struct {
 	opts   ConnOptions
 
 	writeMu sync.Mutex
+	pending atomic.Int32 // writers holding or waiting for writeMu
 	wbuf    []byte
 
 	closeOnce sync.Once
@@ -82,29 +84,55 @@ func NewConn(s Stream, opts ConnOptions) *Conn {
 	return &Conn{stream: s, opts: opts, closed: make(chan struct{})}
 }
 
+// BufferedStream is implemented by streams that can buffer frames and
+// flush them later. A Conn writing to one flushes only when no other write
+// is waiting, so that responses finishing together leave in one system
+// call instead of one each.
+type BufferedStream interface {
+	Stream
+	// BufferFrame writes a frame without flushing it.
+	BufferFrame(frame []byte) error
+	// Flush writes out the buffered frames.
+	Flush() error
+}
+
 // Write sends one message frame. It is safe for concurrent use.
 func (c *Conn) Write(frame []byte) error {
+	c.pending.Add(1)
 	c.writeMu.Lock()
 	defer c.writeMu.Unlock()
-	select {
-	case <-c.closed:
-		return ErrClosed
-	default:
-	}
-	return c.stream.WriteFrame(frame)
+	return c.writeLocked(frame)
 }
 
 // WriteMessage encodes and sends one message.
 func (c *Conn) WriteMessage(m Message) error {
+	c.pending.Add(1)
 	c.writeMu.Lock()
 	defer c.writeMu.Unlock()
+	c.wbuf = AppendMessage(c.wbuf[:0], m)
+	return c.writeLocked(c.wbuf)
+}
+
+// writeLocked writes frame with writeMu held. pending counts the writers
+// holding or waiting for writeMu; the last of them flushes.
+func (c *Conn) writeLocked(frame []byte) error {
+	last := c.pending.Add(-1) == 0
 	select {
 	case <-c.closed:
 		return ErrClosed
 	default:
 	}
-	c.wbuf = AppendMessage(c.wbuf[:0], m)
-	return c.stream.WriteFrame(c.wbuf)
+	bs, ok := c.stream.(BufferedStream)
+	if !ok {
+		return c.stream.WriteFrame(frame)
+	}
+	if err := bs.BufferFrame(frame); err != nil {
+		return err
+	}
+	if last {
+		return bs.Flush()
+	}
+	return nil
 }
 
 // Close closes the stream, which ends Serve.

@@ -235,3 +235,53 @@ func TestConnContextEndsServe(t *testing.T) {
 		t.Fatal("Serve did not return after its context ended")
 	}
 }
+
+// bufStream is a BufferedStream that counts flushes.
+type bufStream struct {
+	lineStream
+	buf     []string
+	flushes atomic.Int32
+}
+
+func (s *bufStream) BufferFrame(f []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.buf = append(s.buf, string(f))
+	return nil
+}
+
+func (s *bufStream) Flush() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.out = append(s.out, s.buf...)
+	s.buf = nil
+	s.flushes.Add(1)
+	return nil
+}
+
+func TestConnCoalescesFlushes(t *testing.T) {
+	s := &bufStream{lineStream: *newLineStream(strings.NewReader(""))}
+	c := NewConn(s, ConnOptions{})
+	var wg sync.WaitGroup
+	const n = 200
+	start := make(chan struct{})
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			c.WriteMessage(&Response{ID: Int64ID(int64(i)), Result: []byte(`{}`)})
+		}()
+	}
+	close(start)
+	wg.Wait()
+	// Every frame is out (nothing left unflushed), in at most one flush
+	// each.
+	if got := len(s.written()); got != n {
+		t.Fatalf("%d frames flushed, want %d", got, n)
+	}
+	if f := s.flushes.Load(); f > n || f < 1 {
+		t.Fatalf("%d flushes for %d frames", f, n)
+	}
+	t.Logf("%d frames in %d flushes", n, s.flushes.Load())
+}

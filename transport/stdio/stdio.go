@@ -106,17 +106,27 @@ func (s *Stream) ReadFrame() ([]byte, error) {
 
 // WriteFrame writes frame followed by a newline and flushes.
 func (s *Stream) WriteFrame(frame []byte) error {
+	if err := s.BufferFrame(frame); err != nil {
+		return err
+	}
+	return s.w.Flush()
+}
+
+// BufferFrame writes frame followed by a newline into the write buffer;
+// Flush sends it. A jsonrpc.Conn uses the pair to send responses that
+// finish together in one write.
+func (s *Stream) BufferFrame(frame []byte) error {
 	if bytes.IndexByte(frame, '\n') >= 0 {
 		return errors.New("stdio: message contains a newline")
 	}
 	if _, err := s.w.Write(frame); err != nil {
 		return err
 	}
-	if err := s.w.WriteByte('\n'); err != nil {
-		return err
-	}
-	return s.w.Flush()
+	return s.w.WriteByte('\n')
 }
+
+// Flush writes out buffered frames.
+func (s *Stream) Flush() error { return s.w.Flush() }
 
 // Close closes the underlying reader and writer.
 func (s *Stream) Close() error {
@@ -127,8 +137,9 @@ func (s *Stream) Close() error {
 // Serve runs one session from factory over s until the peer closes the
 // stream or ctx ends. The session is closed when Serve returns.
 //
-// When ctx ends, Serve closes s, waits for the requests in flight (whose
-// contexts are cancelled) and returns, even if a read from s is still
+// When ctx ends or the session is closed, Serve closes s, waits for the
+// requests in flight (whose contexts are cancelled) and returns, even if a
+// read from s is still
 // blocked: closing os.Stdin does not interrupt a read when standard input
 // is in blocking mode, as it is when a parent hands the server a pipe. That
 // read, and the goroutine doing it, end when the peer writes or closes.
@@ -167,10 +178,12 @@ func Serve(ctx context.Context, factory transport.SessionFactory, s jsonrpc.Stre
 	case err := <-served:
 		return err
 	case <-ctx.Done():
+	case <-sess.Done():
 	}
-	// The stream is closed (by conn.Serve's context). Wait for the requests
-	// in flight, then give the read loop a moment to notice the close; a
-	// read blocked on a non-pollable file may not.
+	// The stream is closed (by conn.Serve's context, or because the
+	// session ended). Wait for the requests in flight, then give the read
+	// loop a moment to notice the close; a read blocked on a non-pollable
+	// file may not.
 	reqs.stop()
 	select {
 	case err := <-served:
