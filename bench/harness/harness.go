@@ -75,8 +75,8 @@ func FullConfig() Config {
 		Stateful:      true, Stateless: true, Stdio: true, Idle: true, InProc: true, Profile: true,
 		InProcCount:     3,
 		InProcBenchtime: "500ms",
-		ProfileDuration: 3 * time.Second,
-		QuietWait:       5 * time.Second,
+		ProfileDuration: 4 * time.Second,
+		QuietWait:       0, // interleaved rounds already spread other load; -quiet-wait turns it on
 		QuietCores:      0.3,
 		QuietBudget:     20 * time.Second,
 	}

@@ -120,15 +120,18 @@ func TestAreaOf(t *testing.T) {
 		{"github.com/go-json-experiment/json/jsontext.(*Decoder).ReadToken", "JSON (go-json-experiment)"},
 		{"runtime.scanObject", "runtime: GC and allocation"},
 		{"runtime.mallocgc", "runtime: GC and allocation"},
-		{"runtime.futex", "runtime: scheduler and netpoll"},
-		{"runtime.memmove", "runtime: memory, maps and string ops"},
+		{"runtime.futex", "runtime: scheduler, locks, timers, netpoll"},
+		{"runtime.memmove", "runtime: maps, copies, interfaces"},
 		{"internal/runtime/syscall/linux.Syscall6", "syscalls (I/O)"},
 		{"internal/poll.(*FD).Read", "syscalls (I/O)"},
 		{"net/http.(*conn).serve", "net/http and net"},
 		{"net/textproto.readMIMEHeader", "net/http and net"},
 		{"gcWriteBarrier", "runtime: GC and allocation"},
-		{"gogo", "runtime: scheduler and netpoll"},
+		{"gogo", "runtime: scheduler, locks, timers, netpoll"},
 		{"context.WithCancel", "context"},
+		{"internal/runtime/maps.(*Iter).Next", "runtime: maps, copies, interfaces"},
+		{"internal/runtime/atomic.(*Uint32).CompareAndSwap", "runtime: scheduler, locks, timers, netpoll"},
+		{"runtime.getitab", "runtime: maps, copies, interfaces"},
 	}
 	for _, tt := range tests {
 		if got := areaOf(tt.fn); got != tt.want {

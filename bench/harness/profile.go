@@ -198,6 +198,13 @@ func groupByArea(top string) []AreaShare {
 	return out
 }
 
+// Areas of the runtime.
+const (
+	areaGC    = "runtime: GC and allocation"
+	areaSched = "runtime: scheduler, locks, timers, netpoll"
+	areaMem   = "runtime: maps, copies, interfaces"
+)
+
 // areaOf names the area a function belongs to.
 func areaOf(fn string) string {
 	pkg := packageOf(fn)
@@ -207,21 +214,25 @@ func areaOf(fn string) string {
 		return "switchboard/" + strings.TrimPrefix(pkg, "github.com/switchboard-mcp/switchboard/")
 	case strings.HasPrefix(pkg, "github.com/go-json-experiment/json"):
 		return "JSON (go-json-experiment)"
+	case pkg == "internal/runtime/maps":
+		return areaMem
+	case pkg == "internal/runtime/atomic":
+		return areaSched
 	case pkg == "runtime" || strings.HasPrefix(pkg, "internal/runtime/") && !strings.Contains(pkg, "syscall"):
 		l := strings.ToLower(name)
-		for _, k := range []string{"gc", "mark", "scan", "sweep", "malloc", "mspan", "mheap", "mcache", "heap", "memclr", "grey", "wb", "findobject", "bulkbarrier", "span", "madvise", "scaveng", "nextfree", "newobject", "alloc", "findfunc", "stkframe", "stackmap", "writebarrier"} {
+		for _, k := range []string{"gc", "mark", "scan", "sweep", "malloc", "mspan", "mheap", "mcache", "heap", "memclr", "grey", "wb", "findobject", "bulkbarrier", "span", "madvise", "scaveng", "nextfree", "newobject", "alloc", "findfunc", "stkframe", "stackmap", "writebarrier", "typepointers", "adjustframe", "stkbucket", "addb", "getcallerfp"} {
 			if strings.Contains(l, k) {
-				return "runtime: GC and allocation"
+				return areaGC
 			}
 		}
-		for _, k := range []string{"futex", "sched", "park", "ready", "runnable", "netpoll", "mcall", "wake", "steal", "runq", "lock", "sema", "notesleep", "usleep", "osyield", "goexit", "newproc", "gogo", "execute", "stop", "spinning", "nanotime", "select", "chan", "timer", "casgstatus", "glist", "preempt", "gosched", "handoff", "acquirep", "releasep", "entersyscall", "exitsyscall"} {
+		for _, k := range []string{"futex", "sched", "park", "ready", "runnable", "netpoll", "mcall", "wake", "steal", "runq", "lock", "sema", "notesleep", "usleep", "osyield", "goexit", "newproc", "gogo", "execute", "stop", "spinning", "nanotime", "select", "chan", "timer", "casgstatus", "glist", "preempt", "gosched", "handoff", "acquirep", "releasep", "entersyscall", "exitsyscall", "lfstack", "releasem", "acquirem", "getpid", "timehistogram"} {
 			if strings.Contains(l, k) {
-				return "runtime: scheduler and netpoll"
+				return areaSched
 			}
 		}
-		for _, k := range []string{"memmove", "memequal", "cmpstring", "index", "concat", "slicebyte", "stringto", "growslice", "makeslice", "makemap", "map", "hash", "aeshash", "memhash", "typehash"} {
+		for _, k := range []string{"memmove", "memequal", "cmpstring", "index", "concat", "slicebyte", "stringto", "growslice", "makeslice", "makemap", "map", "hash", "aeshash", "memhash", "typehash", "iface", "itab", "convt", "assert"} {
 			if strings.Contains(l, k) {
-				return "runtime: memory, maps and string ops"
+				return areaMem
 			}
 		}
 		return "runtime: other"
@@ -232,11 +243,11 @@ func areaOf(fn string) string {
 	case pkg == "":
 		switch {
 		case strings.Contains(fn, "WriteBarrier") || strings.HasPrefix(fn, "gc"):
-			return "runtime: GC and allocation"
+			return areaGC
 		case fn == "gogo" || fn == "mcall" || fn == "systemstack" || strings.HasPrefix(fn, "runtime"):
-			return "runtime: scheduler and netpoll"
+			return areaSched
 		case strings.Contains(fn, "body") || strings.HasPrefix(fn, "mem") || strings.HasPrefix(fn, "index") || strings.HasPrefix(fn, "cmp"):
-			return "runtime: memory, maps and string ops"
+			return areaMem
 		}
 		return "other"
 	}

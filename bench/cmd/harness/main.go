@@ -51,6 +51,7 @@ func run() error {
 	rounds := flag.Int("rounds", 0, "rounds per configuration (default 3)")
 	duration := flag.Duration("duration", 0, "length of a round (default 5s)")
 	warmup := flag.Duration("warmup", -1, "warm-up before the first round (default 1s)")
+	quietWait := flag.Duration("quiet-wait", 0, "wait up to this long before each configuration for other load to fall below 0.3 cores (total bounded by 20s)")
 	cpuProfile := flag.String("cpuprofile", "", "write the load client's own CPU profile here")
 	skip := flag.String("skip", "", "comma-separated parts to skip: stateful,stateless,stdio,idle,inproc,profile")
 	flag.Parse()
@@ -103,6 +104,9 @@ func run() error {
 	}
 	if *duration > 0 {
 		cfg.Duration = *duration
+	}
+	if *quietWait > 0 {
+		cfg.QuietWait = *quietWait
 	}
 	if *warmup >= 0 {
 		cfg.Warmup = *warmup
