@@ -208,6 +208,9 @@ func (s *Server) newSession(id string, standalone transport.Sink) (*ServerSessio
 	ss := newServerSession(s, id, standalone)
 	s.sessions[ss] = struct{}{}
 	s.mu.Unlock()
+	if s.opts.KeepAlive > 0 && id == "" && standalone != nil {
+		go ss.keepAlive(s.opts.KeepAlive) // stdio sessions have no id
+	}
 	if s.opts.OnSessionStart != nil {
 		s.opts.OnSessionStart(ss)
 	}

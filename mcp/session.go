@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
@@ -31,7 +32,8 @@ type ServerSession struct {
 	cancel     context.CancelFunc
 	calls      jsonrpc.Calls
 
-	state atomic.Int32 // sessionState
+	state    atomic.Int32 // sessionState
+	lastSeen atomic.Int64 // unix nanoseconds of the last message from the client
 
 	mu       sync.Mutex
 	peer     peer
@@ -64,13 +66,16 @@ type peer struct {
 
 func newServerSession(s *Server, id string, standalone transport.Sink) *ServerSession {
 	ctx, cancel := context.WithCancel(context.Background())
+	ss := &ServerSession{server: s, id: id, standalone: standalone, ctx: ctx, cancel: cancel}
+	ss.seen()
 	owner := id
 	if owner == "" {
 		var b [16]byte
 		rand.Read(b[:])
 		owner = hex.EncodeToString(b[:])
 	}
-	return &ServerSession{server: s, id: id, standalone: standalone, ctx: ctx, cancel: cancel, owner: "session:" + owner}
+	ss.owner = "session:" + owner
+	return ss
 }
 
 // ownerID names the session as the owner of the tasks it creates. It is
@@ -149,6 +154,7 @@ func (ss *ServerSession) initialized() bool {
 
 // HandleRequest implements transport.Session.
 func (ss *ServerSession) HandleRequest(ctx context.Context, req *jsonrpc.Request, sink transport.Sink) []byte {
+	ss.seen()
 	st := sessionState(ss.state.Load())
 	if st == stateNew && isStatelessOpening(req) {
 		return ss.handleStateless(ctx, req, sink)
@@ -238,6 +244,7 @@ type emptyResult struct{}
 
 // HandleNotification implements transport.Session.
 func (ss *ServerSession) HandleNotification(ctx context.Context, req *jsonrpc.Request) {
+	ss.seen()
 	switch req.Method {
 	case protocol.NotificationInitialized:
 		ss.state.CompareAndSwap(int32(stateInitializing), int32(stateInitialized))
@@ -271,8 +278,39 @@ func (ss *ServerSession) HandleNotification(ctx context.Context, req *jsonrpc.Re
 
 // HandleResponse implements transport.Session.
 func (ss *ServerSession) HandleResponse(resp *jsonrpc.Response) {
+	ss.seen()
 	if !ss.calls.Deliver(resp) {
 		ss.server.log.Debug("response to no pending request", "session", ss.id, "id", resp.ID)
+	}
+}
+
+func (ss *ServerSession) seen() { ss.lastSeen.Store(time.Now().UnixNano()) }
+
+// keepAlive pings the client whenever the session has been idle for d, and
+// closes the session when a ping is not answered within d. It returns when
+// the session ends.
+func (ss *ServerSession) keepAlive(d time.Duration) {
+	t := time.NewTicker(d)
+	defer t.Stop()
+	for {
+		select {
+		case <-ss.ctx.Done():
+			return
+		case <-t.C:
+		}
+		if time.Since(time.Unix(0, ss.lastSeen.Load())) < d {
+			continue
+		}
+		ctx, cancel := context.WithTimeout(ss.ctx, d)
+		err := ss.Ping(ctx)
+		cancel()
+		var ce *clientError
+		if err != nil && !errors.As(err, &ce) && ss.ctx.Err() == nil {
+			// An error answer still shows the client is there.
+			ss.server.log.Info("closing a session whose client does not answer pings", "session", ss.id, "err", err)
+			ss.Close()
+			return
+		}
 	}
 }
 
