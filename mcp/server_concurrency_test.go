@@ -210,3 +210,45 @@ func TestNoGoroutineLeaks(t *testing.T) {
 		t.Errorf("%d goroutines after the sessions ended, %d before:\n%s", got, base, goroutineDump())
 	}
 }
+
+// With KeepAlive, an idle stdio session is pinged, and closed when its
+// client stops answering.
+func TestKeepAlive(t *testing.T) {
+	ended := make(chan struct{})
+	srv := newSrv(&mcp.ServerOptions{
+		KeepAlive:    50 * time.Millisecond,
+		OnSessionEnd: func(*mcp.ServerSession) { close(ended) },
+	})
+	p := startStdioPipe(t, srv)
+	p.initialize(protocol.LatestVersion)
+	// Answer three pings, then fall silent.
+	for i := 0; i < 3; i++ {
+		_, m := p.recv()
+		req, ok := m.(*jsonrpc.Request)
+		if !ok || req.Method != protocol.MethodPing || req.IsNotification() {
+			t.Fatalf("got %+v, want a ping", m)
+		}
+		if i == 1 {
+			// An error answer also shows the client is alive.
+			p.send(`{"jsonrpc":"2.0","id":` + req.ID.String() + `,"error":{"code":-32601,"message":"no ping here"}}`)
+			continue
+		}
+		p.send(`{"jsonrpc":"2.0","id":` + req.ID.String() + `,"result":{}}`)
+	}
+	select {
+	case <-ended:
+		t.Fatal("the session ended while its client answered pings")
+	default:
+	}
+	_, m := p.recv() // the fourth ping, unanswered
+	if req, ok := m.(*jsonrpc.Request); !ok || req.Method != protocol.MethodPing {
+		t.Fatalf("got %+v, want a ping", m)
+	}
+	recvWithin(t, ended, "the unresponsive session to be closed")
+	select {
+	case <-p.done:
+		p.done <- nil // for the cleanup
+	case <-time.After(testWait):
+		t.Fatal("ServeStream did not return when the session was closed")
+	}
+}
