@@ -37,9 +37,9 @@ const (
 	// DefaultMaxInputRounds bounds the input_required rounds of one
 	// request when ClientOptions.MaxInputRounds is zero.
 	DefaultMaxInputRounds = 8
-	// discoverProbeTimeout bounds the server/discover probe: a server of
-	// an earlier revision may not answer an unknown request before
-	// initialize.
+	// discoverProbeTimeout bounds the server/discover probe on stdio: a
+	// server of an earlier revision may not answer an unknown request
+	// before initialize.
 	discoverProbeTimeout = 5 * time.Second
 )
 
@@ -136,10 +136,17 @@ func (cs *ClientSession) open(ctx context.Context) error {
 	return nil
 }
 
-// probe sends server/discover for version.
+// probe sends server/discover for version. Over HTTP every server
+// answers (an earlier one with a 4xx), so only the caller's context bounds
+// the probe; on other transports a silent server is given
+// discoverProbeTimeout.
 func (cs *ClientSession) probe(ctx context.Context, version string) (*protocol.DiscoverResult, error) {
-	pctx, cancel := context.WithTimeout(ctx, discoverProbeTimeout)
-	defer cancel()
+	pctx := ctx
+	if _, isHTTP := cs.conn.(transport.VersionSetter); !isHTTP {
+		var cancel context.CancelFunc
+		pctx, cancel = context.WithTimeout(ctx, discoverProbeTimeout)
+		defer cancel()
+	}
 	params, err := cs.withModernMeta(nil, version)
 	if err != nil {
 		return nil, err

@@ -154,14 +154,22 @@ func (t *modernTask) update(resps map[string]jsontext.Value) {
 	}
 }
 
-// pendingInput returns a copy of the outstanding input requests.
+// pendingInput returns the input requests still waiting for an answer
+// (a partial tasks/update removes the answered ones).
 func (t *modernTask) pendingInput() protocol.InputRequests {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if len(t.outstanding) == 0 {
-		return nil
+	var out protocol.InputRequests
+	for k, in := range t.outstanding {
+		if _, answered := t.answers[k]; answered {
+			continue
+		}
+		if out == nil {
+			out = protocol.InputRequests{}
+		}
+		out[k] = in
 	}
-	return maps.Clone(t.outstanding)
+	return out
 }
 
 // callToolModern serves a stateless tools/call: Mcp-Param header checks,

@@ -88,6 +88,10 @@ func runScenario(ctx context.Context, scenario, scenarioCtx, url string) error {
 		}
 	}
 
+	conformanceRevision(opts)
+	if call == nil {
+		call = modernScenario(scenario, scenarioCtx, opts, logf)
+	}
 	c := mcp.NewClient(protocol.Implementation{Name: "switchboard-everything-client", Version: version}, opts)
 	var d transport.Dialer = streamable.NewDialer(url, &streamable.ClientOptions{HTTPClient: httpClient})
 	cs, err := c.Connect(ctx, d)

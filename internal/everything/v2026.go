@@ -6,10 +6,12 @@ import (
 	"slices"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 
+	"github.com/switchboard-mcp/switchboard/jsonrpc"
 	"github.com/switchboard-mcp/switchboard/mcp"
 	"github.com/switchboard-mcp/switchboard/protocol"
 )
@@ -189,6 +191,18 @@ func addV2026(s *mcp.Server) {
 			return "Mutation triggered", nil
 		})
 
+	s.AddTool(&protocol.Tool{Name: "test_custom_headers", Description: "Mirrors its annotated arguments in Mcp-Param-* headers (x-mcp-header); the server checks them against the body",
+		InputSchema: jsontext.Value(`{"type":"object","properties":{` +
+			`"region":{"type":"string","description":"Region to route to","x-mcp-header":"Region"},` +
+			`"priority":{"type":"integer","description":"Priority","x-mcp-header":"Priority"},` +
+			`"verbose":{"type":"boolean","description":"Verbose output","x-mcp-header":"Verbose"},` +
+			`"query":{"type":"string","description":"Not mirrored"}},"required":["region"]}`)},
+		func(ctx context.Context, req *mcp.Request, call *protocol.CallToolRequestParams) (*protocol.CallToolResult, error) {
+			return mcp.TextResult("Custom headers checked: " + string(call.Arguments)), nil
+		})
+
+	addTaskFixtures(s)
+
 	s.AddPrompt(&protocol.Prompt{Name: "test_input_required_result_prompt", Description: "MRTR: a prompt that asks for context with an elicitation (input key user_context)"},
 		func(ctx context.Context, req *mcp.Request, args map[string]string) (*protocol.GetPromptResult, error) {
 			res, err := req.Elicit(mcp.WithInputKey(ctx, "user_context"), askString("What context should the prompt use?", "context"))
@@ -232,4 +246,70 @@ func decodeAll(res protocol.InputResponses, into map[string]any) error {
 		}
 	}
 	return nil
+}
+
+// GreetInput is the input of greet.
+type GreetInput struct {
+	Name string `json:"name,omitzero" description:"Who to greet"`
+}
+
+// ComputeInput is the input of slow_compute.
+type ComputeInput struct {
+	Seconds float64 `json:"seconds,omitzero" description:"How long to work" jsonschema:"minimum=0,maximum=60"`
+}
+
+// addTaskFixtures adds the tools the tasks extension's conformance
+// scenarios expect: a plain tool and tools that become tasks for clients
+// that declare io.modelcontextprotocol/tasks.
+func addTaskFixtures(s *mcp.Server) {
+	optional := &protocol.ToolExecution{TaskSupport: protocol.TaskSupportOptional}
+	mcp.AddTool(s, &protocol.Tool{Name: "greet", Description: "Greets synchronously (never a task)"},
+		func(ctx context.Context, req *mcp.Request, in GreetInput) (string, error) {
+			if in.Name == "" {
+				in.Name = "world"
+			}
+			return fmt.Sprintf("Hello, %s!", in.Name), nil
+		})
+	mcp.AddTool(s, &protocol.Tool{Name: "slow_compute", Description: "Works for `seconds` seconds; a task for clients with the tasks extension", Execution: optional},
+		func(ctx context.Context, req *mcp.Request, in ComputeInput) (string, error) {
+			if err := sleep(ctx, time.Duration(in.Seconds*float64(time.Second))); err != nil {
+				return "", err
+			}
+			return fmt.Sprintf("Computed after %gs", in.Seconds), nil
+		})
+	mcp.AddTool(s, &protocol.Tool{Name: "failing_job", Description: "Always ends with a tool error; runs only as a task",
+		Execution: &protocol.ToolExecution{TaskSupport: protocol.TaskSupportRequired}},
+		func(ctx context.Context, req *mcp.Request, _ Empty) (string, error) {
+			if err := sleep(ctx, 500*time.Millisecond); err != nil {
+				return "", err
+			}
+			return "", fmt.Errorf("the job failed")
+		})
+	mcp.AddTool(s, &protocol.Tool{Name: "protocol_error_job", Description: "Always ends with a protocol error", Execution: optional},
+		func(ctx context.Context, req *mcp.Request, _ Empty) (string, error) {
+			return "", &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: "internal failure of protocol_error_job"}
+		})
+	mcp.AddTool(s, &protocol.Tool{Name: "confirm_delete", Description: "Asks for a confirmation (one elicitation), then completes", Execution: optional},
+		func(ctx context.Context, req *mcp.Request, _ Empty) (string, error) {
+			res, err := req.Elicit(ctx, &protocol.ElicitRequestParams{Mode: protocol.ElicitModeForm, Message: "Delete the item?",
+				RequestedSchema: &protocol.ElicitSchema{Properties: map[string]protocol.PrimitiveSchema{"confirm": &protocol.BooleanSchema{}}}})
+			if err != nil {
+				return "", err
+			}
+			return fmt.Sprintf("Deletion %s (confirm=%v)", res.Action, res.Content["confirm"]), nil
+		})
+	mcp.AddTool(s, &protocol.Tool{Name: "multi_input", Description: "Asks for two inputs at once, then completes", Execution: optional},
+		func(ctx context.Context, req *mcp.Request, _ Empty) (string, error) {
+			first, _ := protocol.NewInputRequest(protocol.MethodElicitationCreate, askString("First value?", "value"))
+			second, _ := protocol.NewInputRequest(protocol.MethodElicitationCreate, askString("Second value?", "value"))
+			res, err := req.Input(ctx, protocol.InputRequests{"first": first, "second": second})
+			if err != nil {
+				return "", err
+			}
+			var a, b protocol.ElicitResult
+			if err := decodeAll(res, map[string]any{"first": &a, "second": &b}); err != nil {
+				return "", err
+			}
+			return fmt.Sprintf("Inputs: %v, %v", a.Content["value"], b.Content["value"]), nil
+		})
 }

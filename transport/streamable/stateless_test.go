@@ -298,10 +298,18 @@ func TestStatelessCancellation(t *testing.T) {
 		t.Fatal("closing the response did not cancel the request")
 	}
 
+	second := make(chan struct{})
 	go func() {
-		r := postStateless(t, url, "block", modernParams(""), nil)
-		_ = r
+		defer close(second)
+		req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(`{"jsonrpc":"2.0","id":2,"method":"block","params":`+modernParams("")+`}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set(HeaderProtocolVersion, modern)
+		req.Header.Set(HeaderMethod, "block")
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+		}
 	}()
+	defer func() { <-second }()
 	select {
 	case <-f.started:
 	case <-time.After(5 * time.Second):
