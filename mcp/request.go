@@ -84,6 +84,10 @@ func (r *Request) TaskID() string {
 // Progress reports progress on the request to the client, if the client
 // asked for progress (by sending a progress token). progress must increase
 // from one call to the next; total is 0 when unknown.
+//
+// Progress, like Log, is best effort: a message the transport cannot carry
+// (a plain JSON HTTP response has no room for it) is dropped. The error is
+// non-nil only when ctx is done.
 func (r *Request) Progress(ctx context.Context, progress, total float64, message string) error {
 	tok, ok := r.Meta().ProgressToken()
 	if !ok {
@@ -93,12 +97,13 @@ func (r *Request) Progress(ctx context.Context, progress, total float64, message
 	if r.task != nil {
 		p.Meta = r.task.relatedMeta()
 	}
-	return r.send(ctx, protocol.NotificationProgress, p)
+	return r.sendBestEffort(ctx, protocol.NotificationProgress, p)
 }
 
 // Log sends a log message to the client on the request's stream, if the
 // client's logging level lets it through. data is any JSON-encodable value;
-// logger names the component (optional).
+// logger names the component (optional). Like Progress it is best effort;
+// it fails when ctx is done or data cannot be encoded.
 func (r *Request) Log(ctx context.Context, level protocol.LoggingLevel, logger string, data any) error {
 	if r.Session != nil && !r.Session.logEnabled(level) {
 		return nil
@@ -107,7 +112,25 @@ func (r *Request) Log(ctx context.Context, level protocol.LoggingLevel, logger s
 	if r.task != nil {
 		p.Meta = r.task.relatedMeta()
 	}
-	return r.send(ctx, protocol.NotificationMessage, p)
+	return r.sendBestEffort(ctx, protocol.NotificationMessage, p)
+}
+
+// sendBestEffort sends a notification that the request's work does not
+// depend on: a delivery failure is logged and dropped, unless ctx is done.
+func (r *Request) sendBestEffort(ctx context.Context, method string, params any) error {
+	if err := r.send(ctx, method, params); err != nil {
+		var ee *encodeError
+		if errors.As(err, &ee) {
+			return err
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if r.Session != nil {
+			r.Session.server.log.Debug("notification dropped", "method", method, "session", r.Session.id, "err", err)
+		}
+	}
+	return nil
 }
 
 // Notify sends a notification related to this request.

@@ -486,7 +486,14 @@ func marshalParams(params any) (jsontext.Value, error) {
 	}
 	b, err := json.Marshal(params)
 	if err != nil {
-		return nil, fmt.Errorf("mcp: encoding params: %w", err)
+		return nil, &encodeError{err}
 	}
 	return b, nil
 }
+
+// encodeError reports params that cannot be encoded: a programming error,
+// unlike a failure to deliver them.
+type encodeError struct{ err error }
+
+func (e *encodeError) Error() string { return "mcp: encoding params: " + e.err.Error() }
+func (e *encodeError) Unwrap() error { return e.err }
