@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -15,6 +16,7 @@ import (
 	"github.com/switchboard-mcp/switchboard/jsonrpc"
 	"github.com/switchboard-mcp/switchboard/mcp"
 	"github.com/switchboard-mcp/switchboard/protocol"
+	"github.com/switchboard-mcp/switchboard/transport/streamable"
 )
 
 // blockingTool registers a tool that signals started and then waits for
@@ -664,5 +666,44 @@ func TestServerRequestsOnClosedSession(t *testing.T) {
 		return err
 	}(), mcp.ErrCapability) {
 		t.Error("Elicit without the capability did not return ErrCapability")
+	}
+}
+
+// Progress and log messages are best effort: a transport that cannot carry
+// them (Streamable HTTP answering with plain JSON) must not make the tool
+// fail.
+func TestProgressOverPlainJSONResponses(t *testing.T) {
+	srv := newSrv(nil)
+	mcp.AddTool(srv, &protocol.Tool{Name: "chatty"}, func(ctx context.Context, req *mcp.Request, _ struct{}) (string, error) {
+		if err := req.Progress(ctx, 1, 2, "half"); err != nil {
+			return "", err
+		}
+		if err := req.Log(ctx, protocol.LoggingLevelError, "", "note"); err != nil {
+			return "", err
+		}
+		return "finished", nil
+	})
+	mcp.AddTool(srv, &protocol.Tool{Name: "unencodable"}, func(ctx context.Context, req *mcp.Request, _ struct{}) (string, error) {
+		return "", req.Log(ctx, protocol.LoggingLevelError, "", func() {})
+	})
+	handler := streamable.NewHandler(srv, &streamable.Options{ResponseMode: streamable.ResponseJSON})
+	ts := httptest.NewServer(handler)
+	t.Cleanup(func() {
+		handler.Close()
+		ts.Close()
+		srv.Close()
+	})
+	c := &httpMCP{t: t, url: ts.URL}
+	c.call("initialize", `{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}`)
+	c.post(`{"jsonrpc":"2.0","method":"notifications/initialized"}`)
+	resp := c.call("tools/call", `{"name":"chatty","_meta":{"progressToken":1}}`)
+	var res protocol.CallToolResult
+	if resp.Error != nil || json.Unmarshal(resp.Result, &res, protocol.UnionUnmarshalers) != nil || res.IsError || firstText(t, &res) != "finished" {
+		t.Errorf("tool with progress over plain JSON: %s %v", resp.Result, resp.Error)
+	}
+	// Encoding errors are still reported.
+	resp = c.call("tools/call", `{"name":"unencodable"}`)
+	if resp.Error != nil || json.Unmarshal(resp.Result, &res, protocol.UnionUnmarshalers) != nil || !res.IsError {
+		t.Errorf("unencodable log data: %s %v", resp.Result, resp.Error)
 	}
 }
