@@ -27,6 +27,7 @@ type mcpHTTP struct {
 	client  *http.Client
 	session string
 	version string // sent as MCP-Protocol-Version once set
+	accept  string // the Accept header; "" for JSON and SSE
 	answer  answerer
 	nextID  int
 	mu      sync.Mutex
@@ -52,7 +53,11 @@ func (c *mcpHTTP) request(method, body string) *http.Request {
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	req.Header.Set("Accept", "application/json, text/event-stream")
+	if c.accept != "" {
+		req.Header.Set("Accept", c.accept)
+	} else {
+		req.Header.Set("Accept", "application/json, text/event-stream")
+	}
 	if c.session != "" {
 		req.Header.Set("Mcp-Session-Id", c.session)
 	}
@@ -337,6 +342,28 @@ func TestHTTPBadRequests(t *testing.T) {
 	// The session survived all that.
 	if resp, _ := c.call("ping", `{}`); resp.Error != nil {
 		t.Errorf("ping: %v", resp.Error)
+	}
+}
+
+// A client that accepts only JSON gets plain JSON answers; the progress and
+// log messages that cannot travel in them are dropped without failing the
+// tools that send them.
+func TestHTTPJSONOnlyClient(t *testing.T) {
+	t.Parallel()
+	srv := startHTTP(t)
+	c := newHTTPClient(t, srv.base+"/mcp")
+	c.accept = "application/json"
+	c.initialize(protocol.LatestVersion)
+	c.call("logging/setLevel", `{"level":"debug"}`)
+	for _, params := range []string{
+		`{"name":"test_tool_with_progress","_meta":{"progressToken":"j"}}`,
+		`{"name":"test_tool_with_logging"}`,
+		`{"name":"count_slowly","arguments":{"to":2},"_meta":{"progressToken":3}}`,
+	} {
+		resp, before := c.call("tools/call", params)
+		if text, isError := toolText(t, resp.Result); isError || len(before) != 0 {
+			t.Errorf("%s: isError=%v %q", params, isError, text)
+		}
 	}
 }
 
