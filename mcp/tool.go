@@ -310,6 +310,11 @@ func toolResult[Out any](out Out, kind outputKind) (*protocol.CallToolResult, er
 	if err != nil {
 		return nil, jsonrpc.ErrInternal("encoding the tool's output: %v", err)
 	}
+	if string(b) == "null" {
+		// A nil pointer or map: there is no structured content to send,
+		// and a tool with an output schema must send some.
+		return ErrorResult(errors.New("the tool returned no output")), nil
+	}
 	res := &protocol.CallToolResult{Content: []protocol.Content{&protocol.TextContent{Text: string(b)}}}
 	if len(b) > 0 && b[0] == '{' {
 		res.StructuredContent = jsontext.Value(b)
