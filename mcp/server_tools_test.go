@@ -162,6 +162,9 @@ func TestToolOutputKinds(t *testing.T) {
 	mcp.AddTool(srv, &protocol.Tool{Name: "map"}, func(ctx context.Context, req *mcp.Request, _ empty) (map[string]int, error) {
 		return map[string]int{"n": 1}, nil
 	})
+	mcp.AddTool(srv, &protocol.Tool{Name: "nil-struct"}, func(ctx context.Context, req *mcp.Request, _ empty) (*weatherOut, error) {
+		return nil, nil
+	})
 	mcp.AddTool(srv, &protocol.Tool{Name: "any"}, func(ctx context.Context, req *mcp.Request, _ empty) (any, error) {
 		return "from any", nil
 	})
@@ -189,6 +192,9 @@ func TestToolOutputKinds(t *testing.T) {
 		{tool: "nil-result", wantRaw: `{"content":[]}`},
 		{tool: "panic-free-nil-content", wantRaw: `{"content":[]}`},
 		{tool: "map", wantRaw: `{"content":[{"type":"text","text":"{\"n\":1}"}],"structuredContent":{"n":1}}`},
+		// An output schema is declared: a result without structured content
+		// would break it, so a nil output is a tool error.
+		{tool: "nil-struct", wantRaw: `{"content":[{"type":"text","text":"the tool returned no output"}],"isError":true}`},
 		{tool: "any", wantRaw: `{"content":[{"type":"text","text":"from any"}]}`},
 		{tool: "go-error", wantRaw: `{"content":[{"type":"text","text":"disk on fire"}],"isError":true}`},
 		{tool: "rpc-error", wantError: &jsonrpc.Error{Code: -32010, Message: "quota exceeded", Data: jsontext.Value(`{"retryAfter":3}`)}},
