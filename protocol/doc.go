@@ -1,6 +1,9 @@
 // Package protocol defines the messages of the Model Context Protocol (MCP),
 // revision 2025-11-25, as Go types: one type per definition of the
 // revision's JSON schema, with the JSON encoding the schema prescribes.
+// The definitions revision 2026-07-28 adds are in v2026.go; the ones it
+// changes keep their types here, with the new members as optional fields
+// (see docs/revisions.md).
 //
 // The package knows nothing of transports or handlers. It provides the wire
 // types, constants for method names, error codes and protocol revisions, a

@@ -18,10 +18,11 @@ const (
 	// sampling, icons, defaults for all elicitation field types and the
 	// titled and multi-select enum schemas.
 	Version20251125 = "2025-11-25"
-	// Version20260728 is a later revision that removes the initialize
-	// handshake and protocol-level sessions. It is declared for
-	// recognition only: this package's types describe 2025-11-25, and it
-	// is not in SupportedVersions, so NegotiateVersion never selects it.
+	// Version20260728 removed the initialize handshake and protocol-level
+	// sessions: every request carries its version and the client's
+	// capabilities in _meta (see v2026.go). It is in ModernVersions, not
+	// in SupportedVersions (the revisions negotiated by initialize), so
+	// NegotiateVersion never selects it.
 	Version20260728 = "2026-07-28"
 )
 
