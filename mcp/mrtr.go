@@ -142,7 +142,7 @@ func (r *Request) Input(ctx context.Context, reqs protocol.InputRequests) (proto
 					return nil, err
 				}
 				out[k] = a
-				m.used[k] = a
+				m.use(k, a)
 				continue
 			}
 			m.addPending(k, reqs[k])
@@ -190,6 +190,14 @@ func (r *Request) checkInput(in protocol.InputRequest) error {
 		return fmt.Errorf("mcp: %q cannot be an input request", in.Method)
 	}
 	return nil
+}
+
+// use records an answer the handler consumed; m.mu is held.
+func (m *mrtrState) use(key string, a jsontext.Value) {
+	if m.used == nil {
+		m.used = map[string]jsontext.Value{}
+	}
+	m.used[key] = a
 }
 
 // addPending records an unanswered input request; m.mu is held.
@@ -243,7 +251,7 @@ func (r *Request) callStateless(ctx context.Context, method string, params, resu
 			m.mu.Unlock()
 			return err
 		}
-		m.used[key] = a
+		m.use(key, a)
 		m.mu.Unlock()
 		raw = a
 	}
@@ -326,15 +334,23 @@ func (s *Server) serveInputRequired(ctx context.Context, r *Request) (any, error
 	if r.Method == protocol.MethodResourcesRead {
 		target = p.URI
 	}
-	fp := fingerprint(r.Method, target, p.Arguments)
-	principal := s.statePrincipal(ctx, r)
-	m := &mrtrState{answers: map[string]jsontext.Value{}, used: map[string]jsontext.Value{}}
+	// What binds a state to its request is computed only when a state is
+	// opened or sealed: most requests ask for nothing.
+	var fp, principal string
+	bind := func() {
+		if fp == "" {
+			fp = fingerprint(r.Method, target, p.Arguments)
+			principal = s.statePrincipal(ctx, r)
+		}
+	}
+	m := &mrtrState{}
 	if p.RequestState != "" {
+		bind()
 		prior, err := s.openState(p.RequestState, r.Method, fp, principal, time.Now())
 		if err != nil {
 			return nil, jsonrpc.ErrInvalidParams("invalid requestState: %v", err)
 		}
-		maps.Copy(m.answers, prior)
+		m.answers = prior
 	}
 	if len(p.InputResponses) > 0 {
 		if p.InputResponses.Kind() != '{' {
@@ -349,6 +365,9 @@ func (s *Server) serveInputRequired(ctx context.Context, r *Request) (any, error
 				return nil, jsonrpc.ErrInvalidParams("inputResponses[%q] must be an object (an elicitation, sampling or roots result)", k)
 			}
 			if _, answered := m.answers[k]; !answered {
+				if m.answers == nil {
+					m.answers = map[string]jsontext.Value{}
+				}
 				m.answers[k] = v
 			}
 		}
@@ -393,6 +412,7 @@ func (s *Server) serveInputRequired(ctx context.Context, r *Request) (any, error
 		}
 		return res, err
 	}
+	bind()
 	state, serr := s.sealState(r.Method, fp, principal, m.used, time.Now())
 	if serr != nil {
 		return nil, jsonrpc.ErrInternal("sealing requestState: %v", serr)

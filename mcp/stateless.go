@@ -51,6 +51,9 @@ type serverV2026 struct {
 	keyOnce sync.Once
 	key     []byte // HMAC key of requestState
 
+	infoOnce sync.Once
+	info     jsontext.Value // the server's Implementation, encoded
+
 	mu        sync.Mutex
 	closed    bool
 	shutdown  chan struct{} // closed by Close
@@ -277,6 +280,9 @@ func (s *Server) decorate(r *Request, info protocol.ModernMethodInfo, res any) (
 	if res == nil {
 		res = emptyResult{}
 	}
+	if b, ok := s.decorateFast(r, info, res); ok {
+		return b, nil
+	}
 	var b []byte
 	if raw, ok := res.(jsontext.Value); ok {
 		b = raw
@@ -313,8 +319,78 @@ type member struct {
 
 // serverInfoMeta returns the server's identity as a _meta member value.
 func (s *Server) serverInfoMeta() jsontext.Value {
-	b, _ := json.Marshal(s.impl)
-	return b
+	s.v26.infoOnce.Do(func() { s.v26.info, _ = json.Marshal(s.impl) })
+	return s.v26.info
+}
+
+// decorateFast decorates the results of the package's own types when they
+// set none of the members decorate adds: their encoding is then known to
+// lack them, and they are appended without parsing the object again.
+func (s *Server) decorateFast(r *Request, info protocol.ModernMethodInfo, res any) (jsontext.Value, bool) {
+	free := func(rt protocol.ResultType, meta protocol.Meta) bool { return rt == "" && meta == nil }
+	cacheFree := func(ttl *int64, scope protocol.CacheScope) bool { return ttl == nil && scope == "" }
+	switch v := res.(type) {
+	case emptyResult:
+	case *protocol.CallToolResult:
+		if !free(v.ResultType, v.Meta) {
+			return nil, false
+		}
+	case *protocol.GetPromptResult:
+		if !free(v.ResultType, v.Meta) {
+			return nil, false
+		}
+	case *protocol.CompleteResult:
+		if !free(v.ResultType, v.Meta) {
+			return nil, false
+		}
+	case *protocol.ListToolsResult:
+		if !free(v.ResultType, v.Meta) || !cacheFree(v.TTLMs, v.CacheScope) {
+			return nil, false
+		}
+	case *protocol.ListPromptsResult:
+		if !free(v.ResultType, v.Meta) || !cacheFree(v.TTLMs, v.CacheScope) {
+			return nil, false
+		}
+	case *protocol.ListResourcesResult:
+		if !free(v.ResultType, v.Meta) || !cacheFree(v.TTLMs, v.CacheScope) {
+			return nil, false
+		}
+	case *protocol.ListResourceTemplatesResult:
+		if !free(v.ResultType, v.Meta) || !cacheFree(v.TTLMs, v.CacheScope) {
+			return nil, false
+		}
+	case *protocol.ReadResourceResult:
+		if !free(v.ResultType, v.Meta) || !cacheFree(v.TTLMs, v.CacheScope) {
+			return nil, false
+		}
+	default:
+		return nil, false
+	}
+	b, err := json.Marshal(res)
+	if err != nil || len(b) < 2 || b[len(b)-1] != '}' {
+		return nil, false
+	}
+	info26 := s.serverInfoMeta()
+	out := make([]byte, 0, len(b)+96+len(info26))
+	out = append(out, b[:len(b)-1]...)
+	if len(b) > 2 {
+		out = append(out, ',')
+	}
+	out = append(out, `"resultType":"complete"`...)
+	if info.Cacheable {
+		ttl, scope := s.listTTL(), s.listScope()
+		if r.Method == protocol.MethodResourcesRead {
+			ttl, scope = s.readTTL(), s.readScope()
+		}
+		out = append(out, `,"ttlMs":`...)
+		out = strconv.AppendInt(out, ttl, 10)
+		out = append(out, `,"cacheScope":`...)
+		out = strconv.AppendQuote(out, string(scope))
+	}
+	out = append(out, `,"_meta":{"`+protocol.MetaServerInfo+`":`...)
+	out = append(out, info26...)
+	out = append(out, "}}"...)
+	return out, true
 }
 
 // patchObject returns the JSON object obj with the members of add that it
