@@ -393,12 +393,18 @@ type stdioPipe struct {
 // startStdioPipe serves srv over an in-process stdio pipe until the test ends.
 func startStdioPipe(t testing.TB, srv *mcp.Server) *stdioPipe {
 	t.Helper()
+	return startStdioPipeOpts(t, srv, nil)
+}
+
+// startStdioPipeOpts is startStdioPipe with stream options.
+func startStdioPipeOpts(t testing.TB, srv *mcp.Server, opts *stdio.Options) *stdioPipe {
+	t.Helper()
 	serverIn, clientOut := io.Pipe()
 	clientIn, serverOut := io.Pipe()
 	ctx, cancel := context.WithCancel(context.Background())
 	p := &stdioPipe{t: t, w: clientOut, lines: make(chan []byte, 256), done: make(chan error, 1), cancel: cancel}
 	go func() {
-		p.done <- srv.ServeStream(ctx, stdio.NewStream(serverIn, serverOut, nil))
+		p.done <- srv.ServeStream(ctx, stdio.NewStream(serverIn, serverOut, opts))
 	}()
 	go func() {
 		// Ends when the server closes its output (ServeStream returns).

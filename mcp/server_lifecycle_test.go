@@ -12,6 +12,7 @@ import (
 	"github.com/switchboard-mcp/switchboard/jsonrpc"
 	"github.com/switchboard-mcp/switchboard/mcp"
 	"github.com/switchboard-mcp/switchboard/protocol"
+	"github.com/switchboard-mcp/switchboard/transport/stdio"
 )
 
 func TestInitializeNegotiation(t *testing.T) {
@@ -410,9 +411,9 @@ func TestStdioJSONRPCErrors(t *testing.T) {
 
 func TestStdioMessageTooLarge(t *testing.T) {
 	srv := newSrv(nil)
-	h := startStdioPipe(t, srv)
+	h := startStdioPipeOpts(t, srv, &stdio.Options{MaxMessageSize: 64 << 10})
 	h.initialize(protocol.LatestVersion)
-	big := `{"jsonrpc":"2.0","id":1,"method":"ping","params":{"pad":"` + strings.Repeat("x", 17<<20) + `"}}`
+	big := `{"jsonrpc":"2.0","id":1,"method":"ping","params":{"pad":"` + strings.Repeat("x", 200<<10) + `"}}`
 	h.send(big)
 	_, resp := h.recvResponse()
 	if resp.Error == nil || resp.Error.Code != jsonrpc.CodeInvalidRequest {
