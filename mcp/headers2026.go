@@ -1,6 +1,7 @@
 package mcp
 
 import (
+	"bytes"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -203,8 +204,18 @@ func decodeHeaderValue(v string) (string, error) {
 	return v, nil
 }
 
+// maxHeaderParamCache bounds the cached annotations; the cache is emptied
+// when it grows past it (tools replaced again and again leave entries
+// behind).
+const maxHeaderParamCache = 4096
+
+var noHeaders = &toolHeaders{}
+
 // toolHeaderParams returns the (cached) annotations of a tool.
 func (s *Server) toolHeaderParams(t *protocol.Tool) *toolHeaders {
+	if !bytes.Contains(t.InputSchema, []byte(xMCPHeader)) {
+		return noHeaders
+	}
 	if v, ok := s.v26.headerParams.Load(t); ok {
 		return v.(*toolHeaders)
 	}
@@ -212,6 +223,10 @@ func (s *Server) toolHeaderParams(t *protocol.Tool) *toolHeaders {
 	th := &toolHeaders{params: params, err: err}
 	if err != nil {
 		s.log.Warn("tool has invalid x-mcp-header annotations; its headers are not checked", "tool", t.Name, "err", err)
+	}
+	if s.v26.headerCached.Add(1) > maxHeaderParamCache {
+		s.v26.headerParams.Clear()
+		s.v26.headerCached.Store(1)
 	}
 	s.v26.headerParams.Store(t, th)
 	return th

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-json-experiment/json"
@@ -61,7 +62,8 @@ type serverV2026 struct {
 	tasks     map[string]*modernTask
 	tasksWG   sync.WaitGroup
 
-	headerParams sync.Map // *protocol.Tool -> *toolHeaders
+	headerParams sync.Map     // *protocol.Tool -> *toolHeaders
+	headerCached atomic.Int64 // entries stored in headerParams
 }
 
 // initVersions splits ServerOptions.SupportedVersions into the revisions
