@@ -421,12 +421,27 @@ func describeMachine(modDir string) Machine {
 	}
 	if out, err := exec.Command("git", "-C", filepath.Join(dir, ".."), "rev-parse", "--short", "HEAD").Output(); err == nil {
 		m.Commit = strings.TrimSpace(string(out))
-		if out, err := exec.Command("git", "-C", filepath.Join(dir, ".."), "status", "--porcelain", "--untracked-files=no", "--", ".", ":!bench", ":!BENCHMARKS.md").Output(); err == nil && len(strings.TrimSpace(string(out))) > 0 {
-			m.Commit += " + uncommitted changes"
+		// Only the main module's packages that the servers link matter.
+		args := []string{"-C", filepath.Join(dir, ".."), "status", "--porcelain", "--untracked-files=no", "--"}
+		args = append(args, linkedPaths...)
+		if out, err := exec.Command("git", args...).Output(); err == nil {
+			var dirty []string
+			for line := range strings.Lines(string(out)) {
+				if f := strings.Fields(line); len(f) >= 2 {
+					dirty = append(dirty, f[len(f)-1])
+				}
+			}
+			if len(dirty) > 0 {
+				m.Commit += " + uncommitted changes in " + strings.Join(dirty, ", ")
+			}
 		}
 	}
 	return m
 }
+
+// linkedPaths are the parts of the main module that the servers command
+// links, relative to its root.
+var linkedPaths = []string{"go.mod", "go.sum", "mcp", "transport", "jsonrpc", "jsonschema", "protocol", "internal"}
 
 // modulesFromGoMod reads the peers' versions from the bench go.mod (for
 // test binaries, whose build info lists no dependencies).
