@@ -11,10 +11,11 @@ GO        ?= go
 BIN       := bin/switchboard
 FUZZTIME  ?= 3s
 NODE_STAMP := conformance/node_modules/.installed
+NEXT_STAMP := conformance-next/node_modules/.installed
 
-.PHONY: test check vet unit fuzz microbench conformance conformance-deps interop bench bench-quick build clean
+.PHONY: test check vet unit fuzz microbench conformance conformance-deps conformance-next conformance-next-deps interop bench bench-quick build clean
 
-test: check unit fuzz microbench conformance interop bench-check
+test: check unit fuzz microbench conformance conformance-next interop bench-check
 	@echo "make test: all passed"
 
 build: $(BIN)
@@ -46,6 +47,17 @@ $(NODE_STAMP): conformance/package.json conformance/package-lock.json
 conformance: build conformance-deps
 	BIN=$(BIN) ./scripts/conformance.sh all
 
+# The pre-release suite (0.2.0-alpha.12) for revision 2026-07-28; exits 1
+# when a scored scenario fails.
+conformance-next-deps: $(NEXT_STAMP)
+
+$(NEXT_STAMP): conformance-next/package.json conformance-next/package-lock.json
+	cd conformance-next && npm ci --no-audit --no-fund
+	touch $@
+
+conformance-next: build conformance-deps conformance-next-deps
+	BIN=$(BIN) ./conformance-next/run.sh all
+
 interop: build conformance-deps
 	cd interop && $(GO) vet ./... && $(GO) test -race -timeout 10m ./...
 
@@ -59,4 +71,4 @@ bench-quick:
 	$(MAKE) -C bench bench-quick
 
 clean:
-	rm -rf bin conformance/results
+	rm -rf bin conformance/results conformance-next/results
