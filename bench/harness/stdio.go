@@ -169,17 +169,26 @@ func (t *stdioTarget) round(ctx context.Context, warmup, d time.Duration) (Round
 			stopErr = err
 		}
 		// Let the requests in flight come back, so that the next round
-		// starts with every slot free.
-		deadline := time.After(5 * time.Second)
-		for len(t.slots) < t.inflight {
+		// starts with every slot free. Taking every slot off the channel
+		// also orders the reader's last records before our reading them.
+		free := make([]int, 0, t.inflight)
+		defer func() {
+			for _, k := range free {
+				t.slots <- k
+			}
+		}()
+		deadline := time.NewTimer(5 * time.Second)
+		defer deadline.Stop()
+		for len(free) < t.inflight {
 			select {
-			case <-deadline:
-				stopErr = errors.Join(stopErr, fmt.Errorf("%d responses missing after the round", t.inflight-len(t.slots)))
+			case k := <-t.slots:
+				free = append(free, k)
+			case <-deadline.C:
+				stopErr = errors.Join(stopErr, fmt.Errorf("%d responses missing after the round", t.inflight-len(free)))
 				return
 			case <-t.readerDone:
 				stopErr = errors.Join(stopErr, fmt.Errorf("stdio session broke: %v: %s", t.readErr, t.c.tail))
 				return
-			case <-time.After(time.Millisecond):
 			}
 		}
 	})
