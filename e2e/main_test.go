@@ -97,14 +97,20 @@ type inbox struct {
 
 func newInbox() *inbox { return &inbox{changed: make(chan struct{})} }
 
-// add decodes and stores one message; it reports an invalid one.
+// add decodes and stores one message, or each member of a batch (the
+// answer to a 2025-03-26 batch); it reports an invalid one.
 func (b *inbox) add(raw []byte) error {
-	m, err := jsonrpc.Decode(bytes.Clone(raw))
+	msgs, errs, _, err := jsonrpc.DecodeBatch(bytes.Clone(raw))
+	if err == nil {
+		err = errors.Join(errs...)
+	}
 	if err != nil {
 		return fmt.Errorf("invalid message from the server %q: %w", raw, err)
 	}
 	b.mu.Lock()
-	b.msgs = append(b.msgs, message{raw: bytes.Clone(raw), Message: m})
+	for _, m := range msgs {
+		b.msgs = append(b.msgs, message{raw: bytes.Clone(raw), Message: m})
+	}
 	close(b.changed)
 	b.changed = make(chan struct{})
 	b.mu.Unlock()

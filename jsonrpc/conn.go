@@ -195,6 +195,14 @@ func (c *Conn) Serve(ctx context.Context, h Handler) error {
 			c.reject(&DecodeError{Code: CodeInvalidRequest, Reason: "batches are not accepted in this protocol revision"})
 			continue
 		}
+		if isBatch {
+			if rs, ok := h.(RequestServer); ok {
+				if !c.serveBatch(ctx, rs, msgs, errs, sem, &wg) {
+					return nil
+				}
+				continue
+			}
+		}
 		for i, m := range msgs {
 			if errs != nil && errs[i] != nil {
 				c.reject(errs[i])
@@ -221,6 +229,81 @@ func (c *Conn) Serve(ctx context.Context, h Handler) error {
 			}
 		}
 	}
+}
+
+// RequestServer is implemented by Handlers that return a request's
+// response instead of writing it. A Conn then answers a batch with one
+// array holding every response, as JSON-RPC 2.0 asks; without it, the
+// responses of a batch are written one by one.
+type RequestServer interface {
+	// ServeRequest handles a request and returns its encoded response,
+	// or nil for none.
+	ServeRequest(ctx context.Context, req *Request) []byte
+}
+
+// serveBatch dispatches the members of a batch concurrently (within the
+// in-flight bound) and writes their responses as one array when the last
+// is done. It returns false if ctx ended while waiting for a slot.
+func (c *Conn) serveBatch(ctx context.Context, h RequestServer, msgs []Message, errs []error, sem chan struct{}, wg *sync.WaitGroup) bool {
+	resps := make([][]byte, len(msgs))
+	var bwg sync.WaitGroup
+	for i, m := range msgs {
+		if errs != nil && errs[i] != nil {
+			var de *DecodeError
+			if errors.As(errs[i], &de) {
+				resps[i] = AppendMessage(nil, &Response{ID: de.ID, Error: de.AsError()})
+			}
+			if c.opts.OnDecodeError != nil {
+				c.opts.OnDecodeError(errs[i])
+			}
+			continue
+		}
+		switch m := m.(type) {
+		case *Response:
+			if hh, ok := h.(Handler); ok {
+				hh.HandleResponse(m)
+			}
+		case *Request:
+			if m.IsNotification() {
+				if hh, ok := h.(Handler); ok {
+					hh.HandleNotification(ctx, m)
+				}
+				continue
+			}
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				return false
+			}
+			wg.Add(1)
+			bwg.Add(1)
+			go func() {
+				defer func() { <-sem; bwg.Done(); wg.Done() }()
+				resps[i] = h.ServeRequest(ctx, m)
+			}()
+		}
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		bwg.Wait()
+		var out []byte
+		for _, r := range resps {
+			if r == nil {
+				continue
+			}
+			if out == nil {
+				out = append(out, '[')
+			} else {
+				out = append(out, ',')
+			}
+			out = append(out, r...)
+		}
+		if out != nil {
+			_ = c.Write(append(out, ']'))
+		}
+	}()
+	return true
 }
 
 // drain waits for the running request handlers, at most

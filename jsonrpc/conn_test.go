@@ -285,3 +285,35 @@ func TestConnCoalescesFlushes(t *testing.T) {
 	}
 	t.Logf("%d frames in %d flushes", n, s.flushes.Load())
 }
+
+// serverHandler answers through RequestServer.
+type serverHandler struct{ echoHandler }
+
+func (h *serverHandler) ServeRequest(ctx context.Context, req *Request) []byte {
+	return AppendMessage(nil, &Response{ID: req.ID, Result: []byte(`{"ok":true}`)})
+}
+
+func TestConnBatchAnsweredWithArray(t *testing.T) {
+	in := `[{"jsonrpc":"2.0","id":1,"method":"a"},{"jsonrpc":"2.0","method":"note"},{"jsonrpc":"1.0","id":3,"method":"bad"},{"jsonrpc":"2.0","id":2,"method":"b"}]` + "\n" +
+		`[{"jsonrpc":"2.0","method":"only-a-note"}]` + "\n"
+	s := newLineStream(strings.NewReader(in))
+	c := NewConn(s, ConnOptions{AllowBatch: func() bool { return true }})
+	h := &serverHandler{}
+	if err := c.Serve(context.Background(), h); err != nil {
+		t.Fatal(err)
+	}
+	out := s.written()
+	if len(out) != 1 {
+		t.Fatalf("wrote %q, want one array", out)
+	}
+	msgs, _, isBatch, err := DecodeBatch([]byte(out[0]))
+	if err != nil || !isBatch || len(msgs) != 3 {
+		t.Fatalf("response %s: %d messages, batch %v, err %v", out[0], len(msgs), isBatch, err)
+	}
+	if !strings.Contains(out[0], `"id":1,"result"`) || !strings.Contains(out[0], `"id":2,"result"`) || !strings.Contains(out[0], `"id":3,"error"`) {
+		t.Fatalf("response %s", out[0])
+	}
+	if h.notes.Load() != 2 {
+		t.Errorf("%d notifications handled, want 2", h.notes.Load())
+	}
+}

@@ -339,11 +339,22 @@ func TestStdioBatches(t *testing.T) {
 				}
 				return
 			}
+			// A batch is answered with one array (JSON-RPC 2.0 section 6).
+			var line []byte
+			select {
+			case line = <-p.lines:
+			case <-time.After(testWait):
+				t.Fatal("timed out waiting for the batch response")
+			}
+			msgs, _, isBatch, err := jsonrpc.DecodeBatch(line)
+			if err != nil || !isBatch || len(msgs) != 2 {
+				t.Fatalf("batch answered with %q", line)
+			}
 			ids := map[string]bool{}
-			for range 2 {
-				_, resp := p.recvResponse()
-				if resp.Error != nil {
-					t.Fatalf("batch element failed: %v", resp.Error)
+			for _, m := range msgs {
+				resp, ok := m.(*jsonrpc.Response)
+				if !ok || resp.Error != nil {
+					t.Fatalf("batch element %#v", m)
 				}
 				ids[resp.ID.String()] = true
 			}

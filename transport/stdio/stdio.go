@@ -245,13 +245,19 @@ type handler struct {
 }
 
 func (h handler) HandleRequest(ctx context.Context, req *jsonrpc.Request) {
-	if !h.reqs.enter() {
-		return // shutting down; the stream is closed
-	}
-	defer h.reqs.leave()
-	if resp := h.sess.HandleRequest(ctx, req, h.sink); resp != nil {
+	if resp := h.ServeRequest(ctx, req); resp != nil {
 		_ = h.conn.Write(resp)
 	}
+}
+
+// ServeRequest implements jsonrpc.RequestServer, so that a batch is
+// answered with one array.
+func (h handler) ServeRequest(ctx context.Context, req *jsonrpc.Request) []byte {
+	if !h.reqs.enter() {
+		return nil // shutting down; the stream is closed
+	}
+	defer h.reqs.leave()
+	return h.sess.HandleRequest(ctx, req, h.sink)
 }
 
 func (h handler) HandleNotification(ctx context.Context, req *jsonrpc.Request) {
