@@ -259,13 +259,14 @@ func (c *ClientConn) SessionID() string {
 // Revisions from 2026-07-28 on have no such stream.
 func (c *ClientConn) SetProtocolVersion(version string) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	if c.closed {
+		c.mu.Unlock()
 		return
 	}
 	c.version = version
 	sid := c.sessionID
 	if !c.standalone || sid == "" || c.listenSID == sid || version >= firstStatelessVersion {
+		c.mu.Unlock()
 		return
 	}
 	if c.listenCancel != nil {
@@ -274,8 +275,25 @@ func (c *ClientConn) SetProtocolVersion(version string) {
 	ctx, cancel := context.WithCancel(c.ctx)
 	c.listenSID, c.listenCancel = sid, cancel
 	c.wg.Add(1)
-	go c.runStandalone(ctx, sid)
+	ready := make(chan struct{})
+	go c.runStandalone(ctx, sid, ready)
+	c.mu.Unlock()
+	// Wait (briefly) until the server has answered the GET, so that
+	// messages it sends on the standalone stream right after
+	// initialization, such as a request made while serving the client's
+	// first call, are not sent before the stream exists.
+	t := time.NewTimer(standaloneOpenWait)
+	defer t.Stop()
+	select {
+	case <-ready:
+	case <-t.C:
+	case <-ctx.Done():
+	}
 }
+
+// standaloneOpenWait bounds how long SetProtocolVersion waits for the
+// standalone stream to open.
+const standaloneOpenWait = 2 * time.Second
 
 // Send implements transport.ClientConn. It POSTs msg and returns when the
 // response headers have arrived: nil for an accepted message (the
@@ -914,12 +932,20 @@ func (c *ClientConn) readStream(ctx context.Context, resp *http.Response, releas
 // runStandalone keeps the session's standalone GET stream open until ctx
 // ends, the server refuses it (405) or forgets the session (404). It runs
 // in its own goroutine.
-func (c *ClientConn) runStandalone(ctx context.Context, sid string) {
+func (c *ClientConn) runStandalone(ctx context.Context, sid string, ready chan struct{}) {
 	defer c.wg.Done()
+	signal := func() {
+		if ready != nil {
+			close(ready)
+			ready = nil
+		}
+	}
+	defer signal()
 	st := streamState{retry: defaultClientRetry}
 	failures := 0
 	for {
 		resp, release, status, err := c.openStream(ctx, sid, st.lastID)
+		signal()
 		switch {
 		case ctx.Err() != nil:
 			if resp != nil {
