@@ -17,6 +17,10 @@ type goSDKClient struct {
 	cs    *gosdk.ClientSession
 	log   notifLog
 	token int
+	// level is the log level last asked for. At 2026-07-28 the SDK still
+	// sends logging/setLevel (which that revision removed) and never puts
+	// the level in a request's _meta, so CallTool adds it there itself.
+	level string
 }
 
 // TestGoSDKClient is part A for the official Go SDK's client.
@@ -145,6 +149,9 @@ func (p *goSDKClient) List(ctx context.Context, kind string) ([]obj, error) {
 
 func (p *goSDKClient) CallTool(ctx context.Context, name string, args obj, progress bool) (obj, any, error) {
 	params := &gosdk.CallToolParams{Name: name, Arguments: args}
+	if p.level != "" && p.cs.InitializeResult().ProtocolVersion >= modernVersion {
+		params.Meta = gosdk.Meta{gosdk.MetaKeyLogLevel: p.level}
+	}
 	var token any
 	if progress {
 		p.token++
@@ -188,6 +195,7 @@ func (p *goSDKClient) Complete(ctx context.Context, ref obj, arg, value string) 
 }
 
 func (p *goSDKClient) SetLevel(ctx context.Context, level string) error {
+	p.level = level
 	return p.cs.SetLoggingLevel(ctx, &gosdk.SetLoggingLevelParams{Level: gosdk.LoggingLevel(level)})
 }
 

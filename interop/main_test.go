@@ -93,7 +93,7 @@ func runMain(m *testing.M) int {
 
 	code := m.Run()
 	if *updateDocFlag {
-		if err := updateDoc("../docs/interop.md", "A", "B"); err != nil {
+		if err := updateDoc("../docs/interop.md", "A", "B", "A26", "B26"); err != nil {
 			fmt.Fprintln(os.Stderr, "interop: -update-doc:", err)
 			if code == 0 {
 				code = 1

@@ -191,6 +191,14 @@ func rowOrder(part string) []string {
 				add(s.feature)
 			}
 		}
+	case "A26":
+		for _, s := range stepsA26() {
+			add(s.feature)
+		}
+	case "B26":
+		for _, s := range goPeerSteps2026("", false) {
+			add(s.feature)
+		}
 	}
 	return rows
 }

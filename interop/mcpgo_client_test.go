@@ -81,9 +81,15 @@ func connectMCPGoVersion(ctx context.Context, t *testing.T, transport string, cm
 				return groupCommand(t, command, args...), nil
 			}))
 	case "http":
-		h, err := mcpgotransport.NewStreamableHTTP(url,
-			mcpgotransport.WithContinuousListening(), // resource updates arrive on the GET stream
-			mcpgotransport.WithHTTPLogger(slog.New(slog.DiscardHandler)))
+		hopts := []mcpgotransport.StreamableHTTPCOption{mcpgotransport.WithHTTPLogger(slog.New(slog.DiscardHandler))}
+		if version != "" && version < modernVersion {
+			// Resource updates arrive on the standalone GET stream. mcp-go
+			// keeps a transport with continuous listening on a pre-2026
+			// revision (RequiresLegacyProtocol), so it is set only when a
+			// legacy version is pinned anyway.
+			hopts = append(hopts, mcpgotransport.WithContinuousListening())
+		}
+		h, err := mcpgotransport.NewStreamableHTTP(url, hopts...)
 		if err != nil {
 			return nil, err
 		}

@@ -74,11 +74,12 @@ func elicitRequired(params obj) obj {
 	return obj{"action": "accept", "content": content}
 }
 
-// connectOurs connects Switchboard's client through d.
-func connectOurs(ctx context.Context, d transport.Dialer) (*ourClient, error) {
+// connectOurs connects Switchboard's client through d, asking for the
+// protocol revision version (pinnedVersion or modernVersion).
+func connectOurs(ctx context.Context, d transport.Dialer, version string) (*ourClient, error) {
 	p := &ourClient{}
 	c := mcp.NewClient(protocol.Implementation{Name: "interop-switchboard", Version: "1"}, &mcp.ClientOptions{
-		ProtocolVersion:     pinnedVersion,
+		ProtocolVersion:     version,
 		Timeout:             20 * time.Second,
 		ApplyElicitDefaults: true,
 		// Note the progress token the client puts in each tools/call: a

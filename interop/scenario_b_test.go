@@ -65,7 +65,7 @@ func TestOurClient(t *testing.T) {
 					t.Fatal(err)
 				}
 				connectCtx, cancel := context.WithTimeout(ctx, 20*time.Second)
-				p, err := connectOurs(connectCtx, d)
+				p, err := connectOurs(connectCtx, d, pinnedVersion)
 				cancel()
 				if err != nil {
 					failColumn(t, "B", srv.name, transport, featuresB(srv), fmt.Sprintf("connect: %v", err))
@@ -282,7 +282,7 @@ func goPeerSteps(serverName string, lossyProgress bool) []stepB {
 	return []stepB{
 		stepInitialize(serverName),
 		stepPing,
-		stepList("tools", "name", "echo", "add", "progress", "log", "ask_llm", "ask_user", "touch"),
+		stepList("tools", "name", "echo", "add", "progress", "log", "ask_llm", "ask_user", "ask_llm_mrtr", "ask_user_mrtr", "touch"),
 		stepList("resources", "uri", "interop://greeting"),
 		stepList("resourceTemplates", "uriTemplate", "interop://items/{id}"),
 		stepList("prompts", "name", "greet"),
@@ -310,6 +310,8 @@ func goPeerSteps(serverName string, lossyProgress bool) []stepB {
 		}},
 		stepCallText("sampling", "ask_llm", obj{"prompt": "What is 2+2?"}, "llm said: sampled: What is 2+2?", true),
 		stepCallText("elicitation", "ask_user", obj{"message": "Your name?"}, "user said: action=accept name=interop", true),
+		stepCallText(featureSamplingMRTR, "ask_llm_mrtr", obj{"prompt": "What is 2+2?"}, "llm said: sampled: What is 2+2?", true),
+		stepCallText(featureElicitMRTR, "ask_user_mrtr", obj{"message": "Your name?"}, "user said: action=accept name=interop", true),
 		stepReadText("resources/read text", "interop://greeting", "hello from the peer server", true),
 		stepReadText("resources/read template", "interop://items/7", "item 7", true),
 		stepPrompt("prompts/get", "greet", map[string]string{"name": "Ada"}, "Hello, Ada!"),
@@ -319,12 +321,13 @@ func goPeerSteps(serverName string, lossyProgress bool) []stepB {
 	}
 }
 
-// startGoPeer starts a Go peer server binary.
-func startGoPeer(t *testing.T, bin, transport string) ([]string, string) {
+// startGoPeer starts a Go peer server binary; httpArgs are added to its
+// command line over HTTP.
+func startGoPeer(t *testing.T, bin, transport string, httpArgs ...string) ([]string, string) {
 	if transport == "stdio" {
 		return []string{bin}, ""
 	}
-	cmd := exec.Command(bin, "-http", "127.0.0.1:0")
+	cmd := exec.Command(bin, append([]string{"-http", "127.0.0.1:0"}, httpArgs...)...)
 	return nil, startHTTPServer(t, cmd, "", true, "/mcp").URL
 }
 

@@ -2,7 +2,10 @@
 // (github.com/modelcontextprotocol/go-sdk), the peer that the interop tests
 // connect Switchboard's client to. It serves stdio by default, or
 // Streamable HTTP at /mcp with -http ADDR (it prints "listening on ADDR"
-// on stderr once ready).
+// on stderr once ready). -stateless serves HTTP with
+// StreamableHTTPOptions.Stateless, the only HTTP mode in which the SDK
+// offers revision 2026-07-28 (its stateful handler offers 2025-11-25 and
+// earlier).
 //
 // Its fixtures are the same as cmd/mcpgo-server's, so one set of checks
 // serves both:
@@ -13,7 +16,13 @@
 //     ask_llm {prompt} → sampling, then "llm said: " + the reply's text;
 //     ask_user {message} → elicitation of {name}, then
 //     "user said: action=ACTION name=NAME"; touch {uri} → a
-//     resources/updated notification to the sessions subscribed to uri.
+//     resources/updated notification to the sessions subscribed to uri;
+//     ask_llm_mrtr and ask_user_mrtr → the same answers as ask_llm and
+//     ask_user, but written as multi round-trip handlers (SEP-2322): they
+//     return input requests, which a 2026-07-28 client fulfils and retries
+//     with, and which the SDK fulfils itself with server-initiated
+//     requests for an earlier client. (At 2026-07-28 the SDK refuses the
+//     server-initiated requests that ask_llm and ask_user send.)
 //   - resources: interop://greeting (text "hello from the peer server");
 //     template interop://items/{id} (text "item ID").
 //   - prompts: greet {name} → a user message "Hello, NAME!"; completion of
@@ -40,15 +49,16 @@ import (
 
 func main() {
 	httpAddr := flag.String("http", "", "serve Streamable HTTP at /mcp on this address instead of stdio")
+	stateless := flag.Bool("stateless", false, "with -http: serve stateless Streamable HTTP (which offers 2026-07-28)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, *httpAddr); err != nil && !errors.Is(err, context.Canceled) {
+	if err := run(ctx, *httpAddr, *stateless); err != nil && !errors.Is(err, context.Canceled) {
 		log.Fatal(err)
 	}
 }
 
-func run(ctx context.Context, httpAddr string) error {
+func run(ctx context.Context, httpAddr string, stateless bool) error {
 	srv := newServer()
 	if httpAddr == "" {
 		return srv.Run(ctx, &mcp.StdioTransport{})
@@ -58,7 +68,8 @@ func run(ctx context.Context, httpAddr string) error {
 		return err
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/mcp", mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv }, nil))
+	mux.Handle("/mcp", mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv },
+		&mcp.StreamableHTTPOptions{Stateless: stateless}))
 	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	fmt.Fprintf(os.Stderr, "gosdk-server: listening on %s\n", ln.Addr())
 	go func() {
@@ -183,6 +194,38 @@ func newServer() *mcp.Server {
 				return nil, nil, fmt.Errorf("elicitation: %w", err)
 			}
 			return text(fmt.Sprintf("user said: action=%s name=%v", res.Action, res.Content["name"])), nil, nil
+		})
+
+	mcp.AddTool(srv, &mcp.Tool{Name: "ask_llm_mrtr", Description: "Asks the client's LLM (sampling) with a multi round-trip result"},
+		func(_ context.Context, req *mcp.CallToolRequest, in askLLMIn) (*mcp.CallToolResult, any, error) {
+			if r, ok := req.Params.InputResponses["llm"].(*mcp.CreateMessageWithToolsResult); ok {
+				reply := ""
+				if len(r.Content) > 0 {
+					if t, ok := r.Content[0].(*mcp.TextContent); ok {
+						reply = t.Text
+					}
+				}
+				return text("llm said: " + reply), nil, nil
+			}
+			return &mcp.CallToolResult{InputRequests: mcp.InputRequestMap{"llm": &mcp.CreateMessageParams{
+				Messages:  []*mcp.SamplingMessage{{Role: "user", Content: &mcp.TextContent{Text: in.Prompt}}},
+				MaxTokens: 50,
+			}}}, nil, nil
+		})
+
+	mcp.AddTool(srv, &mcp.Tool{Name: "ask_user_mrtr", Description: "Asks the user for a name (elicitation) with a multi round-trip result"},
+		func(_ context.Context, req *mcp.CallToolRequest, in askUserIn) (*mcp.CallToolResult, any, error) {
+			if r, ok := req.Params.InputResponses["user"].(*mcp.ElicitResult); ok {
+				return text(fmt.Sprintf("user said: action=%s name=%v", r.Action, r.Content["name"])), nil, nil
+			}
+			return &mcp.CallToolResult{InputRequests: mcp.InputRequestMap{"user": &mcp.ElicitParams{
+				Message: in.Message,
+				RequestedSchema: map[string]any{
+					"type":       "object",
+					"properties": map[string]any{"name": map[string]any{"type": "string", "description": "Your name"}},
+					"required":   []string{"name"},
+				},
+			}}}, nil, nil
 		})
 
 	type touchIn struct {

@@ -6,7 +6,10 @@
 //
 // Its fixtures are those of cmd/gosdk-server (see there), except that
 // touch sends its resources/updated notification to the calling session
-// only.
+// only. ask_llm_mrtr and ask_user_mrtr are built with
+// server.InputRequestBuilder: a 2026-07-28 client gets an input_required
+// result, an earlier one the server-initiated requests mcp-go sends for
+// it.
 package main
 
 import (
@@ -167,6 +170,45 @@ func newServer() *server.MCPServer {
 				name = m["name"]
 			}
 			return mcp.NewToolResultText(fmt.Sprintf("user said: action=%s name=%v", res.Action, name)), nil
+		})
+
+	srv.AddTool(mcp.NewTool("ask_llm_mrtr", mcp.WithDescription("Asks the client's LLM (sampling) with a multi round-trip result"), mcp.WithString("prompt")),
+		func(_ context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+			if res := server.SamplingResponse(req.Params.InputResponses, "llm"); res != nil {
+				reply := ""
+				switch c := res.Content.(type) {
+				case mcp.TextContent:
+					reply = c.Text
+				case *mcp.TextContent:
+					reply = c.Text
+				case map[string]any:
+					reply, _ = c["text"].(string)
+				}
+				return mcp.NewToolResultText("llm said: " + reply), nil
+			}
+			return server.NewInputRequestBuilder("").Sample("llm", mcp.CreateMessageParams{
+				Messages:  []mcp.SamplingMessage{{Role: mcp.RoleUser, Content: mcp.NewTextContent(req.GetString("prompt", ""))}},
+				MaxTokens: 50,
+			}).ToolResult(), nil
+		})
+
+	srv.AddTool(mcp.NewTool("ask_user_mrtr", mcp.WithDescription("Asks the user for a name (elicitation) with a multi round-trip result"), mcp.WithString("message")),
+		func(_ context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+			if res := server.ElicitationResponse(req.Params.InputResponses, "user"); res != nil {
+				var name any
+				if m, ok := res.Content.(map[string]any); ok {
+					name = m["name"]
+				}
+				return mcp.NewToolResultText(fmt.Sprintf("user said: action=%s name=%v", res.Action, name)), nil
+			}
+			return server.NewInputRequestBuilder("").Elicit("user", mcp.ElicitationParams{
+				Message: req.GetString("message", ""),
+				RequestedSchema: map[string]any{
+					"type":       "object",
+					"properties": map[string]any{"name": map[string]any{"type": "string", "description": "Your name"}},
+					"required":   []string{"name"},
+				},
+			}).ToolResult(), nil
 		})
 
 	srv.AddTool(mcp.NewTool("touch", mcp.WithDescription("Announces an update of a resource to the caller"), mcp.WithString("uri")),
