@@ -59,13 +59,20 @@ func TestQuickRun(t *testing.T) {
 	if got, want := len(res.Load), 24; got != want {
 		t.Errorf("%d load results, want %d", got, want)
 	}
+	stateless2026 := 0
 	for _, r := range res.Load {
 		name := r.Mode + "/" + r.Impl
+		// Switchboard's stateless rows are revision 2026-07-28 requests
+		// (server/discover, then tools/call with _meta and the standard
+		// headers, counted only with resultType "complete"); every other
+		// row speaks 2025-11-25.
+		wantProto := servers.ProtocolVersion
 		if r.Impl == servers.Switchboard && r.Mode == "http-stateless" {
-			if r.Status != "n/a (not yet)" {
-				t.Errorf("%s: status %q, want n/a until stateless mode lands", name, r.Status)
-			}
-			continue
+			wantProto = servers.StatelessProtocolVersion
+			stateless2026++
+		}
+		if r.Mode != "stdio" && r.Protocol != wantProto {
+			t.Errorf("%s at %d: protocol %q, want %q", name, r.Clients, r.Protocol, wantProto)
 		}
 		if r.Status != "" || r.CallsPerS <= 0 || r.P50 <= 0 || r.P99 < r.P50 || r.Errors != 0 {
 			t.Errorf("%s at %d: status %q, %.0f calls/s, p50 %v, p99 %v, %d errors", name, r.Clients, r.Status, r.CallsPerS, r.P50, r.P99, r.Errors)
@@ -73,6 +80,10 @@ func TestQuickRun(t *testing.T) {
 		if r.CPUPerCall <= 0 && r.CallsPerS > 0 {
 			t.Errorf("%s at %d: no server CPU measured", name, r.Clients)
 		}
+	}
+
+	if stateless2026 != len(cfg.Sessions) {
+		t.Errorf("%d Switchboard stateless (2026-07-28) results, want %d", stateless2026, len(cfg.Sessions))
 	}
 
 	idle := map[string]harness.IdleResult{}
@@ -104,7 +115,10 @@ func TestQuickRun(t *testing.T) {
 	if err := res.WriteMarkdown(&md, harness.ReportOptions{Analysis: "## Reading\n\nby hand"}); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"## Targets", "## Streamable HTTP, stateful", "## Streamable HTTP, stateless", "## stdio", "## Idle initialized sessions", "## Profile: Switchboard server under load, Streamable HTTP", "## Profile: Switchboard server under load, stdio", "## Reading", "n/a (not yet)", "× baseline"} {
+	if strings.Contains(md.String(), "n/a (not yet)") {
+		t.Errorf("report still marks a mode as not implemented:\n%s", md.String())
+	}
+	for _, want := range []string{"## Targets", "## Streamable HTTP, stateful", "## Streamable HTTP, stateless", "## stdio", "## Idle initialized sessions", "## Profile: Switchboard server under load, Streamable HTTP", "## Profile: Switchboard server under load, stdio", "## Reading", "× baseline", "Switchboard stateless: 2026-07-28", "`server/discover` once per worker"} {
 		if !strings.Contains(md.String(), want) {
 			t.Errorf("report lacks %q", want)
 		}

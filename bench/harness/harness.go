@@ -274,7 +274,10 @@ func runInterleaved(ctx context.Context, cfg *Config, mode, transport string, fl
 		}
 	}()
 	for i, impl := range impls {
-		results[i] = Result{Impl: impl, Mode: mode, Clients: clients}
+		results[i] = Result{Impl: impl, Mode: mode, Clients: clients, Protocol: servers.ProtocolVersion}
+		if mode == "http-stateless" {
+			results[i].Protocol = protocolOf(statelessMode(impl))
+		}
 		if unsupported[impl] {
 			results[i].Status = statusNotYet
 			continue
@@ -337,7 +340,11 @@ func newTarget(ctx context.Context, cfg *Config, impl, transport string, flags [
 	if transport == "stdio" {
 		return newStdioTarget(ctx, c, clients)
 	}
-	t, err := newHTTPTarget(ctx, c, clients, slices.Contains(flags, "-stateless"))
+	mode := modeSession
+	if slices.Contains(flags, "-stateless") {
+		mode = statelessMode(impl)
+	}
+	t, err := newHTTPTarget(ctx, c, clients, mode)
 	if err != nil {
 		c.stop()
 		return nil, err

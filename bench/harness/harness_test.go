@@ -2,6 +2,8 @@ package harness
 
 import (
 	"bytes"
+	"context"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -211,5 +213,80 @@ func TestTargets(t *testing.T) {
 	}
 	if !strings.Contains(md.String(), "| switchboard | 16 | failed |") {
 		t.Errorf("failed row missing from report:\n%s", md.String())
+	}
+}
+
+func TestModernTemplate(t *testing.T) {
+	// putID writes at callIDOffset: the 2026-07-28 body must have its id
+	// there too.
+	if off := bytes.Index(modernCallTemplate, []byte("1000000000")); off != callIDOffset {
+		t.Fatalf("id of the 2026-07-28 body at %d, want %d", off, callIDOffset)
+	}
+	body := slices.Clone(modernCallTemplate)
+	putID(body, 77)
+	if got, ok := parseID(body); !ok || got != idBase+77 {
+		t.Errorf("putID on the 2026-07-28 body: parsed %d, %v", got, ok)
+	}
+}
+
+// TestHTTPSessionModes drives each client mode against real handlers: a
+// worker must open (handshake or server/discover) and complete tools/call
+// where the server speaks the mode, and must not count a call whose
+// response lacks what the mode requires.
+func TestHTTPSessionModes(t *testing.T) {
+	tests := []struct {
+		name      string
+		impl      string
+		stateless bool
+		mode      clientMode
+		openErr   bool // open must fail
+		callOK    bool
+	}{
+		{"switchboard session", servers.Switchboard, false, modeSession, false, true},
+		{"switchboard 2026-07-28", servers.Switchboard, true, modeModern, false, true},
+		{"mcp-go stateless", servers.MCPGo, true, modeInitStateless, false, true},
+		{"go-sdk stateless", servers.GoSDK, true, modeInitStateless, false, true},
+		{"baseline stateless", servers.Baseline, true, modeInitStateless, false, true},
+		// The baseline knows no server/discover, and its echo has no
+		// resultType: a 2026-07-28 client must count neither.
+		{"baseline 2026-07-28", servers.Baseline, true, modeModern, true, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.stateless && tt.mode != statelessMode(tt.impl) && tt.impl != servers.Baseline {
+				t.Fatalf("statelessMode(%s) = %v, want %v", tt.impl, statelessMode(tt.impl), tt.mode)
+			}
+			h, err := servers.NewHTTPHandler(tt.impl, servers.HTTPOptions{Stateless: tt.stateless})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer h.Close()
+			srv := httptest.NewServer(h)
+			defer srv.Close()
+			tr := newTransport(1)
+			defer tr.CloseIdleConnections()
+			ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+			defer cancel()
+			s := &httpSession{tr: tr, url: srv.URL, mode: tt.mode}
+			err = s.open(ctx)
+			if (err != nil) != tt.openErr {
+				t.Fatalf("open: %v, want error %v", err, tt.openErr)
+			}
+			if tt.mode != modeSession && s.sessionID != "" {
+				t.Errorf("stateless worker keeps session id %q", s.sessionID)
+			}
+			if err := s.prepare(ctx); err != nil {
+				t.Fatal(err)
+			}
+			for n := range int64(3) {
+				ok, err := s.call(s.next())
+				if err != nil || ok != tt.callOK {
+					t.Fatalf("call %d: ok %v, err %v, want ok %v: %s", n, ok, err, tt.callOK, s.buf)
+				}
+			}
+			if tt.mode == modeModern && tt.callOK && !bytes.Contains(s.buf, []byte(`"id":1000000003`)) {
+				t.Errorf("response does not echo the patched id: %s", s.buf)
+			}
+		})
 	}
 }

@@ -3,6 +3,7 @@ package harness
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -33,6 +34,19 @@ var (
 	initializedBody = []byte(`{"jsonrpc":"2.0","method":"notifications/initialized"}`)
 	callTemplate    = []byte(`{"jsonrpc":"2.0","id":` + strconv.Itoa(idBase) + `,"method":"tools/call","params":{"name":"echo","arguments":{"text":"` + echoText + `"}}}`)
 	callIDOffset    = bytes.Index(callTemplate, []byte(strconv.Itoa(idBase)))
+)
+
+// Revision 2026-07-28 (stateless) request bodies: no initialize; every
+// request carries the protocol version, the client's capabilities and its
+// identity in its _meta, as Switchboard's own client sends them. The id
+// sits at callIDOffset, as in callTemplate, so putID serves both.
+var (
+	modernMeta         = `"_meta":{"io.modelcontextprotocol/protocolVersion":"` + servers.StatelessProtocolVersion + `","io.modelcontextprotocol/clientCapabilities":{},"io.modelcontextprotocol/clientInfo":{"name":"switchboard-bench","version":"0"}}`
+	discoverBody       = []byte(`{"jsonrpc":"2.0","id":1,"method":"server/discover","params":{` + modernMeta + `}}`)
+	modernCallTemplate = []byte(`{"jsonrpc":"2.0","id":` + strconv.Itoa(idBase) + `,"method":"tools/call","params":{"name":"echo","arguments":{"text":"` + echoText + `"},` + modernMeta + `}}`)
+	// modernOK is what a 2026-07-28 tools/call result must carry besides
+	// the echoed text: the call completed (no input_required, no task).
+	modernOK = []byte(`"resultType":"complete"`)
 )
 
 // putID writes idBase+n into the 10 id digits of a call body.
@@ -95,10 +109,13 @@ type RoundStats struct {
 
 // Result is the median over rounds of one load configuration.
 type Result struct {
-	Impl       string        `json:"impl"`
-	Mode       string        `json:"mode"`    // http, http-stateless, stdio
-	Clients    int           `json:"clients"` // sessions (HTTP) or requests in flight (stdio)
-	Status     string        `json:"status"`  // "" when measured, else why not
+	Impl    string `json:"impl"`
+	Mode    string `json:"mode"`    // http, http-stateless, stdio
+	Clients int    `json:"clients"` // sessions (HTTP) or requests in flight (stdio)
+	Status  string `json:"status"`  // "" when measured, else why not
+	// Protocol is the revision the load client spoke: 2025-11-25 for
+	// sessions and the peers' stateless mode, 2026-07-28 for Switchboard's.
+	Protocol   string        `json:"protocol,omitempty"`
 	CallsPerS  float64       `json:"callsPerSecond"`
 	P50        time.Duration `json:"p50"`
 	P99        time.Duration `json:"p99"`
@@ -239,11 +256,48 @@ func newTransport(conns int) *http.Transport {
 // maxResponse bounds what the client reads of a response body.
 const maxResponse = 1 << 20
 
-// httpSession is one MCP session of the load client.
+// clientMode is how the load client talks to a Streamable HTTP server.
+type clientMode int
+
+const (
+	// modeSession: initialize with servers.ProtocolVersion, then every
+	// request with the Mcp-Session-Id the server issued.
+	modeSession clientMode = iota
+	// modeInitStateless: the peers' stateless mode, an initialize-era
+	// server without sessions: initialize, then requests without a session
+	// id (MCP-Protocol-Version: servers.ProtocolVersion).
+	modeInitStateless
+	// modeModern: revision 2026-07-28 (Switchboard's stateless mode): one
+	// server/discover per worker, as a 2026 client probes before its first
+	// request, then requests carrying the version, capabilities and client
+	// info in _meta and the MCP-Protocol-Version, Mcp-Method and Mcp-Name
+	// headers. No initialize, no session.
+	modeModern
+)
+
+// statelessMode returns the client mode of impl's stateless mode.
+func statelessMode(impl string) clientMode {
+	if servers.StatelessRevision(impl) == servers.StatelessProtocolVersion {
+		return modeModern
+	}
+	return modeInitStateless
+}
+
+// protocolOf returns the revision the load client speaks in mode.
+func protocolOf(mode clientMode) string {
+	if mode == modeModern {
+		return servers.StatelessProtocolVersion
+	}
+	return servers.ProtocolVersion
+}
+
+// httpSession is one worker of the load client: an MCP session, or in a
+// stateless mode a client that sends requests standing alone.
 type httpSession struct {
 	tr        *http.Transport
 	url       string
-	sessionID string // "" in stateless mode
+	mode      clientMode
+	sessionID string // "" in the stateless modes
 	body      []byte // this session's tools/call body
 	rd        bytes.Reader
 	buf       []byte
@@ -257,13 +311,15 @@ func (s *httpSession) next() int64 {
 	return s.seq
 }
 
-// post sends one JSON-RPC message and reads the whole response.
-func (s *httpSession) post(ctx context.Context, body []byte) (*http.Response, []byte, error) {
+// post sends one JSON-RPC message and reads the whole response. method
+// and name are the message's method and tool name, for the headers of
+// revision 2026-07-28.
+func (s *httpSession) post(ctx context.Context, body []byte, method, name string) (*http.Response, []byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.url, bytes.NewReader(body))
 	if err != nil {
 		return nil, nil, err
 	}
-	s.setHeaders(req.Header)
+	s.setHeaders(req.Header, method, name)
 	resp, err := s.tr.RoundTrip(req)
 	if err != nil {
 		return nil, nil, err
@@ -273,19 +329,62 @@ func (s *httpSession) post(ctx context.Context, body []byte) (*http.Response, []
 	return resp, b, err
 }
 
-func (s *httpSession) setHeaders(h http.Header) {
+// setHeaders sets the headers of a POST carrying method (on tool name for
+// tools/call).
+func (s *httpSession) setHeaders(h http.Header, method, name string) {
 	h.Set("Content-Type", "application/json")
 	h.Set("Accept", "application/json, text/event-stream")
-	if s.sessionID != "" {
+	switch {
+	case s.mode == modeModern:
+		h.Set("Mcp-Protocol-Version", servers.StatelessProtocolVersion)
+		h.Set("Mcp-Method", method)
+		if name != "" {
+			h.Set("Mcp-Name", name)
+		}
+	case s.sessionID != "":
 		h.Set("Mcp-Session-Id", s.sessionID)
 		h.Set("Mcp-Protocol-Version", servers.ProtocolVersion)
 	}
 }
 
+// open gets the worker ready for its first tools/call: the handshake, or
+// server/discover in revision 2026-07-28.
+func (s *httpSession) open(ctx context.Context) error {
+	if s.mode == modeModern {
+		return s.discover(ctx)
+	}
+	return s.initialize(ctx, s.mode == modeInitStateless)
+}
+
+// discover sends server/discover and checks that the server offers the
+// stateless revision.
+func (s *httpSession) discover(ctx context.Context) error {
+	resp, b, err := s.post(ctx, discoverBody, "server/discover", "")
+	if err != nil {
+		return fmt.Errorf("server/discover: %w", err)
+	}
+	var msg struct {
+		Result *struct {
+			ResultType        string   `json:"resultType"`
+			SupportedVersions []string `json:"supportedVersions"`
+		} `json:"result"`
+	}
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(b, &msg) != nil || msg.Result == nil {
+		return fmt.Errorf("server/discover: status %d: %.300s", resp.StatusCode, b)
+	}
+	if msg.Result.ResultType != "complete" || !slices.Contains(msg.Result.SupportedVersions, servers.StatelessProtocolVersion) {
+		return fmt.Errorf("server/discover: %s not offered, or result not complete: %.300s", servers.StatelessProtocolVersion, b)
+	}
+	if sid := resp.Header.Get("Mcp-Session-Id"); sid != "" {
+		return fmt.Errorf("server/discover: a stateless response carries Mcp-Session-Id %q", sid)
+	}
+	return nil
+}
+
 // initialize runs the handshake: initialize, then notifications/initialized.
 // In stateless mode the session id, if any, is dropped afterwards.
 func (s *httpSession) initialize(ctx context.Context, stateless bool) error {
-	resp, b, err := s.post(ctx, initializeBody)
+	resp, b, err := s.post(ctx, initializeBody, "initialize", "")
 	if err != nil {
 		return fmt.Errorf("initialize: %w", err)
 	}
@@ -296,7 +395,7 @@ func (s *httpSession) initialize(ctx context.Context, stateless bool) error {
 	if !stateless && s.sessionID == "" {
 		return errors.New("initialize: no Mcp-Session-Id in a stateful server's response")
 	}
-	resp, b, err = s.post(ctx, initializedBody)
+	resp, b, err = s.post(ctx, initializedBody, "notifications/initialized", "")
 	if err != nil {
 		return fmt.Errorf("notifications/initialized: %w", err)
 	}
@@ -311,15 +410,19 @@ func (s *httpSession) initialize(ctx context.Context, stateless bool) error {
 
 // prepare builds the reusable tools/call request.
 func (s *httpSession) prepare(ctx context.Context) error {
-	s.body = slices.Clone(callTemplate)
+	if s.mode == modeModern {
+		s.body = slices.Clone(modernCallTemplate)
+	} else {
+		s.body = slices.Clone(callTemplate)
+	}
 	s.buf = make([]byte, 0, 4096)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.url, nil)
 	if err != nil {
 		return err
 	}
-	s.setHeaders(req.Header)
-	if s.sessionID == "" {
-		// Stateless: the protocol version still travels in the header.
+	s.setHeaders(req.Header, "tools/call", "echo")
+	if s.mode == modeInitStateless {
+		// No session: the protocol version still travels in the header.
 		req.Header.Set("Mcp-Protocol-Version", servers.ProtocolVersion)
 	}
 	req.ContentLength = int64(len(s.body))
@@ -358,31 +461,36 @@ func (s *httpSession) call(n int64) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	return resp.StatusCode == http.StatusOK && bytes.Contains(s.buf, okMarker) && bytes.Contains(s.buf, []byte(`"result"`)), nil
+	ok := resp.StatusCode == http.StatusOK && bytes.Contains(s.buf, okMarker) && bytes.Contains(s.buf, []byte(`"result"`))
+	if ok && s.mode == modeModern {
+		ok = bytes.Contains(s.buf, modernOK)
+	}
+	return ok, nil
 }
 
-// httpTarget is a Streamable HTTP server with initialized sessions.
+// httpTarget is a Streamable HTTP server with its load client's workers
+// ready (sessions initialized, or discovery done).
 type httpTarget struct {
 	c        *child
 	tr       *http.Transport
 	sessions []*httpSession
 }
 
-// newHTTPTarget opens clients sessions on c's server and checks that a
-// first tools/call succeeds on each.
-func newHTTPTarget(ctx context.Context, c *child, clients int, stateless bool) (*httpTarget, error) {
+// newHTTPTarget opens clients workers on c's server, talking to it in
+// mode, and checks that a first tools/call succeeds on each.
+func newHTTPTarget(ctx context.Context, c *child, clients int, mode clientMode) (*httpTarget, error) {
 	t := &httpTarget{c: c, tr: newTransport(clients), sessions: make([]*httpSession, clients)}
 	var wg sync.WaitGroup
 	errs := make([]error, clients)
 	for i := range t.sessions {
-		s := &httpSession{tr: t.tr, url: c.mcpURL}
+		s := &httpSession{tr: t.tr, url: c.mcpURL, mode: mode}
 		t.sessions[i] = s
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			ictx, cancel := context.WithTimeout(ctx, 30*time.Second)
 			defer cancel()
-			if err := s.initialize(ictx, stateless); err != nil {
+			if err := s.open(ictx); err != nil {
 				errs[i] = err
 				return
 			}

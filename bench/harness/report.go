@@ -199,7 +199,8 @@ func (r *Results) WriteMarkdown(w io.Writer, o ReportOptions) error {
 		p("| peer | `%s` |\n", mod)
 	}
 	p("| Switchboard | commit %s |\n", orDash(m.Commit))
-	p("| protocol | %s (every client initializes with it) |\n", servers.ProtocolVersion)
+	p("| protocol | %s (every session initializes with it; so do the peers' stateless clients); Switchboard stateless: %s (no initialize, no session) |\n",
+		servers.ProtocolVersion, servers.StatelessProtocolVersion)
 	p("| rounds | median of %d rounds of %v; a fresh server process per implementation and configuration; rounds interleaved across implementations |\n", r.Rounds, r.Duration)
 	p("| machine load (1/5/15 min) | before %s, after %s |\n\n", m.LoadBefore, m.LoadAfter)
 	if len(r.Problems) > 0 {
@@ -309,9 +310,12 @@ func (r *Results) WriteMarkdown(w io.Writer, o ReportOptions) error {
 	p("go-sdk: `mcp.AddTool` (typed, validated), `NewStreamableHTTPHandler` at its defaults (SSE-framed responses) / `IOTransport`. ")
 	p("Baseline: an `http.HandlerFunc` that decodes the JSON-RPC message with `encoding/json` and encodes the same response; on stdio a plain read-decode-encode loop that flushes when no input is buffered. No MCP.\n")
 	p("- Load client: one process (`bench/cmd/harness`) on `net/http`'s `Transport` with keep-alive and an idle pool sized to the sessions. ")
-	p("Each worker is a full MCP session (initialize, notifications/initialized, then tools/call in a loop with `Mcp-Session-Id` and `MCP-Protocol-Version: %s`), ", servers.ProtocolVersion)
+	p("In the stateful rows each worker is a full MCP session (initialize, notifications/initialized, then tools/call in a loop with `Mcp-Session-Id` and `MCP-Protocol-Version: %s`); ", servers.ProtocolVersion)
+	p("every mode uses ")
 	p("precomputed request bodies with the id patched in place and reused buffers; a call counts only if the response is 200 and carries the echoed text. ")
-	p("Stateless mode: the same handshake, then calls without a session id; the servers run go-sdk `Stateless: true` and mcp-go `WithStateLess(true)`. ")
+	p("Stateless mode, peers: the same handshake, then calls without a session id; the servers run go-sdk `Stateless: true` and mcp-go `WithStateLess(true)`. ")
+	p("Stateless mode, Switchboard: the same `streamable.NewHandler` as the stateful rows (one handler serves both revisions) and a revision %s client, as Switchboard's own client with `ProtocolVersion: \"%s\"` behaves: `server/discover` once per worker (checked to offer %s), no initialize, then each `tools/call` a precomputed body with `_meta` (`io.modelcontextprotocol/protocolVersion`, `clientCapabilities` `{}`, `clientInfo`) and the headers `MCP-Protocol-Version`, `Mcp-Method: tools/call`, `Mcp-Name: echo`; a call counts only if the response is 200, carries the echoed text and `\"resultType\":\"complete\"`. ",
+		servers.StatelessProtocolVersion, servers.StatelessProtocolVersion, servers.StatelessProtocolVersion)
 	p("stdio: one session per child, a writer keeping N requests in flight and a reader matching responses by id.\n")
 	p("- Latency is per call, from before the request is written to the end of the response body; p50/p99 over all calls of a round. ")
 	p("Server CPU per call is the child's user+system time from `/proc/PID/stat` over the round divided by the calls in it. ")
@@ -349,7 +353,9 @@ func (r *Results) loadTable(b *strings.Builder, mode, title, clientsLabel string
 	fmt.Fprintf(b, "## %s\n\n", title)
 	if mode == "http-stateless" {
 		fmt.Fprintf(b, "The baseline keeps no state in either mode (same handler, same client path), so its stateful figures are repeated here. ")
-		fmt.Fprintf(b, "Switchboard's stateless mode is not implemented yet: the harness asks for it (`servers -stateless`) and reports it here when it lands.\n\n")
+		fmt.Fprintf(b, "Switchboard is served by its one Streamable HTTP handler and its client speaks revision %s: one `server/discover` per worker, then every `tools/call` carries the version, client capabilities and client info in `_meta` and the `MCP-Protocol-Version`, `Mcp-Method` and `Mcp-Name` headers, and counts only with `resultType: \"complete\"`. ", servers.StatelessProtocolVersion)
+		fmt.Fprintf(b, "mcp-go and go-sdk run their stateless modes, which are revision %s servers that issue no session ids: the client initializes, then calls without a session id. ", servers.ProtocolVersion)
+		fmt.Fprintf(b, "So the rows compare each implementation's way of serving without sessions, not the same wire protocol.\n\n")
 	}
 	fmt.Fprintf(b, "| implementation | %s | calls/s | × baseline | p50 | × | p99 | × | server CPU/call | × | errors | other load |\n", clientsLabel)
 	fmt.Fprintf(b, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")

@@ -30,8 +30,26 @@ const (
 // Names lists every implementation, baseline first.
 var Names = []string{Baseline, Switchboard, MCPGo, GoSDK}
 
-// ProtocolVersion is the revision every client in the harness asks for.
+// ProtocolVersion is the revision the harness's clients initialize with
+// (every session, and the stateless mode of the peers).
 const ProtocolVersion = "2025-11-25"
+
+// StatelessProtocolVersion is the stateless revision: no initialize, no
+// session; every request carries the version, the client's capabilities and
+// its identity in its _meta, and names its method in headers.
+const StatelessProtocolVersion = "2026-07-28"
+
+// StatelessRevision returns the revision a client speaks to impl's
+// stateless mode: StatelessProtocolVersion for Switchboard, whose stateless
+// mode is revision 2026-07-28, and "" for the others, whose stateless mode
+// is an initialize-era server that issues no session ids (the client
+// initializes with ProtocolVersion and then sends requests without one).
+func StatelessRevision(impl string) string {
+	if impl == Switchboard {
+		return StatelessProtocolVersion
+	}
+	return ""
+}
 
 // ErrUnsupported reports a mode an implementation does not have yet.
 var ErrUnsupported = errors.New("servers: mode not supported by this implementation")
@@ -40,7 +58,9 @@ var ErrUnsupported = errors.New("servers: mode not supported by this implementat
 // handler.
 type HTTPOptions struct {
 	// Stateless selects the implementation's stateless mode (no session
-	// ids; every request stands alone).
+	// ids; every request stands alone). Switchboard has no separate mode:
+	// its one handler serves revision 2026-07-28 requests statelessly (see
+	// StatelessRevision).
 	Stateless bool
 	// Validate turns on input validation where it is optional (mcp-go);
 	// Switchboard and go-sdk always validate, the baseline never does.

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -82,9 +81,88 @@ func TestHTTPEcho(t *testing.T) {
 	}
 }
 
-func TestSwitchboardStatelessUnsupported(t *testing.T) {
-	if _, err := NewHTTPHandler(Switchboard, HTTPOptions{Stateless: true}); !errors.Is(err, ErrUnsupported) {
-		t.Fatalf("err = %v, want ErrUnsupported", err)
+// modernMeta is the _meta a request of revision 2026-07-28 carries.
+const modernMeta = `"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{},"io.modelcontextprotocol/clientInfo":{"name":"t","version":"0"}}`
+
+// TestSwitchboardStateless checks that Switchboard's handler, asked for
+// the stateless mode, serves revision 2026-07-28 requests without a session
+// and enforces what the revision requires of them, so that the load
+// client's requests are the ones a real 2026 client sends.
+func TestSwitchboardStateless(t *testing.T) {
+	if got := StatelessRevision(Switchboard); got != StatelessProtocolVersion {
+		t.Fatalf("StatelessRevision(switchboard) = %q", got)
+	}
+	for _, impl := range []string{Baseline, MCPGo, GoSDK} {
+		if got := StatelessRevision(impl); got != "" {
+			t.Errorf("StatelessRevision(%s) = %q, want \"\" (initialize-era stateless mode)", impl, got)
+		}
+	}
+	h, err := NewHTTPHandler(Switchboard, HTTPOptions{Stateless: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+
+	tests := []struct {
+		name       string
+		method     string // Mcp-Method header ("" for none)
+		toolName   string // Mcp-Name header ("" for none)
+		version    string // MCP-Protocol-Version header
+		body       string
+		wantStatus int
+		want       []string
+	}{
+		{"discover", "server/discover", "", StatelessProtocolVersion,
+			`{"jsonrpc":"2.0","id":1,"method":"server/discover","params":{` + modernMeta + `}}`,
+			http.StatusOK, []string{`"supportedVersions":["2026-07-28"`, `"resultType":"complete"`}},
+		{"call", "tools/call", "echo", StatelessProtocolVersion,
+			`{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"echo","arguments":{"text":"héllo \"you\""},` + modernMeta + `}}`,
+			http.StatusOK, []string{wantEcho, `"resultType":"complete"`}},
+		{"call without Mcp-Name", "tools/call", "", StatelessProtocolVersion,
+			`{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"echo","arguments":{"text":"x"},` + modernMeta + `}}`,
+			http.StatusBadRequest, []string{`"code":-32020`}},
+		{"call without Mcp-Method", "", "echo", StatelessProtocolVersion,
+			`{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"echo","arguments":{"text":"x"},` + modernMeta + `}}`,
+			http.StatusBadRequest, []string{`"code":-32020`}},
+		{"call without client capabilities", "tools/call", "echo", StatelessProtocolVersion,
+			`{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"echo","arguments":{"text":"x"},"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}}`,
+			http.StatusBadRequest, []string{`"code":-32602`}},
+		{"invalid arguments", "tools/call", "echo", StatelessProtocolVersion,
+			`{"jsonrpc":"2.0","id":6,"method":"tools/call","params":{"name":"echo","arguments":{"text":5},` + modernMeta + `}}`,
+			http.StatusOK, []string{`"isError":true`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, srv.URL, strings.NewReader(tt.body))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Accept", "application/json, text/event-stream")
+			req.Header.Set("Mcp-Protocol-Version", tt.version)
+			if tt.method != "" {
+				req.Header.Set("Mcp-Method", tt.method)
+			}
+			if tt.toolName != "" {
+				req.Header.Set("Mcp-Name", tt.toolName)
+			}
+			resp, err := srv.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != tt.wantStatus {
+				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tt.wantStatus, b)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(string(b), w) {
+					t.Errorf("response lacks %s: %s", w, b)
+				}
+			}
+			if sid := resp.Header.Get("Mcp-Session-Id"); sid != "" {
+				t.Errorf("stateless response carries Mcp-Session-Id %q", sid)
+			}
+		})
 	}
 }
 
@@ -148,7 +226,7 @@ func TestMainExitCodes(t *testing.T) {
 		msg  string
 	}{
 		{[]string{"-impl", "nope"}, 2, "unknown -impl"},
-		{[]string{"-impl", Switchboard, "-stateless", "-side", ""}, ExitUnsupported, UnsupportedPrefix},
+		{[]string{"-impl", Switchboard, "-transport", "stdio", "-stateless", "-side", ""}, ExitUnsupported, UnsupportedPrefix},
 		{[]string{"-impl", MCPGo, "-transport", "stdio", "-stateless", "-side", ""}, ExitUnsupported, UnsupportedPrefix},
 		{[]string{"-impl", Baseline, "-transport", "carrier-pigeon", "-side", ""}, 2, "unknown -transport"},
 		{[]string{"-impl", Baseline, "-addr", "0.0.0.0:0", "-side", ""}, 1, "not a loopback"},

@@ -2,7 +2,6 @@ package servers
 
 import (
 	"context"
-	"fmt"
 	"io"
 
 	"github.com/switchboard-mcp/switchboard/mcp"
@@ -30,12 +29,13 @@ func NewSwitchboardServer() *mcp.Server {
 	return s
 }
 
+// newSwitchboardHTTP returns Switchboard's Streamable HTTP handler. One
+// handler serves both eras: initialize-era sessions (2025-11-25) and, for
+// requests that name revision 2026-07-28, stateless requests without a
+// session. So o.Stateless changes nothing on the server side; it is the
+// client that chooses the stateless mode, request by request (see
+// StatelessRevision).
 func newSwitchboardHTTP(o HTTPOptions) (Handler, error) {
-	if o.Stateless {
-		// Switchboard's stateless mode is a separate piece of work. When it
-		// lands, build the handler with it here; the harness already asks.
-		return nil, fmt.Errorf("switchboard stateless: %w", ErrUnsupported)
-	}
 	h := streamable.NewHandler(NewSwitchboardServer(), &streamable.Options{MaxSessions: o.MaxSessions})
 	return handlerCloser{Handler: h, close: h.Close}, nil
 }
