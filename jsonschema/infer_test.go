@@ -566,6 +566,7 @@ func TestForErrors(t *testing.T) {
 		want []string // substrings of the error
 	}{
 		{reflect.TypeFor[badUnknown](), []string{"badUnknown.Count", `unknown keyword "minimun"`}},
+		{reflect.TypeFor[badProse](), []string{"badProse.Name", `a description goes in its own tag`}},
 		{reflect.TypeFor[badNumber](), []string{"badNumber.Count", `"minimum" needs a JSON number`}},
 		{reflect.TypeFor[badPattern](), []string{"badPattern.Name", "invalid regular expression"}},
 		{reflect.TypeFor[badApplies](), []string{"badApplies.Count", `"minLength" applies to string values`, "integer"}},
@@ -759,4 +760,10 @@ func TestParseJSONTag(t *testing.T) {
 			t.Errorf("parseJSONTag(%q) succeeded", bad)
 		}
 	}
+}
+
+// badProse uses the go-sdk convention of a description in the jsonschema
+// tag.
+type badProse struct {
+	Name string `json:"name" jsonschema:"the name of the thing"`
 }

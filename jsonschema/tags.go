@@ -158,6 +158,11 @@ func applyTags(n *node, in tagInput) (*node, requirement, error) {
 	for _, kw := range in.keywords {
 		info, ok := tagKeywords[kw.key]
 		if !ok {
+			if strings.ContainsAny(kw.key, " .") {
+				// Looks like prose: the go-sdk convention puts the
+				// description in the jsonschema tag.
+				return nil, req, fmt.Errorf("unknown keyword %q in jsonschema tag (a description goes in its own tag: description:\"...\")", kw.key)
+			}
 			return nil, req, fmt.Errorf("unknown keyword %q in jsonschema tag", kw.key)
 		}
 		switch info.kind {
