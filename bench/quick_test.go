@@ -102,8 +102,8 @@ func TestQuickRun(t *testing.T) {
 		t.Errorf("baseline: %.0f heap bytes per idle session, want about 0", h)
 	}
 
-	if len(res.Profiles) != 4 {
-		t.Errorf("%d profiles, want 4 (switchboard and baseline over http and stdio)", len(res.Profiles))
+	if len(res.Profiles) != 5 {
+		t.Errorf("%d profiles, want 5 (switchboard and baseline over http and stdio, switchboard over stateless http)", len(res.Profiles))
 	}
 	for _, p := range res.Profiles {
 		if !strings.Contains(p.CPUTop, "flat%") || len(p.ByArea) == 0 || p.Calls <= 0 {
@@ -118,7 +118,7 @@ func TestQuickRun(t *testing.T) {
 	if strings.Contains(md.String(), "n/a (not yet)") {
 		t.Errorf("report still marks a mode as not implemented:\n%s", md.String())
 	}
-	for _, want := range []string{"## Targets", "## Streamable HTTP, stateful", "## Streamable HTTP, stateless", "## stdio", "## Idle initialized sessions", "## Profile: Switchboard server under load, Streamable HTTP", "## Profile: Switchboard server under load, stdio", "## Reading", "× baseline", "Switchboard stateless: 2026-07-28", "`server/discover` once per worker"} {
+	for _, want := range []string{"## Targets", "## Streamable HTTP, stateful", "## Streamable HTTP, stateless", "## stdio", "## Idle initialized sessions", "## Profile: Switchboard server under load, Streamable HTTP", "## Profile: Switchboard server under load, stdio", "## Profile: Switchboard server under load, Streamable HTTP stateless (2026-07-28)", "## Reading", "× baseline", "Switchboard stateless: 2026-07-28", "`server/discover` once per worker"} {
 		if !strings.Contains(md.String(), want) {
 			t.Errorf("report lacks %q", want)
 		}

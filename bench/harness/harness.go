@@ -239,8 +239,11 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	}
 
 	if cfg.Profile && slices.Contains(impls, servers.Switchboard) {
-		for _, tr := range []string{"http", "stdio"} {
+		for _, tr := range []string{"http", "http-stateless", "stdio"} {
 			for _, impl := range []string{servers.Switchboard, servers.Baseline} {
+				if tr == "http-stateless" && impl == servers.Baseline {
+					continue // the same server and client path as over http
+				}
 				cfg.logf("profiling %s over %s under load (16 sessions or in flight, %v)", impl, tr, cfg.ProfileDuration)
 				p, err := runProfile(ctx, &cfg, impl, tr)
 				if err != nil {

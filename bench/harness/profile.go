@@ -16,11 +16,11 @@ import (
 )
 
 // Profile is a CPU and allocation profile of one implementation's server
-// under load: 16 sessions over Streamable HTTP, or 16 requests in flight
-// over stdio.
+// under load: 16 sessions over Streamable HTTP (in its stateless mode for
+// http-stateless), or 16 requests in flight over stdio.
 type Profile struct {
 	Impl       string        `json:"impl"`
-	Transport  string        `json:"transport"` // http or stdio
+	Transport  string        `json:"transport"` // http, http-stateless or stdio
 	Sessions   int           `json:"sessions"`
 	Duration   time.Duration `json:"duration"`
 	CallsPerS  float64       `json:"callsPerSecond"`
@@ -50,12 +50,16 @@ func (a AreaShare) PerCall(p *Profile) time.Duration {
 	return time.Duration(float64(a.Flat) / p.Calls)
 }
 
-// runProfile loads impl's server over transport at 16 sessions (or in
-// flight) and takes its CPU profile and the allocations made meanwhile
-// from its side endpoint.
+// runProfile loads impl's server over transport (http, http-stateless or
+// stdio) at 16 sessions (or in flight) and takes its CPU profile and the
+// allocations made meanwhile from its side endpoint.
 func runProfile(ctx context.Context, cfg *Config, impl, transport string) (*Profile, error) {
 	const sessions = 16
-	t, err := newTarget(ctx, cfg, impl, transport, nil, sessions)
+	tr, flags := transport, []string(nil)
+	if transport == "http-stateless" {
+		tr, flags = "http", []string{"-stateless"}
+	}
+	t, err := newTarget(ctx, cfg, impl, tr, flags, sessions)
 	if err != nil {
 		return nil, err
 	}

@@ -249,22 +249,28 @@ func (r *Results) WriteMarkdown(w io.Writer, o ReportOptions) error {
 		p("\n")
 	}
 
-	for _, tr := range []string{"http", "stdio"} {
+	for _, tr := range []string{"http", "http-stateless", "stdio"} {
 		pr := r.profile(servers.Switchboard, tr)
 		if pr == nil {
 			continue
 		}
-		if tr == "http" {
+		baseTr := tr
+		switch tr {
+		case "http":
 			p("## Profile: Switchboard server under load, Streamable HTTP\n\n")
 			p("%d sessions; ", pr.Sessions)
-		} else {
+		case "http-stateless":
+			p("## Profile: Switchboard server under load, Streamable HTTP stateless (%s)\n\n", servers.StatelessProtocolVersion)
+			p("%d workers sending %s requests (no sessions); the baseline column is the baseline's Streamable HTTP profile above (it serves both modes alike); ", pr.Sessions, servers.StatelessProtocolVersion)
+			baseTr = "http"
+		default:
 			p("## Profile: Switchboard server under load, stdio\n\n")
 			p("one session, %d requests in flight; ", pr.Sessions)
 		}
 		p("CPU profile over %v from the server's side endpoint (`/debug/pprof/profile`), ", pr.Duration)
 		p("allocations as the difference of two `/debug/pprof/allocs` snapshots around it; %.0f calls/s while profiling.\n\n", pr.CallsPerS)
 		if len(pr.ByArea) > 0 {
-			bp := r.profile(servers.Baseline, tr)
+			bp := r.profile(servers.Baseline, baseTr)
 			p("Flat CPU by area, and per call (profile samples ÷ calls served while profiling)")
 			if bp != nil {
 				p(", next to the baseline profiled the same way (%.0f calls/s)", bp.CallsPerS)
