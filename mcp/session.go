@@ -141,6 +141,15 @@ func (ss *ServerSession) Close() {
 	ss.closeOnce.Do(func() {
 		ss.state.Store(int32(stateClosed))
 		ss.cancel()
+		ss.mu.Lock()
+		cancels := make([]context.CancelCauseFunc, 0, len(ss.inflight))
+		for _, c := range ss.inflight {
+			cancels = append(cancels, c)
+		}
+		ss.mu.Unlock()
+		for _, c := range cancels {
+			c(nil)
+		}
 		ss.calls.Close(errSessionClosed)
 		ss.server.forgetSession(ss)
 	})
@@ -170,20 +179,38 @@ func (ss *ServerSession) HandleRequest(ctx context.Context, req *jsonrpc.Request
 
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	stop := context.AfterFunc(ss.ctx, func() { cancel(nil) })
-	defer stop()
+	// The inflight entry serves notifications/cancelled and Close, which
+	// cancels every entry: no per-request registration with the session's
+	// context is needed. The state is read under ss.mu, after Close marks
+	// it closed and before Close collects the entries, so a request
+	// registering while the session closes is cancelled by one or the
+	// other.
 	ss.mu.Lock()
 	if ss.inflight == nil {
 		ss.inflight = make(map[jsonrpc.ID]context.CancelCauseFunc)
 	}
-	ss.inflight[req.ID] = cancel
+	_, dup := ss.inflight[req.ID]
+	if !dup {
+		ss.inflight[req.ID] = cancel
+	}
+	closed := sessionState(ss.state.Load()) == stateClosed
 	p := ss.peer
 	ss.mu.Unlock()
-	defer func() {
-		ss.mu.Lock()
-		delete(ss.inflight, req.ID)
-		ss.mu.Unlock()
-	}()
+	if closed {
+		cancel(nil)
+	}
+	if dup {
+		// Another request in flight has the same id and owns the entry:
+		// this one learns of the session's end from its context.
+		stop := context.AfterFunc(ss.ctx, func() { cancel(nil) })
+		defer stop()
+	} else {
+		defer func() {
+			ss.mu.Lock()
+			delete(ss.inflight, req.ID)
+			ss.mu.Unlock()
+		}()
+	}
 
 	r := &Request{Method: req.Method, Params: req.Params, ID: req.ID, Session: ss, sink: sink, peer: &p}
 	result, err := ss.server.serve(ctx, r)

@@ -510,6 +510,12 @@ func (h *Handler) servePost(w http.ResponseWriter, r *http.Request) {
 	if isBatch {
 		st.resps = make([][]byte, len(reqs))
 	}
+	if !isBatch && mode != ResponseSSE {
+		c := &conn{h: h, w: w} // serveSingle makes c.end if it needs it
+		st.conn = c
+		h.serveSingle(ctx, r, s, st, c, reqs[0], mode)
+		return
+	}
 	c := newConn(h, w)
 	st.conn = c
 	if mode == ResponseSSE {
@@ -562,6 +568,96 @@ func (h *Handler) startRequest(r *http.Request, s *session) bool {
 	return ok
 }
 
+// serveSingle serves a POST carrying one request with a JSON or adaptive
+// response. Instead of a waiter parked on a timer, the keep-alives, the
+// JSON response window and the watch for a departing client or an ending
+// session are handed to a watcher goroutine that a timer starts only when
+// the request outlasts the window (or, without one, the keep-alive
+// interval).
+//
+// When the request cannot end its HTTP response early (CloseStream is
+// ignored on JSON responses and before revision 2025-11-25) it runs on the
+// HTTP handler's own goroutine: no goroutine hand-off at all. Otherwise it
+// runs in its own goroutine, so that the response can end while the
+// request goes on, and the handler waits for the response to be detached.
+// Either way a client disconnecting does not cancel the request.
+func (h *Handler) serveSingle(ctx context.Context, r *http.Request, s *session, st *stream, c *conn, req *jsonrpc.Request, mode ResponseMode) {
+	if !h.startRequest(r, s) {
+		// The client left, or the session or handler ended, before a slot
+		// was free: the request is not served.
+		st.finish(0, nil)
+		return
+	}
+	d := h.window
+	if d < 0 || mode == ResponseJSON {
+		d = h.keepAlive
+	}
+	if d <= 0 {
+		d = DefaultJSONResponseWindow
+	}
+	c.inline = inlineState{r: r, st: st, mode: mode}
+	inline := mode == ResponseJSON || !st.primes()
+	if !inline {
+		c.end = make(chan struct{})
+	}
+	timer := time.AfterFunc(d, c.lateInline)
+	if inline {
+		resp := h.handleRequest(ctx, s, st, req)
+		<-s.sem
+		st.finish(0, resp)
+		s.leave()
+	} else {
+		go h.runRequest(ctx, s, st, 0, req)
+		<-c.end
+	}
+	timer.Stop()
+	// A late timer finds the response detached and does nothing; one that
+	// fired before may have started a watcher, which ends now that the
+	// response is detached.
+	st.mu.Lock()
+	watching := c.watchDone
+	st.mu.Unlock()
+	if watching != nil {
+		<-watching
+	}
+	c.finalize()
+	if inline {
+		h.wg.Done()
+	}
+}
+
+// inlineState is what the timer of a single request's response needs.
+type inlineState struct {
+	r    *http.Request
+	st   *stream
+	mode ResponseMode
+}
+
+// lateInline runs when a request served by serveSingle outlasts the JSON
+// response window (or the keep-alive interval): it switches an undecided
+// adaptive response to SSE and starts the watcher.
+func (c *conn) lateInline() {
+	h, st := c.h, c.inline.st
+	st.mu.Lock()
+	if st.conn == c && c.inline.mode == ResponseAdaptive && h.window >= 0 && !c.sse {
+		st.startSSELocked()
+	}
+	if st.conn != c {
+		// Finished, or detached by a failed write or CloseStream.
+		st.mu.Unlock()
+		return
+	}
+	if c.end == nil {
+		c.end = make(chan struct{})
+	}
+	c.watchDone = make(chan struct{})
+	st.mu.Unlock()
+	go func() {
+		defer close(c.watchDone)
+		h.watch(c.inline.r, st.s, st, c, c.inline.mode, false)
+	}()
+}
+
 // runRequest serves one request; it runs in its own goroutine.
 func (h *Handler) runRequest(ctx context.Context, s *session, st *stream, i int, req *jsonrpc.Request) {
 	defer h.wg.Done()
@@ -585,10 +681,18 @@ func (h *Handler) handleRequest(ctx context.Context, s *session, st *stream, req
 // it, the client goes away or the session ends. It starts SSE when the JSON
 // window passes and sends keep-alive comments.
 func (h *Handler) wait(r *http.Request, s *session, st *stream, c *conn, mode ResponseMode) {
+	h.watch(r, s, st, c, mode, true)
+	c.finalize()
+}
+
+// watch does wait's work until the response is detached from its stream;
+// window arms the JSON response window first. It does not finalize the
+// response.
+func (h *Handler) watch(r *http.Request, s *session, st *stream, c *conn, mode ResponseMode, window bool) {
 	var timer *time.Timer
 	windowPending := false
 	switch {
-	case mode == ResponseAdaptive && h.window >= 0:
+	case window && mode == ResponseAdaptive && h.window >= 0:
 		timer, windowPending = time.NewTimer(h.window), true
 	case mode != ResponseJSON && h.keepAlive > 0:
 		timer = time.NewTimer(h.keepAlive)
@@ -602,7 +706,6 @@ func (h *Handler) wait(r *http.Request, s *session, st *stream, c *conn, mode Re
 	for {
 		select {
 		case <-c.end:
-			c.finalize()
 			return
 		case <-timerC:
 			st.mu.Lock()
@@ -626,11 +729,9 @@ func (h *Handler) wait(r *http.Request, s *session, st *stream, c *conn, mode Re
 		case <-r.Context().Done():
 			h.log.Debug("streamable: client closed its stream", "session", s.id, "stream", st.idOrNone())
 			st.detach(c)
-			c.finalize()
 			return
 		case <-s.ctx.Done():
 			st.detach(c)
-			c.finalize()
 			return
 		case <-sessDone:
 			sessDone = nil

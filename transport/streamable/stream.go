@@ -302,7 +302,9 @@ type conn struct {
 	h              *Handler
 	w              http.ResponseWriter
 	rc             *http.ResponseController // nil until SSE starts
-	end            chan struct{}            // closed when the response should end
+	end            chan struct{}            // closed when the response should end; nil while serveSingle needs none
+	watchDone      chan struct{}            // closed when serveSingle's watcher returns; nil if none started
+	inline         inlineState              // for a request served by serveSingle
 	closed         bool
 	sse            bool // SSE headers written
 	wroteSinceTick bool
@@ -318,7 +320,9 @@ func newConn(h *Handler, w http.ResponseWriter) *conn {
 func (c *conn) close() {
 	if !c.closed {
 		c.closed = true
-		close(c.end)
+		if c.end != nil {
+			close(c.end)
+		}
 	}
 }
 
