@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -69,8 +68,12 @@ type Conn struct {
 	opts   ConnOptions
 
 	writeMu sync.Mutex
-	pending atomic.Int32 // writers holding or waiting for writeMu
-	wbuf    []byte
+	wbuf    []byte     // encoding buffer of WriteMessage
+	out     []byte     // frames waiting behind a write in progress
+	spare   []byte     // the other buffer of the pair
+	writing bool       // a goroutine is writing out
+	werr    error      // the write error that broke the stream
+	wcond   *sync.Cond // signals progress of the writer, on writeMu
 
 	closeOnce sync.Once
 	closed    chan struct{}
@@ -84,21 +87,27 @@ func NewConn(s Stream, opts ConnOptions) *Conn {
 	return &Conn{stream: s, opts: opts, closed: make(chan struct{})}
 }
 
-// BufferedStream is implemented by streams that can buffer frames and
-// flush them later. A Conn writing to one flushes only when no other write
-// is waiting, so that responses finishing together leave in one system
-// call instead of one each.
-type BufferedStream interface {
+// BatchStream is implemented by streams that can write several frames in
+// one system call. A Conn over one combines writes: frames written while
+// another goroutine is writing are appended to a buffer and go out
+// together with the next write, so that under load responses share system
+// calls, and at rest each leaves at once.
+type BatchStream interface {
 	Stream
-	// BufferFrame writes a frame without flushing it.
-	BufferFrame(frame []byte) error
-	// Flush writes out the buffered frames.
-	Flush() error
+	// AppendFrame appends frame, with its delimiter, to dst.
+	AppendFrame(dst, frame []byte) ([]byte, error)
+	// WriteFrames writes bytes made by AppendFrame and flushes them. The
+	// Conn never calls it concurrently.
+	WriteFrames(b []byte) error
 }
+
+// maxPendingWrite bounds the bytes waiting behind a write in progress;
+// writers wait beyond it, which pushes back on handlers when the peer
+// does not read.
+const maxPendingWrite = 1 << 20
 
 // Write sends one message frame. It is safe for concurrent use.
 func (c *Conn) Write(frame []byte) error {
-	c.pending.Add(1)
 	c.writeMu.Lock()
 	defer c.writeMu.Unlock()
 	return c.writeLocked(frame)
@@ -106,33 +115,59 @@ func (c *Conn) Write(frame []byte) error {
 
 // WriteMessage encodes and sends one message.
 func (c *Conn) WriteMessage(m Message) error {
-	c.pending.Add(1)
 	c.writeMu.Lock()
 	defer c.writeMu.Unlock()
 	c.wbuf = AppendMessage(c.wbuf[:0], m)
 	return c.writeLocked(c.wbuf)
 }
 
-// writeLocked writes frame with writeMu held. pending counts the writers
-// holding or waiting for writeMu; the last of them flushes.
+// writeLocked writes frame with writeMu held. Over a BatchStream it
+// appends the frame to the pending bytes; if no other goroutine is
+// writing, it becomes the writer and writes (with writeMu released) until
+// nothing is pending.
 func (c *Conn) writeLocked(frame []byte) error {
-	last := c.pending.Add(-1) == 0
 	select {
 	case <-c.closed:
 		return ErrClosed
 	default:
 	}
-	bs, ok := c.stream.(BufferedStream)
+	bs, ok := c.stream.(BatchStream)
 	if !ok {
 		return c.stream.WriteFrame(frame)
 	}
-	if err := bs.BufferFrame(frame); err != nil {
+	if c.wcond == nil {
+		c.wcond = sync.NewCond(&c.writeMu)
+	}
+	for c.writing && len(c.out) > maxPendingWrite && c.werr == nil {
+		c.wcond.Wait()
+	}
+	if c.werr != nil {
+		return c.werr
+	}
+	var err error
+	if c.out, err = bs.AppendFrame(c.out, frame); err != nil {
 		return err
 	}
-	if last {
-		return bs.Flush()
+	if c.writing {
+		return nil // the writer in progress takes it
 	}
-	return nil
+	c.writing = true
+	for len(c.out) > 0 && err == nil {
+		buf := c.out
+		c.out = c.spare[:0]
+		c.writeMu.Unlock()
+		err = bs.WriteFrames(buf)
+		c.writeMu.Lock()
+		c.spare = buf[:0]
+		c.wcond.Broadcast()
+	}
+	c.writing = false
+	if err != nil {
+		c.werr = err
+		c.out = c.out[:0]
+		c.wcond.Broadcast()
+	}
+	return err
 }
 
 // Close closes the stream, which ends Serve.

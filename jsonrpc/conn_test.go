@@ -236,54 +236,97 @@ func TestConnContextEndsServe(t *testing.T) {
 	}
 }
 
-// bufStream is a BufferedStream that counts flushes.
-type bufStream struct {
+// batchStream is a BatchStream that records each WriteFrames call; the
+// first one is slow, like a write to a peer that reads late.
+type batchStream struct {
 	lineStream
-	buf     []string
-	flushes atomic.Int32
+	writes atomic.Int32
+	slow   time.Duration
 }
 
-func (s *bufStream) BufferFrame(f []byte) error {
+func (s *batchStream) AppendFrame(dst, f []byte) ([]byte, error) {
+	return append(append(dst, f...), '\n'), nil
+}
+
+func (s *batchStream) WriteFrames(b []byte) error {
+	if s.writes.Add(1) == 1 {
+		time.Sleep(s.slow)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.buf = append(s.buf, string(f))
+	for _, line := range strings.Split(strings.TrimSuffix(string(b), "\n"), "\n") {
+		s.out = append(s.out, line)
+	}
 	return nil
 }
 
-func (s *bufStream) Flush() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.out = append(s.out, s.buf...)
-	s.buf = nil
-	s.flushes.Add(1)
-	return nil
-}
-
-func TestConnCoalescesFlushes(t *testing.T) {
-	s := &bufStream{lineStream: *newLineStream(strings.NewReader(""))}
+func TestConnCombinesWrites(t *testing.T) {
+	s := &batchStream{lineStream: *newLineStream(strings.NewReader("")), slow: 50 * time.Millisecond}
 	c := NewConn(s, ConnOptions{})
+	// The first write is slow; the frames written meanwhile go out
+	// together after it.
+	first := make(chan struct{})
+	go func() {
+		defer close(first)
+		c.WriteMessage(&Response{ID: Int64ID(0), Result: []byte(`{}`)})
+	}()
+	time.Sleep(10 * time.Millisecond)
 	var wg sync.WaitGroup
-	const n = 200
-	start := make(chan struct{})
-	for i := range n {
+	const n = 100
+	for i := 1; i <= n; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			<-start
-			c.WriteMessage(&Response{ID: Int64ID(int64(i)), Result: []byte(`{}`)})
+			if err := c.WriteMessage(&Response{ID: Int64ID(int64(i)), Result: []byte(`{}`)}); err != nil {
+				t.Error(err)
+			}
 		}()
 	}
-	close(start)
 	wg.Wait()
-	// Every frame is out (nothing left unflushed), in at most one flush
-	// each.
-	if got := len(s.written()); got != n {
-		t.Fatalf("%d frames flushed, want %d", got, n)
+	<-first
+	// Wait for the writer in progress to finish.
+	c.writeMu.Lock()
+	for c.writing {
+		c.writeMu.Unlock()
+		time.Sleep(time.Millisecond)
+		c.writeMu.Lock()
 	}
-	if f := s.flushes.Load(); f > n || f < 1 {
-		t.Fatalf("%d flushes for %d frames", f, n)
+	c.writeMu.Unlock()
+	out := s.written()
+	if len(out) != n+1 {
+		t.Fatalf("%d frames written, want %d", len(out), n+1)
 	}
-	t.Logf("%d frames in %d flushes", n, s.flushes.Load())
+	seen := map[string]bool{}
+	for _, f := range out {
+		m, err := Decode([]byte(f))
+		if err != nil {
+			t.Fatalf("frame %q: %v", f, err)
+		}
+		seen[m.(*Response).ID.String()] = true
+	}
+	if len(seen) != n+1 {
+		t.Errorf("%d distinct responses", len(seen))
+	}
+	if w := s.writes.Load(); w > 10 {
+		t.Errorf("%d writes for %d frames written behind a slow one; want them combined", w, n+1)
+	}
+	t.Logf("%d frames in %d writes", n+1, s.writes.Load())
+}
+
+// failStream fails every write.
+type failStream struct{ batchStream }
+
+func (s *failStream) WriteFrames([]byte) error { return io.ErrClosedPipe }
+
+func TestConnWriteErrorSticks(t *testing.T) {
+	s := &failStream{}
+	s.lineStream = *newLineStream(strings.NewReader(""))
+	c := NewConn(s, ConnOptions{})
+	for range 2 {
+		if err := c.Write([]byte(`{}`)); err != io.ErrClosedPipe {
+			t.Fatalf("err = %v", err)
+		}
+	}
 }
 
 // serverHandler answers through RequestServer.

@@ -106,27 +106,36 @@ func (s *Stream) ReadFrame() ([]byte, error) {
 
 // WriteFrame writes frame followed by a newline and flushes.
 func (s *Stream) WriteFrame(frame []byte) error {
-	if err := s.BufferFrame(frame); err != nil {
+	if bytes.IndexByte(frame, '\n') >= 0 {
+		return errNewline
+	}
+	if _, err := s.w.Write(frame); err != nil {
+		return err
+	}
+	if err := s.w.WriteByte('\n'); err != nil {
 		return err
 	}
 	return s.w.Flush()
 }
 
-// BufferFrame writes frame followed by a newline into the write buffer;
-// Flush sends it. A jsonrpc.Conn uses the pair to send responses that
-// finish together in one write.
-func (s *Stream) BufferFrame(frame []byte) error {
+var errNewline = errors.New("stdio: message contains a newline")
+
+// AppendFrame appends frame and its newline to dst (jsonrpc.BatchStream).
+func (s *Stream) AppendFrame(dst, frame []byte) ([]byte, error) {
 	if bytes.IndexByte(frame, '\n') >= 0 {
-		return errors.New("stdio: message contains a newline")
+		return dst, errNewline
 	}
-	if _, err := s.w.Write(frame); err != nil {
-		return err
-	}
-	return s.w.WriteByte('\n')
+	return append(append(dst, frame...), '\n'), nil
 }
 
-// Flush writes out buffered frames.
-func (s *Stream) Flush() error { return s.w.Flush() }
+// WriteFrames writes frames made by AppendFrame and flushes them
+// (jsonrpc.BatchStream).
+func (s *Stream) WriteFrames(b []byte) error {
+	if _, err := s.w.Write(b); err != nil {
+		return err
+	}
+	return s.w.Flush()
+}
 
 // Close closes the underlying reader and writer.
 func (s *Stream) Close() error {
