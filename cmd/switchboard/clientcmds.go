@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"iter"
 	"os"
 	"slices"
 	"strings"
@@ -90,37 +91,38 @@ func collectInspection(ctx context.Context, cs *mcp.ClientSession) (*inspection,
 		Prompts:           []protocol.Prompt{},
 	}
 	caps := init.Capabilities
+	var err error
 	if caps.Tools != nil {
-		for t, err := range cs.Tools(ctx) {
-			if err != nil {
-				return nil, fmt.Errorf("listing tools: %w", err)
-			}
-			rep.Tools = append(rep.Tools, *t)
+		if rep.Tools, err = collect(cs.Tools(ctx), "tools"); err != nil {
+			return nil, err
 		}
 	}
 	if caps.Resources != nil {
-		for r, err := range cs.Resources(ctx) {
-			if err != nil {
-				return nil, fmt.Errorf("listing resources: %w", err)
-			}
-			rep.Resources = append(rep.Resources, *r)
+		if rep.Resources, err = collect(cs.Resources(ctx), "resources"); err != nil {
+			return nil, err
 		}
-		for r, err := range cs.ResourceTemplates(ctx) {
-			if err != nil {
-				return nil, fmt.Errorf("listing resource templates: %w", err)
-			}
-			rep.ResourceTemplates = append(rep.ResourceTemplates, *r)
+		if rep.ResourceTemplates, err = collect(cs.ResourceTemplates(ctx), "resource templates"); err != nil {
+			return nil, err
 		}
 	}
 	if caps.Prompts != nil {
-		for p, err := range cs.Prompts(ctx) {
-			if err != nil {
-				return nil, fmt.Errorf("listing prompts: %w", err)
-			}
-			rep.Prompts = append(rep.Prompts, *p)
+		if rep.Prompts, err = collect(cs.Prompts(ctx), "prompts"); err != nil {
+			return nil, err
 		}
 	}
 	return rep, nil
+}
+
+// collect gathers every item of a paginated list.
+func collect[T any](seq iter.Seq2[*T, error], what string) ([]T, error) {
+	out := []T{}
+	for item, err := range seq {
+		if err != nil {
+			return nil, fmt.Errorf("listing %s: %w", what, err)
+		}
+		out = append(out, *item)
+	}
+	return out, nil
 }
 
 func firstLine(s string, max int) string {
