@@ -116,6 +116,7 @@ type InvalidTokenError struct {
 	Reason string
 }
 
+// Error implements the error interface.
 func (e *InvalidTokenError) Error() string { return "invalid token: " + e.Reason }
 
 // Is makes errors.Is(err, ErrInvalidToken) true.

@@ -145,6 +145,7 @@ type OAuthError struct {
 	URI         string
 }
 
+// Error describes the authorization server's refusal.
 func (e *OAuthError) Error() string {
 	s := "oauthclient: " + e.Endpoint + " error"
 	if e.StatusCode != 0 {

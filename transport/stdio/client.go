@@ -579,6 +579,7 @@ type ExitError struct {
 	Err error
 }
 
+// Error describes how the server process ended, with its stderr tail.
 func (e *ExitError) Error() string {
 	var b strings.Builder
 	b.WriteString("stdio: server ")
