@@ -1,0 +1,69 @@
+package mcp_test
+
+import (
+	"context"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/switchboard-mcp/switchboard/internal/everything"
+	"github.com/switchboard-mcp/switchboard/mcp"
+	"github.com/switchboard-mcp/switchboard/protocol"
+	"github.com/switchboard-mcp/switchboard/transport/streamable"
+)
+
+// A server that forgets the session (404 on its id) gets a new initialize
+// from the client, transparently, and the hook hears of it.
+func TestClientReinitializesExpiredSession(t *testing.T) {
+	var mu sync.Mutex
+	var sessions []*mcp.ServerSession
+	srv := everything.NewServer(&mcp.ServerOptions{OnSessionStart: func(ss *mcp.ServerSession) {
+		mu.Lock()
+		sessions = append(sessions, ss)
+		mu.Unlock()
+	}})
+	defer srv.Close()
+	h := streamable.NewHandler(srv, nil)
+	defer h.Close()
+	ts := httptest.NewServer(h)
+	defer ts.Close()
+
+	expired := make(chan error, 1)
+	c := mcp.NewClient(protocol.Implementation{Name: "t", Version: "1"}, &mcp.ClientOptions{
+		OnSessionExpired: func(_ *mcp.ClientSession, err error) { expired <- err },
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	cs, err := c.Connect(ctx, streamable.NewDialer(ts.URL, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs.Close()
+	first := cs.SessionID()
+
+	mu.Lock()
+	old := sessions[0]
+	mu.Unlock()
+	old.Close() // the server ends the session
+	deadline := time.Now().Add(5 * time.Second)
+	for h.SessionCount() != 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+
+	res, err := cs.CallToolArgs(ctx, "echo", map[string]string{"text": "again"})
+	if err != nil || res.IsError {
+		t.Fatalf("call after expiry: %v %+v", err, res)
+	}
+	select {
+	case err := <-expired:
+		if err != nil {
+			t.Fatalf("re-initialization failed: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("OnSessionExpired was not called")
+	}
+	if cs.SessionID() == first || cs.SessionID() == "" {
+		t.Errorf("session id %q after expiry (was %q)", cs.SessionID(), first)
+	}
+}
