@@ -420,6 +420,13 @@ func (cs *ClientSession) roundTrip(ctx context.Context, method string, params js
 	}
 	if err := cs.conn.Send(ctx, &jsonrpc.Request{ID: call.ID(), Method: method, Params: params}); err != nil {
 		call.Abandon()
+		if ctx.Err() != nil && method != protocol.MethodInitialize {
+			// Cancelled while the request was on its way (an HTTP POST
+			// waiting for its response headers): the server may already
+			// be working on it.
+			cs.sendCancelled(call.ID(), context.Cause(ctx))
+			return nil, fmt.Errorf("mcp: %s: %w", method, context.Cause(ctx))
+		}
 		return nil, cs.sendErr(method, err)
 	}
 	resp, err := call.Wait(ctx)

@@ -67,3 +67,46 @@ func TestClientReinitializesExpiredSession(t *testing.T) {
 		t.Errorf("session id %q after expiry (was %q)", cs.SessionID(), first)
 	}
 }
+
+// Cancelling a call's context sends notifications/cancelled: the server's
+// handler sees its context end. Over Streamable HTTP the cancellation comes
+// while the POST still waits for its response headers (the adaptive JSON
+// window), which once lost the notification.
+func TestClientCancelReachesServer(t *testing.T) {
+	srv := mcp.NewServer(protocol.Implementation{Name: "s", Version: "1"}, nil)
+	started := make(chan struct{})
+	stopped := make(chan struct{})
+	mcp.AddTool(srv, &protocol.Tool{Name: "block"}, func(ctx context.Context, _ *mcp.Request, _ struct{}) (string, error) {
+		close(started)
+		<-ctx.Done()
+		close(stopped)
+		return "", ctx.Err()
+	})
+	h := streamable.NewHandler(srv, nil)
+	defer h.Close()
+	ts := httptest.NewServer(h)
+	defer ts.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	cs, err := mcp.NewClient(protocol.Implementation{Name: "t", Version: "1"}, nil).Connect(ctx, streamable.NewDialer(ts.URL, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs.Close()
+	cctx, ccancel := context.WithCancel(ctx)
+	errc := make(chan error, 1)
+	go func() {
+		_, err := cs.CallToolArgs(cctx, "block", nil)
+		errc <- err
+	}()
+	<-started
+	ccancel()
+	if err := <-errc; err == nil {
+		t.Fatal("cancelled call succeeded")
+	}
+	select {
+	case <-stopped:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the server's handler was not cancelled")
+	}
+}
