@@ -110,3 +110,40 @@ func TestClientCancelReachesServer(t *testing.T) {
 		t.Fatal("the server's handler was not cancelled")
 	}
 }
+
+// SetRoots tells the server, which then lists the new roots.
+func TestClientRoots(t *testing.T) {
+	changed := make(chan *mcp.ServerSession, 1)
+	srv := mcp.NewServer(protocol.Implementation{Name: "s", Version: "1"}, &mcp.ServerOptions{
+		OnRootsListChanged: func(_ context.Context, ss *mcp.ServerSession) { changed <- ss },
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c := mcp.NewClient(protocol.Implementation{Name: "t", Version: "1"}, &mcp.ClientOptions{
+		Roots: []protocol.Root{{URI: "file:///a", Name: "a"}},
+	})
+	cs, err := c.Connect(ctx, pipeDialer{t: t, factory: srv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs.Close()
+	if err := cs.SetRoots(ctx, []protocol.Root{{URI: "file:///b", Name: "b"}}); err != nil {
+		t.Fatal(err)
+	}
+	var ss *mcp.ServerSession
+	select {
+	case ss = <-changed:
+	case <-ctx.Done():
+		t.Fatal("no roots/list_changed")
+	}
+	if caps := ss.ClientCapabilities(); !caps.SupportsRoots() {
+		t.Error("roots capability not declared")
+	}
+	res, err := ss.ListRoots(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Roots) != 1 || res.Roots[0].URI != "file:///b" {
+		t.Fatalf("roots %+v", res.Roots)
+	}
+}
