@@ -28,9 +28,9 @@ type Options struct {
 	MaxMessageSize int
 }
 
-// NewHTTPDialer returns a dialer for the server at url. The first message
-// sent (initialize) goes out as a Streamable HTTP POST; if the server
-// refuses it with 400, 404 or 405, the connection switches to the legacy
+// NewHTTPDialer returns a dialer for the server at url. Messages go out as
+// Streamable HTTP POSTs; if the server refuses the first initialize request
+// with 400, 404 or 405, the connection switches to the legacy
 // transport: a GET of the same url for the SSE stream, whose endpoint
 // event names where to POST, and the message is sent again there.
 func NewHTTPDialer(url string, opts *Options) transport.Dialer {
@@ -65,7 +65,7 @@ type conn struct {
 
 	mu      sync.Mutex
 	cur     transport.ClientConn
-	first   bool // the first Send has not completed
+	first   bool // no initialize has been sent yet
 	legacy  bool
 	closed  bool
 	swapped chan struct{} // closed when the switch is decided
@@ -92,12 +92,21 @@ func (c *conn) decided() chan struct{} {
 }
 
 func (c *conn) Send(ctx context.Context, msg jsonrpc.Message) error {
+	req, _ := msg.(*jsonrpc.Request)
+	isInit := req != nil && req.Method == "initialize" && req.ID.IsValid()
 	c.mu.Lock()
 	first := c.first
-	c.first = false
+	if isInit {
+		c.first = false
+	}
 	cur := c.cur
 	c.mu.Unlock()
-	if !first {
+	switch {
+	case first && !isInit:
+		// Before initialize (a 2026-07-28 server/discover probe, say):
+		// Streamable HTTP only; the transport is decided by initialize.
+		return cur.Send(ctx, msg)
+	case !first:
 		<-c.decided()
 		return c.current().Send(ctx, msg)
 	}

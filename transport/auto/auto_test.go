@@ -88,3 +88,28 @@ func TestHTTPDialerNoServer(t *testing.T) {
 		t.Fatal("connected to a server that speaks neither transport")
 	}
 }
+
+// A client that probes with server/discover first stays on Streamable HTTP
+// and speaks 2026-07-28 when the server offers it.
+func TestHTTPDialerDiscoverFirst(t *testing.T) {
+	srv := everything.NewServer(nil)
+	defer srv.Close()
+	h := streamable.NewHandler(srv, nil)
+	defer h.Close()
+	ts := httptest.NewServer(h)
+	defer ts.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c := mcp.NewClient(protocol.Implementation{Name: "t", Version: "1"}, &mcp.ClientOptions{DiscoverModern: true})
+	cs, err := c.Connect(ctx, auto.NewHTTPDialer(ts.URL, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs.Close()
+	if v := cs.ProtocolVersion(); v != protocol.Version20260728 {
+		t.Errorf("negotiated %q", v)
+	}
+	if res, err := cs.CallToolArgs(ctx, "echo", map[string]string{"text": "hi"}); err != nil || res.IsError {
+		t.Fatalf("echo: %v %+v", err, res)
+	}
+}
