@@ -134,6 +134,7 @@ func TestAreaOf(t *testing.T) {
 		{"internal/runtime/maps.(*Iter).Next", "runtime: maps, copies, interfaces"},
 		{"internal/runtime/atomic.(*Uint32).CompareAndSwap", "runtime: scheduler, locks, timers, netpoll"},
 		{"runtime.getitab", "runtime: maps, copies, interfaces"},
+		{`github.com/switchboard-mcp/switchboard/mcp.decodeParams[go.shape.struct { Meta github.com/switchboard-mcp/switchboard/protocol.Meta "json:\"_meta\"" }]`, "switchboard/mcp"},
 	}
 	for _, tt := range tests {
 		if got := areaOf(tt.fn); got != tt.want {

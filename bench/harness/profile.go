@@ -261,6 +261,9 @@ func areaOf(fn string) string {
 // packageOf returns the package path of a function name as pprof prints
 // it, e.g. "github.com/a/b.(*T).M" -> "github.com/a/b".
 func packageOf(fn string) string {
+	if i := strings.IndexByte(fn, '['); i >= 0 {
+		fn = fn[:i] // type arguments name other packages
+	}
 	slash := strings.LastIndexByte(fn, '/')
 	dot := strings.IndexByte(fn[slash+1:], '.')
 	if dot < 0 {
