@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -15,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/switchboard-mcp/switchboard/internal/httpclient"
 	"github.com/switchboard-mcp/switchboard/internal/sse"
 	"github.com/switchboard-mcp/switchboard/jsonrpc"
 	"github.com/switchboard-mcp/switchboard/transport"
@@ -95,7 +95,7 @@ func NewDialer(url string, opts *ClientOptions) *Dialer {
 		d.opts.Header = opts.Header.Clone()
 	}
 	if d.opts.HTTPClient == nil {
-		d.opts.HTTPClient = defaultHTTPClient()
+		d.opts.HTTPClient = httpclient.New(DefaultResponseHeaderTimeout)
 		d.ownsClient = true
 	}
 	if d.opts.MaxMessageSize <= 0 {
@@ -108,23 +108,6 @@ func NewDialer(url string, opts *ClientOptions) *Dialer {
 		d.opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	return d
-}
-
-// defaultHTTPClient returns a client with timeouts on everything but
-// response bodies.
-func defaultHTTPClient() *http.Client {
-	var t *http.Transport
-	if dt, ok := http.DefaultTransport.(*http.Transport); ok {
-		t = dt.Clone()
-	} else {
-		t = &http.Transport{Proxy: http.ProxyFromEnvironment, ForceAttemptHTTP2: true}
-	}
-	t.DialContext = (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext
-	t.TLSHandshakeTimeout = 10 * time.Second
-	t.ResponseHeaderTimeout = DefaultResponseHeaderTimeout
-	t.IdleConnTimeout = 90 * time.Second
-	t.MaxResponseHeaderBytes = 256 << 10
-	return &http.Client{Transport: t}
 }
 
 // errEndpointTimeout ends a Dial whose endpoint event did not come in time.

@@ -9,7 +9,6 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -19,6 +18,7 @@ import (
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 
+	"github.com/switchboard-mcp/switchboard/internal/httpclient"
 	"github.com/switchboard-mcp/switchboard/internal/sse"
 	"github.com/switchboard-mcp/switchboard/jsonrpc"
 	"github.com/switchboard-mcp/switchboard/transport"
@@ -205,7 +205,7 @@ func newClientConn(u string, o *ClientOptions) *ClientConn {
 		streams:       make(map[jsonrpc.ID]*streamEntry),
 	}
 	if c.client == nil {
-		c.client, c.ownClient = defaultHTTPClient(), true
+		c.client, c.ownClient = httpclient.New(DefaultResponseHeaderTimeout), true
 	}
 	if c.maxMsg <= 0 {
 		c.maxMsg = DefaultClientMaxMessageSize
@@ -221,25 +221,6 @@ func newClientConn(u string, o *ClientOptions) *ClientConn {
 	}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	return c
-}
-
-// defaultHTTPClient returns a client with timeouts on everything but
-// response bodies.
-func defaultHTTPClient() *http.Client {
-	var t *http.Transport
-	if dt, ok := http.DefaultTransport.(*http.Transport); ok {
-		t = dt.Clone()
-	} else {
-		t = &http.Transport{Proxy: http.ProxyFromEnvironment, ForceAttemptHTTP2: true}
-	}
-	t.DialContext = (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext
-	t.TLSHandshakeTimeout = 10 * time.Second
-	t.ResponseHeaderTimeout = DefaultResponseHeaderTimeout
-	t.ExpectContinueTimeout = time.Second
-	t.IdleConnTimeout = 90 * time.Second
-	t.MaxIdleConnsPerHost = 16
-	t.MaxResponseHeaderBytes = 256 << 10
-	return &http.Client{Transport: t}
 }
 
 // SessionID implements transport.SessionIDer: it returns the session id

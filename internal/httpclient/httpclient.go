@@ -1,0 +1,29 @@
+// Package httpclient builds the default HTTP clients of the MCP client
+// transports: timeouts on dialing, TLS and response headers, none on
+// response bodies (SSE streams live long).
+package httpclient
+
+import (
+	"net"
+	"net/http"
+	"time"
+)
+
+// New returns a client whose transport waits at most headerTimeout for
+// response headers and keeps up to 16 idle connections per host.
+func New(headerTimeout time.Duration) *http.Client {
+	var t *http.Transport
+	if dt, ok := http.DefaultTransport.(*http.Transport); ok {
+		t = dt.Clone()
+	} else {
+		t = &http.Transport{Proxy: http.ProxyFromEnvironment, ForceAttemptHTTP2: true}
+	}
+	t.DialContext = (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	t.TLSHandshakeTimeout = 10 * time.Second
+	t.ResponseHeaderTimeout = headerTimeout
+	t.ExpectContinueTimeout = time.Second
+	t.IdleConnTimeout = 90 * time.Second
+	t.MaxIdleConnsPerHost = 16
+	t.MaxResponseHeaderBytes = 256 << 10
+	return &http.Client{Transport: t}
+}
