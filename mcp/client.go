@@ -19,6 +19,20 @@ import (
 
 // ClientOptions configure a Client. The zero value is usable: a client
 // that answers ping and nothing else the server might ask.
+//
+// # Handler contexts
+//
+// The handlers of server-initiated requests (CreateMessage, Elicit,
+// ListRoots, and the Receiving middleware) and of notifications get a
+// context that descends from the context of the client request the
+// message belongs to, whenever that is known: a 2026-07-28 input request
+// always belongs to its request, and over Streamable HTTP a server sends
+// what belongs to a request on that request's response stream (see
+// transport.RelatedReceiver). The handler can then read the values of the
+// caller's context (a proxy finds the downstream request that made the
+// call), and a request handler's context ends when that call's does.
+// Messages that belong to no known request (stdio, the legacy HTTP+SSE
+// transport, the standalone stream) get the session's context.
 type ClientOptions struct {
 	// ProtocolVersion is the revision requested in initialize. Empty means
 	// protocol.LatestVersion. The client accepts any revision in
@@ -206,6 +220,7 @@ type ClientSession struct {
 	roots    []protocol.Root
 	progress map[jsonrpc.ID]func(*protocol.ProgressNotificationParams)
 	inflight map[jsonrpc.ID]context.CancelFunc // server-initiated requests
+	callCtx  map[jsonrpc.ID]context.Context    // contexts of requests in flight, when the connection relates messages to them
 	nextTok  int64
 	err      error
 
@@ -224,6 +239,9 @@ func newClientSession(c *Client, conn transport.ClientConn) *ClientSession {
 		roots:    slices.Clone(c.opts.Roots),
 		progress: make(map[jsonrpc.ID]func(*protocol.ProgressNotificationParams)),
 		inflight: make(map[jsonrpc.ID]context.CancelFunc),
+	}
+	if _, ok := conn.(transport.RelatedReceiver); ok {
+		cs.callCtx = make(map[jsonrpc.ID]context.Context)
 	}
 	cs.send = chain(cs.sendRaw, c.opts.Sending)
 	cs.recv = chain(cs.serve, c.opts.Receiving)
@@ -418,6 +436,16 @@ func (cs *ClientSession) roundTrip(ctx context.Context, method string, params js
 	if err != nil {
 		return nil, cs.closedErr(err)
 	}
+	if cs.callCtx != nil {
+		cs.mu.Lock()
+		cs.callCtx[call.ID()] = ctx
+		cs.mu.Unlock()
+		defer func() {
+			cs.mu.Lock()
+			delete(cs.callCtx, call.ID())
+			cs.mu.Unlock()
+		}()
+	}
 	if err := cs.conn.Send(ctx, &jsonrpc.Request{ID: call.ID(), Method: method, Params: params}); err != nil {
 		call.Abandon()
 		if ctx.Err() != nil && method != protocol.MethodInitialize {
@@ -520,8 +548,18 @@ func (cs *ClientSession) dropProgressToken(tok jsonrpc.ID) {
 // ends.
 func (cs *ClientSession) readLoop() {
 	defer close(cs.done)
+	rr, _ := cs.conn.(transport.RelatedReceiver)
 	for {
-		msg, err := cs.conn.Recv(cs.ctx)
+		var (
+			msg     jsonrpc.Message
+			related jsonrpc.ID
+			err     error
+		)
+		if rr != nil {
+			msg, related, err = rr.RecvRelated(cs.ctx)
+		} else {
+			msg, err = cs.conn.Recv(cs.ctx)
+		}
 		if err != nil {
 			if cs.ctx.Err() != nil {
 				err = ErrClientClosed
@@ -543,8 +581,9 @@ func (cs *ClientSession) readLoop() {
 				cs.client.opts.Logger.Debug("response to no pending request", "id", m.ID)
 			}
 		case *jsonrpc.Request:
+			base := cs.relatedContext(related)
 			if m.IsNotification() {
-				cs.handleNotification(m)
+				cs.handleNotification(base, m)
 				continue
 			}
 			select {
@@ -552,7 +591,13 @@ func (cs *ClientSession) readLoop() {
 			case <-cs.ctx.Done():
 				continue
 			}
-			ctx, cancel := context.WithCancel(cs.ctx)
+			ctx, cancel := context.WithCancel(base)
+			if base != cs.ctx {
+				// A request of the call's: it also ends with the session.
+				stop := context.AfterFunc(cs.ctx, cancel)
+				prev := cancel
+				cancel = func() { stop(); prev() }
+			}
 			cs.mu.Lock()
 			cs.inflight[m.ID] = cancel
 			cs.mu.Unlock()
@@ -570,10 +615,26 @@ func (cs *ClientSession) readLoop() {
 	}
 }
 
+// relatedContext returns the context handlers get for a message that
+// arrived on the stream of request related: that request's context while
+// it is in flight, the session's otherwise.
+func (cs *ClientSession) relatedContext(related jsonrpc.ID) context.Context {
+	if !related.IsValid() || cs.callCtx == nil {
+		return cs.ctx
+	}
+	cs.mu.Lock()
+	ctx := cs.callCtx[related]
+	cs.mu.Unlock()
+	if ctx == nil {
+		return cs.ctx
+	}
+	return ctx
+}
+
 func (cs *ClientSession) handleRequest(ctx context.Context, req *jsonrpc.Request) {
 	out, err := cs.recv(ctx, req.Method, req.Params)
 	if ctx.Err() != nil && cs.ctx.Err() == nil {
-		return // cancelled by the server: no response
+		return // cancelled by the server, or the call it belongs to ended: no response
 	}
 	resp := &jsonrpc.Response{ID: req.ID}
 	if err != nil {
@@ -685,9 +746,8 @@ func (cs *ClientSession) listRoots(ctx context.Context) (any, error) {
 	return &protocol.ListRootsResult{Roots: roots}, nil
 }
 
-func (cs *ClientSession) handleNotification(req *jsonrpc.Request) {
+func (cs *ClientSession) handleNotification(ctx context.Context, req *jsonrpc.Request) {
 	o := &cs.client.opts
-	ctx := cs.ctx
 	if cs.handleModernNotification(req) {
 		return
 	}

@@ -51,6 +51,22 @@ type VersionSetter interface {
 	SetProtocolVersion(version string)
 }
 
+// RelatedReceiver is implemented by connections that can tell which of the
+// client's requests a message from the server relates to. On Streamable
+// HTTP a server sends the requests and notifications that belong to a
+// client request (progress, log messages, sampling, elicitation) on that
+// request's response stream; the connection knows the stream and reports
+// the request's id. The protocol layer uses it to hand such messages to
+// handlers with the context of the request they belong to (see
+// mcp.ClientOptions), which is what lets a gateway route an upstream's
+// elicitation to the one client whose call caused it.
+type RelatedReceiver interface {
+	// RecvRelated is Recv, and also returns the id of the client request
+	// whose response stream carried msg. The id is absent (its IsValid is
+	// false) for messages that arrived outside any request's stream.
+	RecvRelated(ctx context.Context) (msg jsonrpc.Message, related jsonrpc.ID, err error)
+}
+
 // SessionIDer is implemented by connections that have a session id (the
 // Streamable HTTP Mcp-Session-Id, the legacy transport's sessionId).
 type SessionIDer interface {

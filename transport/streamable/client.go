@@ -179,7 +179,7 @@ type ClientConn struct {
 	ctx      context.Context // ends at Close: every request and stream
 	cancel   context.CancelFunc
 	done     chan struct{} // closed by Close
-	incoming chan jsonrpc.Message
+	incoming chan incomingMsg
 	wg       sync.WaitGroup // goroutines reading responses and streams
 
 	mu           sync.Mutex
@@ -201,7 +201,7 @@ func newClientConn(u string, o *ClientOptions) *ClientConn {
 		standalone:    !o.DisableStandaloneStream,
 		log:           o.Logger,
 		done:          make(chan struct{}),
-		incoming:      make(chan jsonrpc.Message, recvBuffer),
+		incoming:      make(chan incomingMsg, recvBuffer),
 		streams:       make(map[jsonrpc.ID]*streamEntry),
 	}
 	if c.client == nil {
@@ -435,12 +435,39 @@ func (c *ClientConn) Recv(ctx context.Context) (jsonrpc.Message, error) {
 	}
 	select {
 	case m := <-c.incoming:
-		return m, nil
+		return m.msg, nil
 	case <-c.done:
 		return nil, transport.ErrConnClosed
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+}
+
+// RecvRelated implements transport.RelatedReceiver: it is Recv, and also
+// returns the id of the request whose response (JSON body or SSE stream)
+// carried the message; the id is absent for messages of the standalone
+// GET stream.
+func (c *ClientConn) RecvRelated(ctx context.Context) (jsonrpc.Message, jsonrpc.ID, error) {
+	select {
+	case <-c.done:
+		return nil, jsonrpc.ID{}, transport.ErrConnClosed
+	default:
+	}
+	select {
+	case m := <-c.incoming:
+		return m.msg, m.related, nil
+	case <-c.done:
+		return nil, jsonrpc.ID{}, transport.ErrConnClosed
+	case <-ctx.Done():
+		return nil, jsonrpc.ID{}, ctx.Err()
+	}
+}
+
+// incomingMsg is a message for Recv with the request whose stream carried
+// it (absent for the standalone stream).
+type incomingMsg struct {
+	msg     jsonrpc.Message
+	related jsonrpc.ID
 }
 
 // Close implements transport.ClientConn: it stops every stream and
@@ -650,11 +677,12 @@ func (c *ClientConn) forgetSession(sid string) {
 	}
 }
 
-// deliver hands msg to Recv, waiting while the delivery channel is full.
-// It reports false when the connection closed first.
-func (c *ClientConn) deliver(msg jsonrpc.Message) bool {
+// deliver hands msg, which arrived on the stream of request related (absent
+// for the standalone stream), to Recv, waiting while the delivery channel
+// is full. It reports false when the connection closed first.
+func (c *ClientConn) deliver(msg jsonrpc.Message, related jsonrpc.ID) bool {
 	select {
-	case c.incoming <- msg:
+	case c.incoming <- incomingMsg{msg, related}:
 		return true
 	case <-c.done:
 		return false
@@ -666,7 +694,7 @@ func (c *ClientConn) deliver(msg jsonrpc.Message) bool {
 func (c *ClientConn) deliverError(id jsonrpc.ID, format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
 	c.log.Warn("streamable: request failed in transport", "id", id.String(), "reason", msg)
-	c.deliver(&jsonrpc.Response{ID: id, Error: &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: "streamable: " + msg}})
+	c.deliver(&jsonrpc.Response{ID: id, Error: &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: "streamable: " + msg}}, id)
 }
 
 // readJSON reads a plain JSON answer to request id: one message or a
@@ -703,7 +731,7 @@ func (c *ClientConn) readJSON(ctx context.Context, e *streamEntry, resp *http.Re
 		if r, ok := m.(*jsonrpc.Response); ok && r.ID == id {
 			answered = true
 		}
-		if !c.deliver(m) {
+		if !c.deliver(m, id) {
 			return
 		}
 	}
@@ -751,7 +779,7 @@ func (c *ClientConn) readEvents(body io.Reader, st *streamState, want jsonrpc.ID
 			c.log.Warn("streamable: skipping a malformed message", "err", err)
 			continue
 		}
-		if !c.deliver(msg) {
+		if !c.deliver(msg, want) {
 			return false, transport.ErrConnClosed
 		}
 		if r, ok := msg.(*jsonrpc.Response); ok && want.IsValid() && r.ID == want {
