@@ -47,7 +47,7 @@ func (s *Server) AddPrompt(p *protocol.Prompt, h PromptHandler, opts ...PromptOp
 	s.mu.Lock()
 	s.prompts.add(prompt.Name, sp)
 	s.mu.Unlock()
-	s.broadcast(protocol.NotificationPromptsListChanged, nil, nil)
+	s.listChanged(protocol.NotificationPromptsListChanged)
 }
 
 // RemovePrompts removes the named prompts.
@@ -56,7 +56,7 @@ func (s *Server) RemovePrompts(names ...string) {
 	n := s.prompts.remove(names...)
 	s.mu.Unlock()
 	if n > 0 {
-		s.broadcast(protocol.NotificationPromptsListChanged, nil, nil)
+		s.listChanged(protocol.NotificationPromptsListChanged)
 	}
 }
 

@@ -69,7 +69,7 @@ func (s *Server) RemoveResources(uris ...string) {
 }
 
 func (s *Server) resourcesChanged() {
-	s.broadcast(protocol.NotificationResourcesListChanged, nil, nil)
+	s.listChanged(protocol.NotificationResourcesListChanged)
 }
 
 // ResourceUpdated tells every session subscribed to uri that the resource
@@ -131,6 +131,9 @@ func (s *Server) findResource(uri string) (ResourceHandler, map[string]string, b
 			}
 			return t.handler, vars, true
 		}
+	}
+	if s.opts.ResourceFallback != nil {
+		return s.opts.ResourceFallback, nil, true
 	}
 	return nil, nil, false
 }

@@ -107,6 +107,12 @@ type ServerOptions struct {
 	ReadTTL time.Duration
 	// ReadCacheScope is their cacheScope. Empty means private.
 	ReadCacheScope protocol.CacheScope
+
+	// ResourceFallback, if set, reads (and accepts subscriptions to)
+	// resources whose URI matches no registered resource or template,
+	// instead of the resource-not-found error; vars is nil. A proxy uses
+	// it for URIs its upstream serves without listing them.
+	ResourceFallback ResourceHandler
 }
 
 // Server is an MCP server: a set of tools, resources and prompts, served to
@@ -127,6 +133,9 @@ type Server struct {
 	middleware []Middleware
 	toolMW     []ToolMiddleware
 	handler    MethodHandler // the middleware chain around dispatch, rebuilt by Use
+
+	batchMu sync.Mutex
+	batch   batchState // list changes held back by Batch
 
 	tasksOnce sync.Once
 	tasks     *taskManager
@@ -265,6 +274,53 @@ func (s *Server) capabilities(v string) *protocol.ServerCapabilities {
 		}
 	}
 	return c
+}
+
+// batchState counts the Batch calls running and the list changes they
+// hold back.
+type batchState struct {
+	depth   int
+	changed []string // notification methods to send when the last batch ends
+}
+
+// Batch runs fn, which may add and remove tools, resources and prompts,
+// and tells sessions of the changes once at the end: one
+// notifications/tools/list_changed (and likewise for resources and
+// prompts) however many changes fn made. Changes made by other goroutines
+// while a batch runs are held back with it. Batches may nest; the
+// notifications go out when the outermost ends.
+func (s *Server) Batch(fn func()) {
+	s.batchMu.Lock()
+	s.batch.depth++
+	s.batchMu.Unlock()
+	defer func() {
+		s.batchMu.Lock()
+		s.batch.depth--
+		var send []string
+		if s.batch.depth == 0 {
+			send, s.batch.changed = s.batch.changed, nil
+		}
+		s.batchMu.Unlock()
+		for _, method := range send {
+			s.broadcast(method, nil, nil)
+		}
+	}()
+	fn()
+}
+
+// listChanged tells sessions that a list changed, now or at the end of
+// the running Batch.
+func (s *Server) listChanged(method string) {
+	s.batchMu.Lock()
+	if s.batch.depth > 0 {
+		if !slices.Contains(s.batch.changed, method) {
+			s.batch.changed = append(s.batch.changed, method)
+		}
+		s.batchMu.Unlock()
+		return
+	}
+	s.batchMu.Unlock()
+	s.broadcast(method, nil, nil)
 }
 
 // broadcast sends a notification to every initialized session and to the

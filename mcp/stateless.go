@@ -334,7 +334,7 @@ func (s *Server) decorateFast(r *Request, info protocol.ModernMethodInfo, res an
 	switch v := res.(type) {
 	case emptyResult:
 	case *protocol.CallToolResult:
-		if !free(v.ResultType, v.Meta) {
+		if !free(v.ResultType, v.Meta) || v.Raw != nil {
 			return nil, false
 		}
 	case *protocol.GetPromptResult:

@@ -107,20 +107,44 @@ func isObjectSchema(s jsontext.Value) bool {
 	return json.Unmarshal(s, &v) == nil && v.Type == "object"
 }
 
+// ToolOption configures a tool registered with Server.AddTool.
+type ToolOption func(*toolOptions)
+
+type toolOptions struct {
+	noValidation bool
+}
+
+// WithoutValidation registers a tool whose arguments the server does not
+// check: the input schema is advertised as given, but not compiled, and
+// the handler gets the arguments as the client sent them. It is for
+// handlers that check them elsewhere, such as a proxy whose upstream
+// server validates; a schema that does not compile is then no error.
+func WithoutValidation() ToolOption {
+	return func(o *toolOptions) { o.noValidation = true }
+}
+
 // AddTool registers an untyped tool, replacing any tool of the same name.
 // If t.InputSchema is empty, the tool takes any object. Arguments are
-// validated against the input schema before the handler runs. It panics if
-// the schema does not compile.
-func (s *Server) AddTool(t *protocol.Tool, h ToolHandler) {
+// validated against the input schema before the handler runs (unless
+// WithoutValidation is given). It panics if the schema does not compile.
+func (s *Server) AddTool(t *protocol.Tool, h ToolHandler, opts ...ToolOption) {
+	var o toolOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	tool := *t
 	if len(tool.InputSchema) == 0 {
 		tool.InputSchema = jsontext.Value(`{"type":"object"}`)
 	}
-	v, err := jsonschema.Compile(tool.InputSchema)
-	if err != nil {
-		panic(fmt.Sprintf("mcp: tool %q: compiling the input schema: %v", t.Name, err))
+	st := &serverTool{tool: &tool, handler: h}
+	if !o.noValidation {
+		v, err := jsonschema.Compile(tool.InputSchema)
+		if err != nil {
+			panic(fmt.Sprintf("mcp: tool %q: compiling the input schema: %v", t.Name, err))
+		}
+		st.validator = v
 	}
-	s.addTool(&serverTool{tool: &tool, handler: h, validator: v})
+	s.addTool(st)
 }
 
 func (s *Server) addTool(st *serverTool) {
@@ -159,7 +183,7 @@ func (s *Server) Tools() []*protocol.Tool {
 }
 
 func (s *Server) toolsChanged() {
-	s.broadcast(protocol.NotificationToolsListChanged, nil, nil)
+	s.listChanged(protocol.NotificationToolsListChanged)
 }
 
 func chainTools(h ToolHandler, mw []ToolMiddleware) ToolHandler {
@@ -235,7 +259,7 @@ func runTool(ctx context.Context, r *Request, st *serverTool, p *protocol.CallTo
 	if res == nil {
 		res = &protocol.CallToolResult{}
 	}
-	if res.Content == nil {
+	if res.Content == nil && res.Raw == nil {
 		res.Content = []protocol.Content{}
 	}
 	return res, nil

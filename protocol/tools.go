@@ -192,12 +192,22 @@ type CallToolResult struct {
 	ResultType ResultType `json:"resultType,omitzero"`
 	// Meta is the result's _meta object.
 	Meta Meta `json:"_meta,omitzero"`
+
+	// Raw, if set, is the encoded result (a JSON object), sent instead of
+	// the fields above: a proxy relays an upstream's result as it came,
+	// members unknown to this package included. The fields above should
+	// still describe it where the server reads them (IsError, for the
+	// status of a task). Decoding never sets Raw.
+	Raw jsontext.Value `json:"-"`
 }
 
 // MarshalJSONTo implements json.MarshalerTo. It is written out by hand, as
 // tool results are the hot path of a server: encoding a result with text
 // blocks allocates nothing beyond the output buffer.
 func (r *CallToolResult) MarshalJSONTo(enc *jsontext.Encoder) error {
+	if len(r.Raw) > 0 {
+		return enc.WriteValue(r.Raw)
+	}
 	if err := enc.WriteToken(jsontext.BeginObject); err != nil {
 		return err
 	}

@@ -1,0 +1,123 @@
+package mcp_test
+
+// Tests of the hooks a proxy (such as Switchboard's gateway) builds on:
+// Batch, WithoutValidation, CallToolResult.Raw and ResourceFallback.
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/go-json-experiment/json/jsontext"
+
+	"github.com/switchboard-mcp/switchboard/jsonrpc"
+	"github.com/switchboard-mcp/switchboard/mcp"
+	"github.com/switchboard-mcp/switchboard/protocol"
+)
+
+func TestBatchSendsOneListChangedPerKind(t *testing.T) {
+	srv := mcp.NewServer(srvImpl, nil)
+	defer srv.Close()
+	h := newSessHarness(t, srv)
+	h.initialize(protocol.LatestVersion, protocol.ClientCapabilities{})
+	noop := func(context.Context, *mcp.Request, *protocol.CallToolRequestParams) (*protocol.CallToolResult, error) {
+		return nil, nil
+	}
+	srv.Batch(func() {
+		for _, name := range []string{"a", "b", "c"} {
+			srv.AddTool(&protocol.Tool{Name: name}, noop)
+		}
+		srv.Batch(func() { srv.RemoveTools("b") }) // nested
+		srv.AddPrompt(&protocol.Prompt{Name: "p"}, func(context.Context, *mcp.Request, map[string]string) (*protocol.GetPromptResult, error) {
+			return &protocol.GetPromptResult{}, nil
+		})
+		if n := len(h.out.requests(protocol.NotificationToolsListChanged)); n != 0 {
+			t.Errorf("%d tools/list_changed sent inside the batch", n)
+		}
+	})
+	if n := len(h.out.requests(protocol.NotificationToolsListChanged)); n != 1 {
+		t.Errorf("tools/list_changed sent %d times, want 1", n)
+	}
+	if n := len(h.out.requests(protocol.NotificationPromptsListChanged)); n != 1 {
+		t.Errorf("prompts/list_changed sent %d times, want 1", n)
+	}
+	if n := len(h.out.requests(protocol.NotificationResourcesListChanged)); n != 0 {
+		t.Errorf("resources/list_changed sent %d times, want 0", n)
+	}
+	var list protocol.ListToolsResult
+	h.mustCall(protocol.MethodToolsList, nil, &list)
+	if len(list.Tools) != 2 {
+		t.Errorf("tools after the batch: %v, want a and c", list.Tools)
+	}
+}
+
+// A proxied tool: its schema need not compile, its arguments reach the
+// handler unchecked, and its raw result is sent byte for byte, to
+// 2025-11-25 sessions and to 2026-07-28 requests (decorated) alike.
+func TestRawToolWithoutValidation(t *testing.T) {
+	const raw = `{"content":[{"type":"text","text":"hi","x-future":1}],"isError":true,"x-extra":{"a":[1,2]}}`
+	srv := mcp.NewServer(srvImpl, nil)
+	defer srv.Close()
+	var gotArgs string
+	srv.AddTool(&protocol.Tool{Name: "proxied", InputSchema: jsontext.Value(`{"type":"object","properties":{"n":{"type":"integer","minimum":"not a number"}}}`)},
+		func(_ context.Context, _ *mcp.Request, call *protocol.CallToolRequestParams) (*protocol.CallToolResult, error) {
+			gotArgs = string(call.Arguments)
+			return &protocol.CallToolResult{IsError: true, Raw: jsontext.Value(raw)}, nil
+		}, mcp.WithoutValidation())
+
+	h := newSessHarness(t, srv)
+	h.initialize(protocol.LatestVersion, protocol.ClientCapabilities{})
+	resp, _ := h.request(protocol.MethodToolsCall, `{"name":"proxied","arguments":{"n":"x"}}`)
+	if resp.Error != nil {
+		t.Fatalf("call: %v", resp.Error)
+	}
+	if string(resp.Result) != raw {
+		t.Errorf("result %s, want %s", resp.Result, raw)
+	}
+	if gotArgs != `{"n":"x"}` {
+		t.Errorf("handler got arguments %s", gotArgs)
+	}
+
+	// Revision 2026-07-28: the raw result gains the revision's members.
+	out := srv.HandleStateless(context.Background(), &jsonrpc.Request{ID: jsonrpc.Int64ID(1), Method: protocol.MethodToolsCall,
+		Params: jsontext.Value(`{"name":"proxied","arguments":{},"_meta":{"` + protocol.MetaProtocolVersion + `":"2026-07-28","` + protocol.MetaClientCapabilities + `":{}}}`)},
+		newFrameSink(t))
+	for _, want := range []string{`"x-future":1`, `"x-extra":{"a":[1,2]}`, `"resultType":"complete"`} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("2026-07-28 response %s lacks %s", out, want)
+		}
+	}
+}
+
+func TestResourceFallback(t *testing.T) {
+	srv := mcp.NewServer(srvImpl, &mcp.ServerOptions{
+		ResourceFallback: func(_ context.Context, _ *mcp.Request, uri string, vars map[string]string) (*protocol.ReadResourceResult, error) {
+			if vars != nil {
+				t.Errorf("fallback got vars %v", vars)
+			}
+			if uri == "x://missing" {
+				return nil, mcp.ResourceNotFound(uri)
+			}
+			return mcp.TextResource(uri, "text/plain", "from the fallback"), nil
+		},
+	})
+	defer srv.Close()
+	srv.AddResource(&protocol.Resource{URI: "x://listed", Name: "listed"}, func(_ context.Context, _ *mcp.Request, uri string, _ map[string]string) (*protocol.ReadResourceResult, error) {
+		return mcp.TextResource(uri, "text/plain", "listed"), nil
+	})
+	h := newSessHarness(t, srv)
+	h.initialize(protocol.LatestVersion, protocol.ClientCapabilities{})
+	for uri, want := range map[string]string{"x://listed": "listed", "x://other": "from the fallback"} {
+		var res protocol.ReadResourceResult
+		h.mustCall(protocol.MethodResourcesRead, map[string]string{"uri": uri}, &res)
+		if got := res.Contents[0].(*protocol.TextResourceContents).Text; got != want {
+			t.Errorf("read %s: %q, want %q", uri, got, want)
+		}
+	}
+	if err := h.call(protocol.MethodResourcesRead, map[string]string{"uri": "x://missing"}, nil); err == nil || err.Code != protocol.CodeResourceNotFound {
+		t.Errorf("read of a URI the fallback does not know: %v", err)
+	}
+	if err := h.call(protocol.MethodResourcesSubscribe, map[string]string{"uri": "x://other"}, nil); err != nil {
+		t.Errorf("subscribe through the fallback: %v", err)
+	}
+}
