@@ -82,6 +82,11 @@ type CommandOptions struct {
 // new process; the connection's Close stops it (see
 // CommandOptions.ShutdownTimeout). opts may be nil.
 //
+// On Unix the process leads a process group of its own: signals meant for
+// the parent's group (Ctrl-C in a terminal) do not reach it, and Close
+// stops the whole group, so that the real server started by a wrapper
+// such as npx or uvx does not outlive the connection.
+//
 // name is looked up in the parent's PATH when it contains no path
 // separator, as exec.Command does.
 func Command(name string, args []string, opts *CommandOptions) transport.Dialer {
@@ -115,6 +120,7 @@ func (d *commandDialer) Dial(ctx context.Context) (transport.ClientConn, error) 
 	cmd := exec.Command(d.name, d.args...)
 	cmd.Env = childEnv(d.opts.Env, d.opts.InheritEnv)
 	cmd.Dir = d.opts.Dir
+	setProcessGroup(cmd)
 
 	// The connection owns the pipes (rather than letting exec copy
 	// through goroutines of its own), so that Wait returns as soon as the
@@ -626,24 +632,49 @@ type process struct {
 	stderrDone chan struct{} // closed when the stderr copier ends
 }
 
-// stop shuts the process down in the MCP order and reaps it.
+// stop shuts the process down in the MCP order and reaps it, then stops
+// what is left of its process group (the children of a wrapper such as
+// npx).
 func (p *process) stop() error {
 	_ = p.stdin.Close()
 	if p.waitFor(p.waited, p.timeout) {
-		return p.finish(nil)
+		return p.finish(p.stopGroup())
 	}
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil && !errors.Is(err, os.ErrProcessDone) {
-		// No SIGTERM (Windows): go straight to the end.
-		_ = p.cmd.Process.Kill()
+	pid := p.cmd.Process.Pid
+	if !signalGroup(pid, syscall.SIGTERM) {
+		if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil && !errors.Is(err, os.ErrProcessDone) {
+			// No SIGTERM (Windows): go straight to the end.
+			_ = p.cmd.Process.Kill()
+		}
 	}
 	if p.waitFor(p.waited, p.timeout) {
-		return p.finish(nil)
+		return p.finish(p.stopGroup())
 	}
+	signalGroup(pid, syscall.SIGKILL)
 	_ = p.cmd.Process.Kill()
 	if p.waitFor(p.waited, p.timeout) {
-		return p.finish(nil)
+		return p.finish(p.stopGroup())
 	}
-	return fmt.Errorf("stdio: server %s (pid %d) did not exit after SIGKILL", strconv.Quote(p.name), p.cmd.Process.Pid)
+	return fmt.Errorf("stdio: server %s (pid %d) did not exit after SIGKILL", strconv.Quote(p.name), pid)
+}
+
+// stopGroup ends the processes left in the server's process group once
+// the server itself has exited: SIGTERM, then SIGKILL after the shutdown
+// timeout. It costs nothing when the group is empty, as it usually is.
+func (p *process) stopGroup() error {
+	pid := p.cmd.Process.Pid
+	if !signalGroup(pid, syscall.SIGTERM) {
+		return nil
+	}
+	deadline := time.Now().Add(p.timeout)
+	for time.Now().Before(deadline) {
+		if !groupAlive(pid) {
+			return nil
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	signalGroup(pid, syscall.SIGKILL)
+	return nil
 }
 
 // finish ends the wait goroutine once the process has been reaped.

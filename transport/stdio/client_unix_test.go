@@ -3,6 +3,11 @@
 package stdio_test
 
 import (
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -66,4 +71,52 @@ func TestShutdownEscalation(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A server started through a wrapper (npx, uvx, a shell script) runs as
+// the wrapper's child: Close stops the whole process group, so nothing is
+// left running with parent PID 1.
+func TestCloseStopsProcessGroup(t *testing.T) {
+	pidFile := filepath.Join(t.TempDir(), "child.pid")
+	// The shell starts a long-lived child, then serves nothing until its
+	// stdin closes; the child ignores nothing and would outlive it.
+	script := `sleep 300 & echo $! > "` + pidFile + `"; cat >/dev/null`
+	conn, err := stdio.Command("sh", []string{"-c", script}, &stdio.CommandOptions{ShutdownTimeout: 2 * time.Second}).Dial(ctxT(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pid int
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		b, _ := os.ReadFile(pidFile)
+		if n, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && n > 0 {
+			pid = n
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the wrapper's child did not start")
+		}
+	}
+	start := time.Now()
+	if err := conn.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("Close took %v", d)
+	}
+	for deadline := time.Now().Add(3 * time.Second); processRuns(pid); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the wrapper's child (pid %d) still runs after Close", pid)
+		}
+	}
+}
+
+// processRuns reports whether pid is a live process (not a zombie).
+func processRuns(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return syscall.Kill(pid, 0) == nil && runtime.GOOS != "linux"
+	}
+	i := strings.LastIndexByte(string(b), ')')
+	f := strings.Fields(string(b)[i+1:])
+	return len(f) > 0 && f[0] != "Z" && f[0] != "X"
 }
