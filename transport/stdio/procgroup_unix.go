@@ -24,4 +24,3 @@ func signalGroup(pid int, sig syscall.Signal) bool {
 	err := syscall.Kill(-pid, sig)
 	return !errors.Is(err, syscall.ESRCH)
 }
-
