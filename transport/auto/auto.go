@@ -148,6 +148,29 @@ func (c *conn) Recv(ctx context.Context) (jsonrpc.Message, error) {
 	}
 }
 
+// RecvRelated implements transport.RelatedReceiver: over Streamable HTTP it
+// reports the request a message belongs to; after the switch to the
+// legacy transport, which cannot tell, the id is always absent.
+func (c *conn) RecvRelated(ctx context.Context) (jsonrpc.Message, jsonrpc.ID, error) {
+	for {
+		cur := c.current()
+		var (
+			m   jsonrpc.Message
+			id  jsonrpc.ID
+			err error
+		)
+		if rr, ok := cur.(transport.RelatedReceiver); ok {
+			m, id, err = rr.RecvRelated(ctx)
+		} else {
+			m, err = cur.Recv(ctx)
+		}
+		if err != nil && c.current() != cur && ctx.Err() == nil {
+			continue // the streamable connection was replaced
+		}
+		return m, id, err
+	}
+}
+
 func (c *conn) Close() error {
 	c.mu.Lock()
 	c.closed = true
