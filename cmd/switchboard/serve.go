@@ -14,23 +14,40 @@ import (
 
 	"github.com/switchboard-mcp/switchboard/auth"
 	"github.com/switchboard-mcp/switchboard/authserver"
-	"github.com/switchboard-mcp/switchboard/internal/everything"
+	"github.com/switchboard-mcp/switchboard/gateway"
 	"github.com/switchboard-mcp/switchboard/mcp"
 	"github.com/switchboard-mcp/switchboard/transport/sse"
 	"github.com/switchboard-mcp/switchboard/transport/streamable"
 )
 
+// serveFlags are the flags of "switchboard serve".
+type serveFlags struct {
+	addr, authAddr, configPath string
+	verbose, withAuth          bool
+	autoApprove, stdio         bool
+}
+
 func newServeCmd() *cobra.Command {
-	var addr, authAddr string
-	var verbose, withAuth, autoApprove bool
+	var f serveFlags
 	cmd := &cobra.Command{
 		Use:   "serve",
-		Short: "Run Switchboard over HTTP (today: the everything demo server)",
-		Long: `Run Switchboard over HTTP on 127.0.0.1:8080 with no configuration.
+		Short: "Run the gateway: one MCP endpoint in front of many MCP servers",
+		Long: `Run the Switchboard gateway: one MCP endpoint in front of the MCP servers
+of a configuration file, relaying every request to the server that serves
+it (see docs/gateway.md).
 
-Today this serves the everything demo server (see "switchboard demo
-everything") over Streamable HTTP at /mcp and legacy HTTP+SSE at /sse. It
-grows into the gateway in front of many upstream servers.
+With no configuration it fronts one upstream, the everything demo server
+("switchboard demo everything", started as a child process over stdio),
+on 127.0.0.1:8080: Streamable HTTP at /mcp (every revision, 2026-07-28
+included), the legacy HTTP+SSE transport at /sse, liveness at /healthz and
+readiness at /readyz.
+
+--config takes a JSON or YAML file whose "mcpServers" (or VS Code's
+"servers") map lists the upstreams with the keys MCP clients already use,
+so a Claude Desktop, Cursor or VS Code file works as it is.
+
+With --stdio the gateway speaks MCP over its standard input and output, for
+clients that only start processes; logs go to standard error.
 
 With --auth, /mcp becomes an OAuth 2.1 protected resource: an embedded
 authorization server runs on --auth-addr, tokens must be audience-bound to
@@ -38,65 +55,173 @@ this server's /mcp URL, and "switchboard login http://ADDR/mcp" (or any MCP
 client that implements the authorization spec) obtains one. Grants bound to
 an MCP session (mcp_binding=session:ID) end with the session.`,
 		Example: `  switchboard serve
+  switchboard serve --config ~/.cursor/mcp.json
   switchboard serve --addr 127.0.0.1:9090
+  switchboard serve --stdio
   switchboard serve --auth --auto-approve`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			logger := newLogger(verbose)
-			ctx := cmd.Context()
-			ln, err := net.Listen("tcp", addr)
-			if err != nil {
-				return fmt.Errorf("listening on %s: %w", addr, err)
-			}
-			var as *authserver.Server
-			opts := &mcp.ServerOptions{Logger: logger}
-			if withAuth {
-				aln, err := net.Listen("tcp", authAddr)
-				if err != nil {
-					ln.Close()
-					return fmt.Errorf("listening on %s: %w", authAddr, err)
-				}
-				issuer := "http://" + aln.Addr().String()
-				resource := "http://" + ln.Addr().String() + "/mcp"
-				as, err = authserver.New(authserver.Options{
-					Issuer:      issuer,
-					Resources:   []string{resource},
-					AutoApprove: autoApprove,
-					Logger:      logger,
-				})
-				if err != nil {
-					return err
-				}
-				ahs := &http.Server{Handler: as, ReadHeaderTimeout: 10 * time.Second}
-				go ahs.Serve(aln)
-				defer ahs.Close()
-				fmt.Fprintf(os.Stderr, "switchboard serve: authorization server at %s\n", issuer)
-				opts.OnSessionEnd = func(ss *mcp.ServerSession) { as.RevokeSession(ss.ID()) }
-			}
-			srv := everything.NewServer(opts)
-			go everything.UpdateWatched(ctx, srv, 5*time.Second)
-			var wrap func(mux *http.ServeMux, h http.Handler) error
-			if as != nil {
-				resource := "http://" + ln.Addr().String() + "/mcp"
-				v, err := as.Verifier(resource)
-				if err != nil {
-					return err
-				}
-				m, err := auth.New(v, &auth.Options{Resource: resource, AuthorizationServers: []string{as.Issuer()}, Logger: logger})
-				if err != nil {
-					return err
-				}
-				wrap = func(mux *http.ServeMux, h http.Handler) error { m.Mount(mux, h); return nil }
-			}
-			return serveListener(ctx, ln, srv, logger, "serve", wrap)
+			return runServe(cmd.Context(), &f)
 		},
 	}
-	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on")
-	cmd.Flags().BoolVar(&withAuth, "auth", false, "protect /mcp with OAuth 2.1 and run the embedded authorization server")
-	cmd.Flags().StringVar(&authAddr, "auth-addr", "127.0.0.1:9000", "address of the embedded authorization server (with --auth)")
-	cmd.Flags().BoolVar(&autoApprove, "auto-approve", false, "approve every authorization request without the consent page (with --auth; tests only)")
-	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "log debug messages to stderr")
+	cmd.Flags().StringVar(&f.addr, "addr", "127.0.0.1:8080", "address to listen on")
+	cmd.Flags().StringVarP(&f.configPath, "config", "c", "", "configuration file (JSON or YAML; default: the demo server as the one upstream)")
+	cmd.Flags().BoolVar(&f.stdio, "stdio", false, "speak MCP over standard input and output instead of HTTP")
+	cmd.Flags().BoolVar(&f.withAuth, "auth", false, "protect /mcp with OAuth 2.1 and run the embedded authorization server")
+	cmd.Flags().StringVar(&f.authAddr, "auth-addr", "127.0.0.1:9000", "address of the embedded authorization server (with --auth)")
+	cmd.Flags().BoolVar(&f.autoApprove, "auto-approve", false, "approve every authorization request without the consent page (with --auth; tests only)")
+	cmd.Flags().BoolVarP(&f.verbose, "verbose", "v", false, "log debug messages to stderr")
 	return cmd
+}
+
+// demoUpstream is the zero-configuration upstream: this program's own
+// everything demo server, as a child process over stdio.
+func demoUpstream() (gateway.Upstream, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return gateway.Upstream{}, fmt.Errorf("finding this program to start the demo server: %w", err)
+	}
+	return gateway.Upstream{Name: "demo", Command: &gateway.Command{Path: exe, Args: []string{"demo", "everything"}}}, nil
+}
+
+func runServe(ctx context.Context, f *serveFlags) error {
+	logger := newLogger(f.verbose)
+	if f.stdio && f.withAuth {
+		return errors.New("--auth protects the HTTP endpoint; it cannot be used with --stdio")
+	}
+	opts := gateway.Options{Version: version, Logger: logger, ServerOptions: &mcp.ServerOptions{}}
+	if f.configPath != "" {
+		return fmt.Errorf("--config: configuration files are not supported yet")
+	}
+	demo, err := demoUpstream()
+	if err != nil {
+		return err
+	}
+	opts.Upstreams = []gateway.Upstream{demo}
+
+	if f.stdio {
+		g, err := gateway.New(opts)
+		if err != nil {
+			return err
+		}
+		defer g.Close()
+		return g.ServeStdio(ctx)
+	}
+
+	ln, err := net.Listen("tcp", f.addr)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", f.addr, err)
+	}
+	defer ln.Close()
+	base := "http://" + ln.Addr().String()
+	var (
+		as   *authserver.Server
+		ahs  *http.Server
+		auth *auth.Middleware
+	)
+	if f.withAuth {
+		as, ahs, auth, err = startAuth(f, logger, base+gateway.PathMCP)
+		if err != nil {
+			return err
+		}
+		defer ahs.Close()
+		opts.ServerOptions.OnSessionEnd = func(ss *mcp.ServerSession) { as.RevokeSession(ss.ID()) }
+	}
+	g, err := gateway.New(opts)
+	if err != nil {
+		return err
+	}
+	defer g.Close()
+
+	mux := http.NewServeMux()
+	if auth != nil {
+		auth.Mount(mux, g.MCPHandler())
+		mux.HandleFunc(gateway.PathHealthz, func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
+		mux.Handle(gateway.PathReadyz, g.Handler())
+	} else {
+		g.Mount(mux)
+	}
+	fmt.Fprintf(os.Stderr, "switchboard serve: listening on %s\n  Streamable HTTP: %s%s\n", ln.Addr(), base, gateway.PathMCP)
+	if auth == nil {
+		fmt.Fprintf(os.Stderr, "  legacy HTTP+SSE: %s%s\n", base, gateway.PathSSE)
+	} else {
+		fmt.Fprintf(os.Stderr, "  authorization server: %s\n", as.Issuer())
+	}
+	fmt.Fprintf(os.Stderr, "  health: %s%s, %s%s\n", base, gateway.PathHealthz, base, gateway.PathReadyz)
+	printUpstreams(g)
+	return serveUntilDone(ctx, ln, mux, g)
+}
+
+// printUpstreams lists the upstreams and their state at start.
+func printUpstreams(g *gateway.Gateway) {
+	ups, collisions := g.Status()
+	fmt.Fprintf(os.Stderr, "  upstreams:\n")
+	for _, u := range ups {
+		line := fmt.Sprintf("    %s (%s): %s", u.Name, u.Transport, u.State)
+		if u.State == gateway.StateReady || u.State == gateway.StateDegraded {
+			line += fmt.Sprintf(", %d tools, %d prompts, %d resources", u.Tools, u.Prompts, u.Resources)
+		}
+		if u.Error != "" {
+			line += ": " + u.Error
+		}
+		fmt.Fprintln(os.Stderr, line)
+	}
+	for _, c := range collisions {
+		fmt.Fprintf(os.Stderr, "  collision: %s\n", c)
+	}
+}
+
+// startAuth starts the embedded authorization server for resource.
+func startAuth(f *serveFlags, logger *slog.Logger, resource string) (*authserver.Server, *http.Server, *auth.Middleware, error) {
+	aln, err := net.Listen("tcp", f.authAddr)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("listening on %s: %w", f.authAddr, err)
+	}
+	issuer := "http://" + aln.Addr().String()
+	as, err := authserver.New(authserver.Options{
+		Issuer:      issuer,
+		Resources:   []string{resource},
+		AutoApprove: f.autoApprove,
+		Logger:      logger,
+	})
+	if err != nil {
+		aln.Close()
+		return nil, nil, nil, err
+	}
+	ahs := &http.Server{Handler: as, ReadHeaderTimeout: 10 * time.Second}
+	go ahs.Serve(aln)
+	v, err := as.Verifier(resource)
+	if err != nil {
+		ahs.Close()
+		return nil, nil, nil, err
+	}
+	m, err := auth.New(v, &auth.Options{Resource: resource, AuthorizationServers: []string{as.Issuer()}, Logger: logger})
+	if err != nil {
+		ahs.Close()
+		return nil, nil, nil, err
+	}
+	return as, ahs, m, nil
+}
+
+// serveUntilDone serves h on ln until ctx ends, then shuts down: the HTTP
+// server stops taking requests, then the gateway stops its upstreams.
+func serveUntilDone(ctx context.Context, ln net.Listener, h http.Handler, g *gateway.Gateway) error {
+	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	fmt.Fprintln(os.Stderr, "switchboard: shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	g.Close()
+	if err := hs.Shutdown(shutdownCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return nil
 }
 
 // serveHTTP serves srv over Streamable HTTP (/mcp) and legacy SSE (/sse,
