@@ -333,6 +333,9 @@ func (cs *ClientSession) sendModern(ctx context.Context, method string, params j
 			}
 			return out, nil
 		case protocol.ResultTypeInputRequired:
+			if inputRequiredWanted(ctx) {
+				return out, nil
+			}
 			if round+1 >= max {
 				return nil, fmt.Errorf("mcp: %s still needed input after %d rounds", method, round+1)
 			}
@@ -400,6 +403,23 @@ func (cs *ClientSession) fulfil(ctx context.Context, reqs protocol.InputRequests
 		out[k] = res
 	}
 	return out, nil
+}
+
+type inputRequiredKey struct{}
+
+// WithInputRequiredResult returns a context that makes the calls sent with
+// it return a 2026-07-28 input_required result as it came (decode it as a
+// protocol.InputRequiredResult) instead of answering its input requests
+// with the client's handlers and retrying. The caller then retries itself,
+// with inputResponses and the requestState in the params. It is for
+// proxies, which pass the server's questions on to their own client.
+func WithInputRequiredResult(ctx context.Context) context.Context {
+	return context.WithValue(ctx, inputRequiredKey{}, true)
+}
+
+func inputRequiredWanted(ctx context.Context) bool {
+	v, _ := ctx.Value(inputRequiredKey{}).(bool)
+	return v
 }
 
 type modernInputKey struct{}

@@ -88,6 +88,7 @@ func inputKeyFrom(ctx context.Context) string {
 // the requests made.
 type mrtrState struct {
 	mu      sync.Mutex
+	carry   map[string]jsontext.Value // values the handler keeps across rounds
 	answers map[string]jsontext.Value // from the requestState and inputResponses
 	used    map[string]jsontext.Value // answers the handler consumed
 	pending protocol.InputRequests    // requests not answered yet
@@ -161,6 +162,47 @@ func (r *Request) Input(ctx context.Context, reqs protocol.InputRequests) (proto
 		out[k] = raw
 	}
 	return out, nil
+}
+
+// SetRequestState keeps value under key across the rounds of a 2026-07-28
+// multi round-trip request: when the request ends with input_required,
+// value is sealed into the requestState, and when the client retries,
+// RequestState(key) returns it to the handler's next run. A nil value
+// forgets the key. The requestState is authenticated, not encrypted: the
+// client can read it, so keep no secrets in it.
+//
+// It returns ErrInputNotAllowed for a request that cannot ask for input
+// (any method but tools/call, prompts/get and resources/read of revision
+// 2026-07-28, or a request that runs as a task).
+func (r *Request) SetRequestState(key string, value jsontext.Value) error {
+	if r.v26 == nil || r.v26.mrtr == nil {
+		return ErrInputNotAllowed
+	}
+	m := r.v26.mrtr
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if value == nil {
+		delete(m.carry, key)
+		return nil
+	}
+	if m.carry == nil {
+		m.carry = map[string]jsontext.Value{}
+	}
+	m.carry[key] = value
+	return nil
+}
+
+// RequestState returns the value an earlier round of the request kept
+// under key with SetRequestState.
+func (r *Request) RequestState(key string) (jsontext.Value, bool) {
+	if r.v26 == nil || r.v26.mrtr == nil {
+		return nil, false
+	}
+	m := r.v26.mrtr
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	v, ok := m.carry[key]
+	return v, ok
 }
 
 // checkInput checks that the client declared what an input request needs.
@@ -346,11 +388,11 @@ func (s *Server) serveInputRequired(ctx context.Context, r *Request) (any, error
 	m := &mrtrState{}
 	if p.RequestState != "" {
 		bind()
-		prior, err := s.openState(p.RequestState, r.Method, fp, principal, time.Now())
+		prior, carry, err := s.openState(p.RequestState, r.Method, fp, principal, time.Now())
 		if err != nil {
 			return nil, jsonrpc.ErrInvalidParams("invalid requestState: %v", err)
 		}
-		m.answers = prior
+		m.answers, m.carry = prior, carry
 	}
 	if len(p.InputResponses) > 0 {
 		if p.InputResponses.Kind() != '{' {
@@ -413,7 +455,7 @@ func (s *Server) serveInputRequired(ctx context.Context, r *Request) (any, error
 		return res, err
 	}
 	bind()
-	state, serr := s.sealState(r.Method, fp, principal, m.used, time.Now())
+	state, serr := s.sealState(r.Method, fp, principal, m.used, m.carry, time.Now())
 	if serr != nil {
 		return nil, jsonrpc.ErrInternal("sealing requestState: %v", serr)
 	}
@@ -464,6 +506,7 @@ type requestState struct {
 	Expires   int64                     `json:"e"`
 	Nonce     string                    `json:"n"`
 	Answers   map[string]jsontext.Value `json:"a,omitzero"`
+	Carry     map[string]jsontext.Value `json:"c,omitzero"`
 }
 
 const (
@@ -488,11 +531,11 @@ func (s *Server) stateMAC(payload []byte) []byte {
 }
 
 // sealState encodes and authenticates the answers of a round.
-func (s *Server) sealState(method, digest, principal string, answers map[string]jsontext.Value, now time.Time) (string, error) {
+func (s *Server) sealState(method, digest, principal string, answers, carry map[string]jsontext.Value, now time.Time) (string, error) {
 	var nonce [12]byte
 	rand.Read(nonce[:])
 	st := requestState{V: stateVersion, Method: method, Digest: digest, Principal: principal,
-		Expires: now.Add(s.stateTTL()).Unix(), Nonce: base64.RawURLEncoding.EncodeToString(nonce[:]), Answers: answers}
+		Expires: now.Add(s.stateTTL()).Unix(), Nonce: base64.RawURLEncoding.EncodeToString(nonce[:]), Answers: answers, Carry: carry}
 	payload, err := json.Marshal(st, json.Deterministic(true))
 	if err != nil {
 		return "", err
@@ -506,31 +549,32 @@ var (
 	errStateMismatch = errors.New("it belongs to another request")
 )
 
-// openState verifies a requestState and returns its answers.
-func (s *Server) openState(token, method, digest, principal string, now time.Time) (map[string]jsontext.Value, error) {
+// openState verifies a requestState and returns its answers and the
+// values the handler kept.
+func (s *Server) openState(token, method, digest, principal string, now time.Time) (answers, carry map[string]jsontext.Value, err error) {
 	if len(token) > maxRequestState {
-		return nil, fmt.Errorf("longer than %d bytes", maxRequestState)
+		return nil, nil, fmt.Errorf("longer than %d bytes", maxRequestState)
 	}
 	body, sig, ok := strings.Cut(token, ".")
 	if !ok {
-		return nil, errStateForged
+		return nil, nil, errStateForged
 	}
 	payload, err1 := base64.RawURLEncoding.DecodeString(body)
 	mac, err2 := base64.RawURLEncoding.DecodeString(sig)
 	if err1 != nil || err2 != nil || !hmac.Equal(mac, s.stateMAC(payload)) {
-		return nil, errStateForged
+		return nil, nil, errStateForged
 	}
 	var st requestState
 	if err := json.Unmarshal(payload, &st); err != nil || st.V != stateVersion {
-		return nil, errStateForged
+		return nil, nil, errStateForged
 	}
 	switch {
 	case now.Unix() > st.Expires:
-		return nil, errStateExpired
+		return nil, nil, errStateExpired
 	case st.Method != method || st.Digest != digest || st.Principal != principal:
-		return nil, errStateMismatch
+		return nil, nil, errStateMismatch
 	}
-	return st.Answers, nil
+	return st.Answers, st.Carry, nil
 }
 
 // capabilityError reports a missing client capability. In a 2025-11-25

@@ -5,6 +5,7 @@ package mcp_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -119,5 +120,49 @@ func TestResourceFallback(t *testing.T) {
 	}
 	if err := h.call(protocol.MethodResourcesSubscribe, map[string]string{"uri": "x://other"}, nil); err != nil {
 		t.Errorf("subscribe through the fallback: %v", err)
+	}
+}
+
+// A handler keeps values across the rounds of a multi round-trip request
+// with SetRequestState, and a client that wants the input_required result
+// itself (WithInputRequiredResult) gets it as it came and retries itself.
+func TestRequestStateCarryAndRawInputRequired(t *testing.T) {
+	srv := mcp.NewServer(srvImpl, nil)
+	defer srv.Close()
+	runs := 0
+	srv.AddTool(&protocol.Tool{Name: "ask"}, func(ctx context.Context, req *mcp.Request, _ *protocol.CallToolRequestParams) (*protocol.CallToolResult, error) {
+		runs++
+		kept, ok := req.RequestState("round")
+		if !ok {
+			if err := req.SetRequestState("round", jsontext.Value(`{"n":1}`)); err != nil {
+				return nil, err
+			}
+		}
+		res, err := req.Elicit(mcp.WithInputKey(ctx, "who"), &protocol.ElicitRequestParams{Message: "who?", RequestedSchema: &protocol.ElicitSchema{}})
+		if err != nil {
+			return nil, err
+		}
+		return mcp.TextResult(fmt.Sprintf("%v kept=%s", res.Content["name"], kept)), nil
+	})
+	cs := c26Client(t, c26Pipe(t, srv), c26Handlers(&mcp.ClientOptions{ProtocolVersion: protocol.Version20260728}))
+	ctx := mcp.WithInputRequiredResult(context.Background())
+	var ir protocol.InputRequiredResult
+	if err := cs.Call(ctx, protocol.MethodToolsCall, map[string]any{"name": "ask"}, &ir); err != nil {
+		t.Fatal(err)
+	}
+	if ir.ResultType != protocol.ResultTypeInputRequired || ir.RequestState == "" || ir.InputRequests["who"].Method != protocol.MethodElicitationCreate {
+		t.Fatalf("first round: %+v", ir)
+	}
+	var res protocol.CallToolResult
+	err := cs.Call(ctx, protocol.MethodToolsCall, map[string]any{
+		"name":           "ask",
+		"requestState":   ir.RequestState,
+		"inputResponses": map[string]any{"who": map[string]any{"action": "accept", "content": map[string]any{"name": "ada"}}},
+	}, &res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := res.Content[0].(*protocol.TextContent).Text; got != `ada kept={"n":1}` || runs != 2 {
+		t.Errorf("second round: %q after %d runs", got, runs)
 	}
 }

@@ -15,7 +15,7 @@ stamp=$(date +%Y%m%d-%H%M%S)-$$
 run_server() {
 	local log
 	log=$(mktemp)
-	"$BIN" demo everything --http 127.0.0.1:0 2>"$log" &
+	"$BIN" ${SERVER_ARGS:-demo everything --http 127.0.0.1:0} 2>"$log" &
 	local pid=$!
 	trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -f "$log"' RETURN
 	local addr=""
