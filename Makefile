@@ -13,9 +13,9 @@ FUZZTIME  ?= 3s
 NODE_STAMP := conformance/node_modules/.installed
 NEXT_STAMP := conformance-next/node_modules/.installed
 
-.PHONY: test check vet unit fuzz microbench conformance conformance-deps conformance-next conformance-next-deps interop bench bench-quick build clean
+.PHONY: test check vet unit fuzz microbench conformance conformance-deps conformance-next conformance-next-deps conformance-gateway interop bench bench-quick build clean
 
-test: check unit fuzz microbench conformance conformance-next interop bench-check
+test: check unit fuzz microbench conformance conformance-next conformance-gateway interop bench-check
 	@echo "make test: all passed"
 
 build: $(BIN)
@@ -57,6 +57,12 @@ $(NEXT_STAMP): conformance-next/package.json conformance-next/package-lock.json
 
 conformance-next: build conformance-deps conformance-next-deps
 	BIN=$(BIN) ./conformance-next/run.sh all
+
+# Both suites' server scenarios through the gateway: zero-config
+# "switchboard serve" (the demo server behind it, as a child process).
+conformance-gateway: build conformance-deps conformance-next-deps
+	SERVER_ARGS="serve --addr 127.0.0.1:0" BIN=$(BIN) ./scripts/conformance.sh server
+	SERVER_ARGS="serve --addr 127.0.0.1:0" BIN=$(BIN) ./conformance-next/run.sh server
 
 interop: build conformance-deps
 	cd interop && $(GO) vet ./... && $(GO) test -race -timeout 10m ./...

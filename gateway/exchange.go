@@ -233,6 +233,11 @@ func (g *Gateway) exchangeCall(ctx context.Context, dreq *mcp.Request, u *upstre
 		if errors.Is(err, mcp.ErrInputRequired) {
 			return nil, err
 		}
+		if je := protocolErr(err); je != nil {
+			ex.cancel(err)
+			g.exch.remove(ex)
+			return nil, je
+		}
 		ex.mu.Lock()
 		delete(ex.pending, key)
 		ex.mu.Unlock()
@@ -272,6 +277,13 @@ func (g *Gateway) exchangeCall(ctx context.Context, dreq *mcp.Request, u *upstre
 			if errors.Is(err, mcp.ErrInputRequired) {
 				return nil, err // the round ends; the exchange waits for the retry
 			}
+			if je := protocolErr(err); je != nil {
+				// The client lacks what the question needs (a 2026-07-28
+				// client gets -32021): its request ends with that error.
+				ex.cancel(err)
+				g.exch.remove(ex)
+				return nil, je
+			}
 			// The client cannot be asked (it lacks the capability, or the
 			// request cannot carry input): the upstream gets the error.
 			for _, q := range qs {
@@ -289,6 +301,15 @@ func (g *Gateway) exchangeCall(ctx context.Context, dreq *mcp.Request, u *upstre
 			return nil, ctx.Err()
 		}
 	}
+}
+
+// protocolErr returns the protocol error err carries, if any.
+func protocolErr(err error) *jsonrpc.Error {
+	var je *jsonrpc.Error
+	if errors.As(err, &je) {
+		return je
+	}
+	return nil
 }
 
 // hasInput reports whether the params answer input key.
@@ -317,7 +338,7 @@ func (g *Gateway) startExchange(u *upstream, method string, params jsontext.Valu
 	go func() {
 		defer close(ex.done)
 		defer ex.cancel(nil)
-		ctx, us, end, err := g.begin(ex.ctx, nil, u, ex)
+		ctx, us, end, err := g.begin(ex.ctx, nil, u, ex, nil)
 		if err != nil {
 			ex.err = err
 			return

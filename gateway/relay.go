@@ -62,12 +62,15 @@ func relayFrom(ctx context.Context) *relayCall {
 	return rc
 }
 
-// begin prepares the relay of dreq to u: the session to use and the
-// context of the upstream call. end must be called when the call is over.
-func (g *Gateway) begin(ctx context.Context, dreq *mcp.Request, u *upstream, ex *exchange) (context.Context, *upstreamSession, func(), error) {
-	us, err := u.sessionFor(ctx, dreq)
-	if err != nil {
-		return nil, nil, nil, err
+// begin prepares the relay of dreq to u: the session to use (us, or the
+// one sessionFor picks when us is nil) and the context of the upstream
+// call. end must be called when the call is over.
+func (g *Gateway) begin(ctx context.Context, dreq *mcp.Request, u *upstream, ex *exchange, us *upstreamSession) (context.Context, *upstreamSession, func(), error) {
+	if us == nil {
+		var err error
+		if us, err = u.sessionFor(ctx, dreq); err != nil {
+			return nil, nil, nil, err
+		}
 	}
 	rc := &relayCall{dreq: dreq, u: u, ex: ex}
 	ctx = withRelay(ctx, rc)
@@ -106,13 +109,13 @@ func (g *Gateway) begin(ctx context.Context, dreq *mcp.Request, u *upstream, ex 
 func (g *Gateway) callTool(ctx context.Context, dreq *mcp.Request, call *protocol.CallToolRequestParams, e *toolEntry) (*protocol.CallToolResult, error) {
 	params := appendCallParams(nil, "name", e.orig, call.Arguments, call.Meta)
 	if needsExchange(dreq) {
-		raw, err := g.exchangeCall(ctx, dreq, e.u, protocol.MethodToolsCall, params)
+		raw, err := g.relayModern(ctx, dreq, e.u, protocol.MethodToolsCall, params)
 		if err != nil {
 			return nil, err
 		}
 		return g.toolResult(e.u, raw), nil
 	}
-	ctx, us, end, err := g.begin(ctx, dreq, e.u, nil)
+	ctx, us, end, err := g.begin(ctx, dreq, e.u, nil, nil)
 	if err != nil {
 		return nil, toolCallError(err)
 	}
@@ -260,7 +263,7 @@ func (g *Gateway) getPrompt(ctx context.Context, dreq *mcp.Request, args map[str
 	var raw jsontext.Value
 	var err error
 	if needsExchange(dreq) {
-		raw, err = g.exchangeCall(ctx, dreq, e.u, protocol.MethodPromptsGet, params)
+		raw, err = g.relayModern(ctx, dreq, e.u, protocol.MethodPromptsGet, params)
 	} else {
 		raw, err = g.relayRaw(ctx, dreq, e.u, protocol.MethodPromptsGet, params)
 	}
@@ -276,7 +279,7 @@ func (g *Gateway) getPrompt(ctx context.Context, dreq *mcp.Request, args map[str
 
 // relayRaw sends one request to u for dreq and returns the raw result.
 func (g *Gateway) relayRaw(ctx context.Context, dreq *mcp.Request, u *upstream, method string, params jsontext.Value) (jsontext.Value, error) {
-	ctx, us, end, err := g.begin(ctx, dreq, u, nil)
+	ctx, us, end, err := g.begin(ctx, dreq, u, nil, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -297,7 +300,7 @@ func (g *Gateway) readResource(ctx context.Context, dreq *mcp.Request, u *upstre
 	var raw jsontext.Value
 	var err error
 	if needsExchange(dreq) {
-		raw, err = g.exchangeCall(ctx, dreq, u, protocol.MethodResourcesRead, b)
+		raw, err = g.relayModern(ctx, dreq, u, protocol.MethodResourcesRead, b)
 	} else {
 		raw, err = g.relayRaw(ctx, dreq, u, protocol.MethodResourcesRead, b)
 	}

@@ -72,22 +72,27 @@ type upstream struct {
 	done    chan struct{} // closed when run has returned
 	refresh chan struct{} // asks run to fetch the lists again
 
-	mu        sync.Mutex
-	state     State
-	err       error     // why the last connection failed or ended
-	retryAt   time.Time // next connection attempt while failed
-	since     time.Time // when state was entered
-	changed   chan struct{}
-	cs        *mcp.ClientSession // the shared session while connected
-	lists     upstreamLists
-	restarts  int
-	inflight  int                     // relayed calls in flight (for draining)
-	drained   chan struct{}           // closed when inflight drops to 0 while draining
-	calls     map[*relayCall]struct{} // calls in flight on the shared session (transports that cannot relate)
-	perClient map[*mcp.ServerSession]*clientSession
-	subs      map[string]int // URI -> subscribers on the shared session
-	levels    map[*mcp.ServerSession]protocol.LoggingLevel
-	setLevel  protocol.LoggingLevel // level last set on the shared session
+	mu      sync.Mutex
+	state   State
+	err     error     // why the last connection failed or ended
+	retryAt time.Time // next connection attempt while failed
+	since   time.Time // when state was entered
+	changed chan struct{}
+	cs      *mcp.ClientSession // the shared session while connected
+	// The 2026-07-28 session, for clients of that revision, when the
+	// shared session speaks an older one.
+	modern     *mcp.ClientSession
+	modernDial chan struct{} // closed when a dial in progress ends
+	noModern   bool          // the upstream does not offer 2026-07-28
+	lists      upstreamLists
+	restarts   int
+	inflight   int                     // relayed calls in flight (for draining)
+	drained    chan struct{}           // closed when inflight drops to 0 while draining
+	calls      map[*relayCall]struct{} // calls in flight on the shared session (transports that cannot relate)
+	perClient  map[*mcp.ServerSession]*clientSession
+	subs       map[string]int // URI -> subscribers on the shared session
+	levels     map[*mcp.ServerSession]protocol.LoggingLevel
+	setLevel   protocol.LoggingLevel // level last set on the shared session
 }
 
 // upstreamLists is what an upstream last reported.
@@ -331,6 +336,7 @@ func (u *upstream) connect() (*mcp.ClientSession, error) {
 	u.cs = cs
 	u.lists = lists
 	u.setLevel = ""
+	u.noModern = false // probe again after a reconnection
 	subs := make([]string, 0, len(u.subs))
 	for uri := range u.subs {
 		subs = append(subs, uri)
@@ -576,11 +582,16 @@ func (u *upstream) stop(drain time.Duration) {
 		per = append(per, c)
 	}
 	u.perClient = map[*mcp.ServerSession]*clientSession{}
+	modern := u.modern
+	u.modern = nil
 	u.mu.Unlock()
 	u.cancel()
 	<-u.done
 	for _, c := range per {
 		c.close()
+	}
+	if modern != nil {
+		modern.Close()
 	}
 }
 

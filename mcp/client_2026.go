@@ -147,7 +147,7 @@ func (cs *ClientSession) probe(ctx context.Context, version string) (*protocol.D
 		pctx, cancel = context.WithTimeout(ctx, discoverProbeTimeout)
 		defer cancel()
 	}
-	params, err := cs.withModernMeta(nil, version)
+	params, err := cs.withModernMeta(ctx, nil, version)
 	if err != nil {
 		return nil, err
 	}
@@ -199,8 +199,27 @@ func (cs *ClientSession) capabilities26() protocol.ClientCapabilities {
 	return caps
 }
 
+type requestMetaKey struct{}
+
+// requestMeta overrides what a 2026-07-28 request declares of its client.
+type requestMeta struct {
+	caps  *protocol.ClientCapabilities
+	level protocol.LoggingLevel
+}
+
+// WithClientCapabilities returns a context that makes the 2026-07-28
+// requests sent with it declare caps as the client's capabilities (in
+// their _meta) instead of the client's own, and, when level is not empty,
+// ask for log messages at level and above. A proxy declares so what its
+// own client declared. Sessions of earlier revisions, which declare
+// capabilities once in initialize, ignore it.
+func WithClientCapabilities(ctx context.Context, caps *protocol.ClientCapabilities, level protocol.LoggingLevel) context.Context {
+	return context.WithValue(ctx, requestMetaKey{}, &requestMeta{caps: caps, level: level})
+}
+
 // withModernMeta adds the per-request fields to raw params.
-func (cs *ClientSession) withModernMeta(raw jsontext.Value, version string) (jsontext.Value, error) {
+func (cs *ClientSession) withModernMeta(ctx context.Context, raw jsontext.Value, version string) (jsontext.Value, error) {
+	override, _ := ctx.Value(requestMetaKey{}).(*requestMeta)
 	obj := map[string]jsontext.Value{}
 	if len(raw) > 0 && string(raw) != "null" {
 		if err := json.Unmarshal(raw, &obj); err != nil {
@@ -223,7 +242,11 @@ func (cs *ClientSession) withModernMeta(raw jsontext.Value, version string) (jso
 	if err := set(protocol.MetaProtocolVersion, version); err != nil {
 		return nil, err
 	}
-	if err := set(protocol.MetaClientCapabilities, cs.capabilities26()); err != nil {
+	var caps any = cs.capabilities26()
+	if override != nil && override.caps != nil {
+		caps = override.caps
+	}
+	if err := set(protocol.MetaClientCapabilities, caps); err != nil {
 		return nil, err
 	}
 	if err := set(protocol.MetaClientInfo, cs.client.info); err != nil {
@@ -233,6 +256,9 @@ func (cs *ClientSession) withModernMeta(raw jsontext.Value, version string) (jso
 		v.mu.Lock()
 		level := v.logLevel
 		v.mu.Unlock()
+		if override != nil && override.level != "" {
+			level = override.level
+		}
 		if level != "" {
 			if err := set(protocol.MetaLogLevel, level); err != nil {
 				return nil, err
@@ -292,7 +318,7 @@ func (cs *ClientSession) sendModern(ctx context.Context, method string, params j
 	case protocol.MethodInitialize, protocol.MethodTasksList, protocol.MethodTasksResult:
 		return nil, fmt.Errorf("mcp: %s does not exist in protocol revision %s", method, v.version)
 	}
-	p, err := cs.withModernMeta(params, v.version)
+	p, err := cs.withModernMeta(ctx, params, v.version)
 	if err != nil {
 		return nil, err
 	}
@@ -457,7 +483,7 @@ func (cs *ClientSession) awaitTask(ctx context.Context, v *clientV2026, created 
 		if err != nil {
 			return nil, err
 		}
-		p, err := cs.withModernMeta(raw, v.version)
+		p, err := cs.withModernMeta(ctx, raw, v.version)
 		if err != nil {
 			return nil, err
 		}
@@ -509,7 +535,7 @@ func (cs *ClientSession) awaitTask(ctx context.Context, v *clientV2026, created 
 			case <-ctx.Done():
 				t.Stop()
 				cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-				p, _ := cs.withModernMeta(jsontext.Value(`{"taskId":`+string(mustJSON(id))+`}`), v.version)
+				p, _ := cs.withModernMeta(cctx, jsontext.Value(`{"taskId":`+string(mustJSON(id))+`}`), v.version)
 				_, _ = cs.modernRoundTrip(cctx, protocol.MethodTasksCancel, p)
 				cancel()
 				return nil, ctx.Err()
@@ -660,7 +686,7 @@ func (cs *ClientSession) Listen(ctx context.Context, filter protocol.Subscriptio
 	if err != nil {
 		return nil, err
 	}
-	params, err := cs.withModernMeta(raw, v.version)
+	params, err := cs.withModernMeta(ctx, raw, v.version)
 	if err != nil {
 		return nil, err
 	}

@@ -29,7 +29,7 @@ run_server() {
 		cat "$log" >&2
 		return 1
 	fi
-	echo "== conformance: server scenarios against http://$addr/mcp"
+	echo "== conformance: server scenarios against http://$addr/mcp (switchboard ${SERVER_ARGS:-demo everything})"
 	go run ./conformance/runner server --url "http://$addr/mcp" --expect 32 --out "$OUT/server-$stamp"
 }
 

@@ -81,7 +81,10 @@ func demoUpstream() (gateway.Upstream, error) {
 	if err != nil {
 		return gateway.Upstream{}, fmt.Errorf("finding this program to start the demo server: %w", err)
 	}
-	return gateway.Upstream{Name: "demo", Command: &gateway.Command{Path: exe, Args: []string{"demo", "everything"}}}, nil
+	// Per-client sessions: the demo's tools elicit, sample and ask for
+	// roots, which over a shared stdio process could not tell the calls of
+	// concurrent clients apart.
+	return gateway.Upstream{Name: "demo", Command: &gateway.Command{Path: exe, Args: []string{"demo", "everything"}}, Session: gateway.SessionPerClient}, nil
 }
 
 func runServe(ctx context.Context, f *serveFlags) error {
