@@ -58,7 +58,7 @@ func (g *Gateway) clientOptions(u *upstream, owner *mcp.ServerSession, caps *pro
 		o.ProtocolVersion, o.DiscoverModern = "", true
 	}
 	o.CreateMessage = func(ctx context.Context, cs *mcp.ClientSession, p *protocol.CreateMessageRequestParams) (*protocol.CreateMessageResult, error) {
-		rc, ss, err := g.target(ctx, u, owner, protocol.MethodSamplingCreateMessage)
+		rc, ss, err := g.target(ctx, u, owner, cs, protocol.MethodSamplingCreateMessage)
 		if err != nil {
 			return nil, err
 		}
@@ -74,7 +74,7 @@ func (g *Gateway) clientOptions(u *upstream, owner *mcp.ServerSession, caps *pro
 		return res, clientSideError(err, "sampling")
 	}
 	o.Elicit = func(ctx context.Context, cs *mcp.ClientSession, p *protocol.ElicitRequestParams) (*protocol.ElicitResult, error) {
-		rc, ss, err := g.target(ctx, u, owner, protocol.MethodElicitationCreate)
+		rc, ss, err := g.target(ctx, u, owner, cs, protocol.MethodElicitationCreate)
 		if err != nil {
 			return nil, err
 		}
@@ -99,7 +99,7 @@ func (g *Gateway) clientOptions(u *upstream, owner *mcp.ServerSession, caps *pro
 		return res, clientSideError(err, "elicitation")
 	}
 	o.ListRoots = func(ctx context.Context, cs *mcp.ClientSession) ([]protocol.Root, error) {
-		rc, ss, err := g.target(ctx, u, owner, protocol.MethodRootsList)
+		rc, ss, err := g.target(ctx, u, owner, cs, protocol.MethodRootsList)
 		if err != nil {
 			return nil, err
 		}
@@ -168,19 +168,23 @@ type urlElicitKey struct {
 	id string
 }
 
-// target finds who gets a request an upstream makes of the client: the
-// relayed call it belongs to, or the client session that owns the
-// upstream session.
-func (g *Gateway) target(ctx context.Context, u *upstream, owner *mcp.ServerSession, method string) (*relayCall, *mcp.ServerSession, error) {
+// target finds who gets a request an upstream makes of the client over
+// session cs: the relayed call it belongs to, or the client session that
+// owns the upstream session.
+func (g *Gateway) target(ctx context.Context, u *upstream, owner *mcp.ServerSession, cs *mcp.ClientSession, method string) (*relayCall, *mcp.ServerSession, error) {
 	if rc := relayFrom(ctx); rc != nil {
 		return rc, nil, nil
 	}
 	if owner != nil {
 		return nil, owner, nil
 	}
+	u.mu.Lock()
+	if rc := u.leases[cs]; rc != nil {
+		u.mu.Unlock()
+		return rc, nil, nil // a leased session carries one call at a time
+	}
 	// A shared session whose transport cannot say which call a message
 	// belongs to: unambiguous only with one call in flight.
-	u.mu.Lock()
 	n := len(u.calls)
 	var only *relayCall
 	for rc := range u.calls {
@@ -214,18 +218,24 @@ func clientSideError(err error, what string) error {
 type upstreamSession struct {
 	cs      *mcp.ClientSession
 	shared  bool
+	leased  bool // taken from the pool for this one call
 	release func()
 }
 
 // sessionFor returns the upstream session for a request of the client:
-// the shared one, or the client's own in per-client mode.
+// the shared one, or in per-client mode the client's own (a session of
+// its own leased from a pool for the requests of clients without a
+// session, revision 2026-07-28).
 func (u *upstream) sessionFor(ctx context.Context, dreq *mcp.Request) (*upstreamSession, error) {
-	if u.sessionMode() == SessionPerClient && dreq != nil && dreq.Session != nil {
-		cs, err := u.perClientSession(ctx, dreq.Session)
-		if err != nil {
-			return nil, err
+	if u.sessionMode() == SessionPerClient {
+		if dreq != nil && dreq.Session != nil {
+			cs, err := u.perClientSession(ctx, dreq.Session)
+			if err != nil {
+				return nil, err
+			}
+			return &upstreamSession{cs: cs, release: func() {}}, nil
 		}
-		return &upstreamSession{cs: cs, release: func() {}}, nil
+		return u.lease(ctx)
 	}
 	cs, err := u.shared(ctx)
 	if err != nil {
@@ -300,6 +310,70 @@ func (u *upstream) perClientSession(ctx context.Context, ss *mcp.ServerSession) 
 			return nil, &upstreamError{upstream: u.spec.Name, msg: fmt.Sprintf("upstream %q: the client's session ended: %v", u.spec.Name, c.cs.Err())}
 		}
 	}
+}
+
+// maxIdleLeases bounds the idle sessions kept in the lease pool.
+const maxIdleLeases = 8
+
+// lease takes a session of the per-client pool for one call.
+func (u *upstream) lease(ctx context.Context) (*upstreamSession, error) {
+	u.mu.Lock()
+	for len(u.pool) > 0 {
+		cs := u.pool[len(u.pool)-1]
+		u.pool = u.pool[:len(u.pool)-1]
+		if cs.Err() == nil {
+			u.leased++
+			u.mu.Unlock()
+			return u.leaseOf(cs), nil
+		}
+		go cs.Close()
+	}
+	max := u.spec.MaxSessions
+	if max <= 0 {
+		max = DefaultMaxSessions
+	}
+	if st := u.state; st == StateDisabled || st == StateStopped {
+		u.mu.Unlock()
+		return nil, &upstreamError{upstream: u.spec.Name, msg: fmt.Sprintf("upstream %q is %s", u.spec.Name, st)}
+	}
+	if len(u.perClient)+u.leased >= max {
+		u.mu.Unlock()
+		return nil, &upstreamError{upstream: u.spec.Name, msg: fmt.Sprintf("upstream %q has its maximum of %d client sessions", u.spec.Name, max)}
+	}
+	u.leased++
+	u.mu.Unlock()
+	dctx, cancel := context.WithTimeout(u.ctx, u.connectTimeout)
+	defer cancel()
+	stop := context.AfterFunc(ctx, cancel)
+	defer stop()
+	caps := allClientCaps
+	cs, err := mcp.NewClient(u.g.clientInfo(), u.g.clientOptions(u, nil, &caps)).Connect(dctx, u.dialer)
+	if err != nil {
+		u.mu.Lock()
+		u.leased--
+		u.mu.Unlock()
+		return nil, &upstreamError{upstream: u.spec.Name, msg: fmt.Sprintf("upstream %q: opening a session failed: %v", u.spec.Name, err)}
+	}
+	return u.leaseOf(cs), nil
+}
+
+// leaseOf wraps a leased session; its release puts it back in the pool.
+func (u *upstream) leaseOf(cs *mcp.ClientSession) *upstreamSession {
+	us := &upstreamSession{cs: cs, leased: true}
+	us.release = func() {
+		u.mu.Lock()
+		delete(u.leases, cs)
+		u.leased--
+		keep := cs.Err() == nil && len(u.pool) < maxIdleLeases && u.state != StateStopped
+		if keep {
+			u.pool = append(u.pool, cs)
+		}
+		u.mu.Unlock()
+		if !keep {
+			go cs.Close()
+		}
+	}
+	return us
 }
 
 func (u *upstream) dropPerClient(ss *mcp.ServerSession, c *clientSession) {

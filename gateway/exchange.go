@@ -218,15 +218,21 @@ func (g *Gateway) exchangeCall(ctx context.Context, dreq *mcp.Request, u *upstre
 	}
 	ex.cur.Store(dreq)
 
-	// Answers of this round.
+	// Answers of this round; questions it leaves unanswered are asked
+	// again.
 	ex.mu.Lock()
 	waiting := slices.Sorted(maps.Keys(ex.pending))
 	ex.mu.Unlock()
+	unanswered := protocol.InputRequests{}
 	for _, key := range waiting {
 		ex.mu.Lock()
 		q := ex.pending[key]
 		ex.mu.Unlock()
-		if q == nil || !hasInput(dreq.Params, key) {
+		if q == nil {
+			continue
+		}
+		if !hasInput(dreq.Params, key) {
+			unanswered[key] = protocol.InputRequest{Method: q.method, Params: q.params}
 			continue
 		}
 		resp, err := dreq.Input(ctx, protocol.InputRequests{key: {Method: q.method, Params: q.params}})
@@ -246,6 +252,18 @@ func (g *Gateway) exchangeCall(ctx context.Context, dreq *mcp.Request, u *upstre
 			continue
 		}
 		q.answer <- answer{raw: resp[key]}
+	}
+	if len(unanswered) > 0 {
+		_, err := dreq.Input(ctx, unanswered)
+		if errors.Is(err, mcp.ErrInputRequired) {
+			return nil, err
+		}
+		if err == nil {
+			err = errors.New("the questions were answered in an earlier round")
+		}
+		ex.cancel(err)
+		g.exch.remove(ex)
+		return nil, toolCallError(err)
 	}
 
 	for {

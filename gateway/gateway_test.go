@@ -2,7 +2,6 @@ package gateway_test
 
 import (
 	"context"
-	"fmt"
 	"net/http/httptest"
 	"slices"
 	"strings"
@@ -176,5 +175,7 @@ func TestGatewayTwoUpstreams(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fmt.Println(comp.Completion.Values)
+	if len(comp.Completion.Values) == 0 {
+		t.Error("no completion values")
+	}
 }

@@ -76,9 +76,13 @@ func (g *Gateway) begin(ctx context.Context, dreq *mcp.Request, u *upstream, ex 
 	ctx = withRelay(ctx, rc)
 	u.callStarted()
 	track := us.shared && !u.related
-	if track {
+	if track || us.leased {
 		u.mu.Lock()
-		u.calls[rc] = struct{}{}
+		if track {
+			u.calls[rc] = struct{}{}
+		} else {
+			u.leases[us.cs] = rc
+		}
 		u.mu.Unlock()
 	}
 	var cancel context.CancelFunc = func() {}

@@ -90,9 +90,14 @@ type upstream struct {
 	drained    chan struct{}           // closed when inflight drops to 0 while draining
 	calls      map[*relayCall]struct{} // calls in flight on the shared session (transports that cannot relate)
 	perClient  map[*mcp.ServerSession]*clientSession
-	subs       map[string]int // URI -> subscribers on the shared session
-	levels     map[*mcp.ServerSession]protocol.LoggingLevel
-	setLevel   protocol.LoggingLevel // level last set on the shared session
+	// The lease pool of per-client mode: sessions lent to one call at a
+	// time, for clients without a session (revision 2026-07-28).
+	pool     []*mcp.ClientSession
+	leased   int
+	leases   map[*mcp.ClientSession]*relayCall
+	subs     map[string]int // URI -> subscribers on the shared session
+	levels   map[*mcp.ServerSession]protocol.LoggingLevel
+	setLevel protocol.LoggingLevel // level last set on the shared session
 }
 
 // upstreamLists is what an upstream last reported.
@@ -124,6 +129,7 @@ func newUpstream(g *Gateway, spec Upstream) (*upstream, error) {
 		since:          time.Now(),
 		calls:          map[*relayCall]struct{}{},
 		perClient:      map[*mcp.ServerSession]*clientSession{},
+		leases:         map[*mcp.ClientSession]*relayCall{},
 		subs:           map[string]int{},
 		levels:         map[*mcp.ServerSession]protocol.LoggingLevel{},
 	}
@@ -584,7 +590,12 @@ func (u *upstream) stop(drain time.Duration) {
 	u.perClient = map[*mcp.ServerSession]*clientSession{}
 	modern := u.modern
 	u.modern = nil
+	pool := u.pool
+	u.pool = nil
 	u.mu.Unlock()
+	for _, cs := range pool {
+		cs.Close()
+	}
 	u.cancel()
 	<-u.done
 	for _, c := range per {
