@@ -211,12 +211,9 @@ func (g *Gateway) compute(ups []*upstream) *catalog {
 	}
 	var all []listed
 	for _, u := range ups {
-		u.prefix = g.prefixOf(u, enabled)
-		u.uriPrefix = SanitizePrefix(u.spec.Name)
-		if u.spec.Prefix != nil && *u.spec.Prefix != "" {
-			u.uriPrefix = *u.spec.Prefix
-		}
+		prefix := g.prefixOf(u, enabled)
 		u.mu.Lock()
+		u.prefix = prefix
 		l, st := u.lists, u.state
 		u.mu.Unlock()
 		if st == StateDisabled || st == StateStopped || l.fetched.IsZero() {
@@ -255,15 +252,16 @@ func (g *Gateway) compute(ups []*upstream) *catalog {
 
 	for _, x := range all {
 		u := x.u
+		prefix := g.prefixOf(u, enabled)
 		for _, t := range x.l.tools {
-			name := ExposedToolName(u.prefix, sep, t.Name)
+			name := ExposedToolName(prefix, sep, t.Name)
 			claims["tool\x00"+name] = append(claims["tool\x00"+name], u.spec.Name)
 			e := &toolEntry{u: u, orig: t.Name, tool: t}
 			e.tool.Name = name
 			c.tools[name] = e
 		}
 		for _, p := range x.l.prompts {
-			name := ExposedPromptName(u.prefix, sep, p.Name)
+			name := ExposedPromptName(prefix, sep, p.Name)
 			claims["prompt\x00"+name] = append(claims["prompt\x00"+name], u.spec.Name)
 			e := &promptEntry{u: u, orig: p.Name, prompt: p}
 			e.prompt.Name = name

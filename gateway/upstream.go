@@ -64,7 +64,6 @@ type upstream struct {
 	timeout        time.Duration
 	connectTimeout time.Duration
 	pingInterval   time.Duration
-	prefix         string // naming prefix ("" none), set by the catalog
 	uriPrefix      string // segment inserted into rewritten resource URIs
 
 	ctx     context.Context // ends when the upstream is stopped
@@ -73,6 +72,7 @@ type upstream struct {
 	refresh chan struct{} // asks run to fetch the lists again
 
 	mu      sync.Mutex
+	prefix  string // naming prefix ("" none), set by the catalog
 	state   State
 	err     error     // why the last connection failed or ended
 	retryAt time.Time // next connection attempt while failed
@@ -135,6 +135,10 @@ func newUpstream(g *Gateway, spec Upstream) (*upstream, error) {
 	}
 	if spec.Disabled {
 		u.state = StateDisabled
+	}
+	u.uriPrefix = SanitizePrefix(spec.Name)
+	if spec.Prefix != nil && *spec.Prefix != "" {
+		u.uriPrefix = *spec.Prefix
 	}
 	d, related, err := u.makeDialer()
 	if err != nil {
