@@ -406,6 +406,17 @@ func (u *upstream) connectPerClient(ss *mcp.ServerSession) (*mcp.ClientSession, 
 	return cs, nil
 }
 
+// rootsChanged tells the client's own upstream sessions that its roots
+// changed (shared sessions ask for roots only within calls, where the
+// calling client answers).
+func (g *Gateway) rootsChanged(ctx context.Context, ss *mcp.ServerSession) {
+	for _, u := range g.upstreamList() {
+		if cs := u.existingPerClient(ss); cs != nil && cs.Err() == nil {
+			_ = cs.Notify(ctx, protocol.NotificationRootsListChanged, nil)
+		}
+	}
+}
+
 // frontSession is what the gateway keeps of one client session.
 type frontSession struct {
 	mu   sync.Mutex

@@ -32,6 +32,13 @@ func (g *Gateway) serverOptions() *mcp.ServerOptions {
 		}
 		return g.readResource(ctx, req, u, uri, orig)
 	}
+	roots := o.OnRootsListChanged
+	o.OnRootsListChanged = func(ctx context.Context, ss *mcp.ServerSession) {
+		g.rootsChanged(ctx, ss)
+		if roots != nil {
+			roots(ctx, ss)
+		}
+	}
 	end := o.OnSessionEnd
 	o.OnSessionEnd = func(ss *mcp.ServerSession) {
 		g.sessionEnded(ss)
@@ -124,6 +131,16 @@ func (g *Gateway) callTool(ctx context.Context, dreq *mcp.Request, call *protoco
 		return nil, toolCallError(err)
 	}
 	defer end()
+	if e.tool.TaskSupport() == protocol.TaskSupportRequired && !us.cs.Stateless() {
+		// The upstream runs the tool only as a task: the gateway runs it
+		// so and waits for its result (the client's own request may be a
+		// task of the gateway's).
+		res, err := us.cs.CallToolAsTask(ctx, &protocol.CallToolRequestParams{Name: e.orig, Arguments: call.Arguments, Meta: forwardMeta(call.Meta)}, 0, nil)
+		if err != nil {
+			return nil, toolCallError(g.relayError(ctx, e.u, protocol.MethodToolsCall, err))
+		}
+		return res, nil
+	}
 	var raw jsontext.Value
 	if err := us.cs.Call(ctx, protocol.MethodToolsCall, params, &raw); err != nil {
 		return nil, toolCallError(g.relayError(ctx, e.u, protocol.MethodToolsCall, err))

@@ -332,3 +332,30 @@ func TestErrorsNameTheUpstream(t *testing.T) {
 		t.Errorf("unknown tool: %v", err)
 	}
 }
+
+// A tool the upstream runs only as a task: the client calls it as a task
+// of the gateway's, and the gateway runs it as a task upstream.
+func TestTaskRequiredToolRelayed(t *testing.T) {
+	up := mcp.NewServer(protocol.Implementation{Name: "tasks", Version: "1"}, nil)
+	ran := make(chan string, 4)
+	up.AddTool(&protocol.Tool{Name: "job", Execution: &protocol.ToolExecution{TaskSupport: protocol.TaskSupportRequired}},
+		func(ctx context.Context, req *mcp.Request, _ *protocol.CallToolRequestParams) (*protocol.CallToolResult, error) {
+			ran <- req.TaskID()
+			return mcp.TextResult("done"), nil
+		})
+	_, url := newGateway(t, gateway.Options{Upstreams: []gateway.Upstream{{Name: "t", Server: up}}})
+	cs := connect(t, url, nil)
+	if _, err := cs.CallToolArgs(ctxT(t), "job", nil); err == nil {
+		t.Error("a task-required tool ran without a task")
+	}
+	res, err := cs.CallToolAsTask(ctxT(t), &protocol.CallToolRequestParams{Name: "job"}, time.Minute, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if text(t, res) != "done" {
+		t.Errorf("result %+v", res)
+	}
+	if id := <-ran; id == "" {
+		t.Error("the upstream did not run the tool as a task")
+	}
+}
