@@ -411,3 +411,26 @@ func (u *upstream) sessionMode() SessionMode {
 	}
 	return u.spec.Session
 }
+
+// Drain waits until no relayed call is in flight, or ctx ends. A server
+// shutting down stops taking requests, drains, then closes the gateway.
+func (g *Gateway) Drain(ctx context.Context) error {
+	t := time.NewTicker(20 * time.Millisecond)
+	defer t.Stop()
+	for {
+		n := 0
+		for _, u := range g.upstreamList() {
+			u.mu.Lock()
+			n += u.inflight
+			u.mu.Unlock()
+		}
+		if n == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("gateway: %d calls still in flight: %w", n, ctx.Err())
+		case <-t.C:
+		}
+	}
+}

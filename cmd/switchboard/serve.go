@@ -218,10 +218,18 @@ func serveUntilDone(ctx context.Context, ln net.Listener, h http.Handler, g *gat
 	case <-ctx.Done():
 	}
 	fmt.Fprintln(os.Stderr, "switchboard: shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	// Stop taking connections and requests, let the calls in flight finish
+	// (bounded), then end the sessions and stop the upstreams.
+	drainCtx, cancel := context.WithTimeout(context.Background(), gateway.DefaultDrainTimeout)
 	defer cancel()
+	shut := make(chan error, 1)
+	go func() { shut <- hs.Shutdown(drainCtx) }()
+	if err := g.Drain(drainCtx); err != nil {
+		fmt.Fprintln(os.Stderr, "switchboard:", err)
+	}
 	g.Close()
-	if err := hs.Shutdown(shutdownCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+	hs.Close()
+	if err := <-shut; err != nil && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
 	return nil
