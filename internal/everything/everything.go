@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/go-json-experiment/json"
@@ -283,6 +284,9 @@ func addTools(s *mcp.Server) {
 			delay := time.Duration(in.DelayMS) * time.Millisecond
 			for i := 1; i <= in.To; i++ {
 				if err := sleep(ctx, delay); err != nil {
+					// On stderr too, where a gateway's tests see that the
+					// client's cancellation reached this upstream.
+					fmt.Fprintf(os.Stderr, "count_slowly: stopped at %d of %d: %v\n", i-1, in.To, context.Cause(ctx))
 					return "", err
 				}
 				if err := req.Progress(ctx, float64(i), float64(in.To), fmt.Sprintf("counted %d", i)); err != nil {

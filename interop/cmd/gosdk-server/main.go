@@ -14,6 +14,7 @@
 //     progress {steps} → one progress notification per step, then "done";
 //     log {message} → an info log notification, then "logged";
 //     ask_llm {prompt} → sampling, then "llm said: " + the reply's text;
+//     grow → adds a tool "grown" at run time (tools/list_changed);
 //     ask_user {message} → elicitation of {name}, then
 //     "user said: action=ACTION name=NAME"; touch {uri} → a
 //     resources/updated notification to the sessions subscribed to uri;
@@ -237,6 +238,18 @@ func newServer() *mcp.Server {
 				return nil, nil, err
 			}
 			return text("touched"), nil, nil
+		})
+
+	// grow adds a tool named "grown" (the server then tells its clients
+	// that its tools changed): the gateway tests watch that change reach
+	// the gateway's own clients.
+	mcp.AddTool(srv, &mcp.Tool{Name: "grow", Description: "Adds the tool \"grown\" (tools/list_changed)"},
+		func(ctx context.Context, req *mcp.CallToolRequest, _ struct{}) (*mcp.CallToolResult, any, error) {
+			mcp.AddTool(srv, &mcp.Tool{Name: "grown", Description: "Added at run time by grow"},
+				func(context.Context, *mcp.CallToolRequest, struct{}) (*mcp.CallToolResult, any, error) {
+					return text("grown"), nil, nil
+				})
+			return text("grew"), nil, nil
 		})
 
 	srv.AddResource(&mcp.Resource{URI: "interop://greeting", Name: "greeting", MIMEType: "text/plain"},
