@@ -58,7 +58,11 @@ func (d *decoder) wrongType(path string, v any, want string) {
 
 func (d *decoder) unknownKey(path, key string, known []string) {
 	p := childPath(path, key)
-	if hint := suggest(key, known); hint != "" {
+	hint := suggest(key, known)
+	if h, ok := keyHints[key]; ok && slices.Contains(known, h) {
+		hint = h
+	}
+	if hint != "" {
 		d.errorf(prioDecode, p, "unknown key %q (did you mean %q?)", key, hint)
 		return
 	}
@@ -595,6 +599,10 @@ func isEmpty(v any) bool {
 	return false
 }
 
+// commonSchemes are URL schemes that are named in errors (any other
+// "scheme" could be part of a secret).
+var commonSchemes = []string{"file", "ftp", "grpc", "mcp", "npx", "sse", "ssh", "stdio", "tcp", "udp", "unix", "ws", "wss"}
+
 // checkURL checks a server URL without ever printing it (it can hold a
 // token).
 func (d *decoder) checkURL(path, u string) {
@@ -612,11 +620,11 @@ func (d *decoder) checkURL(path, u string) {
 		d.errorf(prioDecode, path, "want an absolute http:// or https:// URL")
 		return
 	default:
-		scheme := parsed.Scheme
-		if !printableRef.MatchString(scheme) {
-			scheme = "?"
+		if slices.Contains(commonSchemes, strings.ToLower(parsed.Scheme)) {
+			d.errorf(prioDecode, path, "URL scheme must be http or https, not %q", parsed.Scheme)
+		} else {
+			d.errorf(prioDecode, path, "URL scheme must be http or https")
 		}
-		d.errorf(prioDecode, path, "URL scheme must be http or https, not %q", scheme)
 		return
 	}
 	if parsed.Host == "" {
@@ -676,14 +684,19 @@ func (d *decoder) decodeInputs(v any) []Input {
 			continue
 		}
 		var in Input
-		if id, ok := m["id"].(string); ok && id != "" {
+		idv, hasID := m["id"]
+		id, _ := idv.(string)
+		switch {
+		case !hasID:
+			d.errorf(prioDecode, p, "missing key %q", "id")
+		case id == "":
+			d.errorf(prioDecode, childPath(p, "id"), "want a non-empty string")
+		case seen[id]:
+			d.errorf(prioDecode, childPath(p, "id"), "input %q is declared twice", id)
+		}
+		if id != "" {
 			in.ID = id
-			if seen[id] {
-				d.errorf(prioDecode, childPath(p, "id"), "input %q is declared twice", id)
-			}
 			seen[id] = true
-		} else {
-			d.errorf(prioDecode, childPath(p, "id"), "an input needs a non-empty string \"id\"")
 		}
 		in.Type, _ = m["type"].(string)
 		in.Description, _ = m["description"].(string)

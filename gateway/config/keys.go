@@ -79,6 +79,21 @@ var unsupportedServerKeys = map[string]string{
 	"oauth":         "OAuth settings for the upstream",
 }
 
+// keyHints are keys other tools use for the gateway's keys, for "did you
+// mean" suggestions that spelling alone would not find.
+var keyHints = map[string]string{
+	"arguments":         "args",
+	"cmd":               "command", // Goose
+	"endpoint":          "url",
+	"environment":       "env",
+	"envs":              "env",     // Goose
+	"http_headers":      "headers", // Codex
+	"working_directory": "cwd",
+	"workingDirectory":  "cwd",
+	"mcp_servers":       "mcpServers", // Codex
+	"context_servers":   "mcpServers", // Zed
+}
+
 // isKnownServerKey reports whether key may appear in a server entry
 // without an error.
 func isKnownServerKey(key string) bool {

@@ -158,10 +158,8 @@ func (x *expander) resolve(expr string) (string, string) {
 	}
 	name, def, hasDef := strings.Cut(strings.TrimPrefix(expr, "env:"), ":-")
 	if !envName.MatchString(name) {
-		if printableRef.MatchString(expr) {
-			return "", fmt.Sprintf(`unknown reference "${%s}" (want ${VAR}, ${VAR:-default}, ${env:VAR}, ${input:ID}, ${workspaceFolder} or ${userHome}; "$$" is a literal "$")`, expr)
-		}
-		return "", `unknown reference "${...}" (want ${VAR}, ${VAR:-default}, ${env:VAR}, ${input:ID}, ${workspaceFolder} or ${userHome}; "$$" is a literal "$")`
+		// The text is not printed: a "${" inside a secret is not a reference.
+		return "", `unknown reference "${...}" (want ${VAR}, ${VAR:-default}, ${env:VAR}, ${input:ID}, ${workspaceFolder} or ${userHome}, where VAR is a letter or "_" followed by letters, digits and "_"; "$$" is a literal "$")`
 	}
 	v, ok := x.lookup(name)
 	if hasDef && (!ok || v == "") {

@@ -204,6 +204,11 @@ func errorLine(msg string) int {
 // syntax error (a literal can be part of a secret).
 func cleanJSONError(msg string) string {
 	msg = strings.TrimPrefix(msg, "hujson: ")
+	if strings.HasPrefix(msg, "line ") { // the line is reported separately
+		if _, rest, ok := strings.Cut(msg, ", "); ok {
+			msg = rest
+		}
+	}
 	if i := strings.Index(msg, "invalid literal"); i >= 0 {
 		msg = msg[:i] + "invalid string, number or literal"
 	}
