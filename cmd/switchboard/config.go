@@ -259,7 +259,7 @@ func sortedKeys(m map[string]string) []string {
 func shellJoin(words []string) string {
 	out := make([]string, len(words))
 	for i, w := range words {
-		if w == "" || w != config.Redacted && strings.ContainsAny(w, " \t\n\"'\\$`|&;<>(){}*?#~") {
+		if w == "" || w != config.RedactedValue && strings.ContainsAny(w, " \t\n\"'\\$`|&;<>(){}*?#~") {
 			w = "'" + strings.ReplaceAll(w, "'", `'\''`) + "'"
 		}
 		out[i] = w

@@ -392,8 +392,6 @@ var urlKeys = []string{"url", "serverUrl", "httpUrl", "uri"}
 
 func (d *decoder) decodeServer(path, name string, m map[string]any) *Server {
 	s := &Server{Name: name}
-	var knownList []string
-	knownList = append(knownList, serverKeys...)
 	for _, k := range sortedKeys(m) {
 		if isKnownServerKey(k) {
 			continue
@@ -402,7 +400,7 @@ func (d *decoder) decodeServer(path, name string, m map[string]any) *Server {
 			d.errorf(prioDecode, childPath(path, k), "%q (%s) is not supported by the gateway yet; remove it to use the server without it", k, what)
 			continue
 		}
-		d.unknownKey(path, k, knownList)
+		d.unknownKey(path, k, serverKeys)
 	}
 
 	// Type.

@@ -58,11 +58,11 @@ func (s *Server) Equal(o *Server) bool {
 	return reflect.DeepEqual(a, b)
 }
 
-// Redacted is the placeholder that replaces secrets in [Server.Redacted].
-const Redacted = "<redacted>"
+// RedactedValue is the placeholder that replaces secrets in [Server.Redacted].
+const RedactedValue = "<redacted>"
 
 // Redacted returns a copy of s fit for printing and logging: the values of
-// Env and Headers are replaced by [Redacted]; so are the password and the
+// Env and Headers are replaced by [RedactedValue]; so are the password and the
 // query parameter values of URL, and in Args the value of any flag whose
 // name suggests a secret (--token X, --api-key=X, ...). Keys stay visible.
 func (s *Server) Redacted() *Server {
@@ -84,20 +84,20 @@ func redactMap(m map[string]string) map[string]string {
 	}
 	out := make(map[string]string, len(m))
 	for k := range maps.Keys(m) {
-		out[k] = Redacted
+		out[k] = RedactedValue
 	}
 	return out
 }
 
 // RedactURL returns u with its password and query parameter values
-// replaced by [Redacted]; a URL that does not parse is replaced whole.
+// replaced by [RedactedValue]; a URL that does not parse is replaced whole.
 func RedactURL(u string) string {
 	if u == "" {
 		return ""
 	}
 	p, err := url.Parse(u)
 	if err != nil {
-		return Redacted
+		return RedactedValue
 	}
 	if _, has := p.User.Password(); has {
 		p.User = url.UserPassword(p.User.Username(), "REDACTED")
@@ -110,7 +110,7 @@ func RedactURL(u string) string {
 		p.RawQuery = q.Encode()
 	}
 	p.Fragment, p.RawFragment = "", ""
-	return strings.ReplaceAll(p.String(), "REDACTED", Redacted)
+	return strings.ReplaceAll(p.String(), "REDACTED", RedactedValue)
 }
 
 // secretWords mark a flag whose value is a secret.
@@ -137,14 +137,14 @@ func redactArgs(args []string) []string {
 	for i, a := range args {
 		switch {
 		case hideNext && !strings.HasPrefix(a, "-"):
-			out[i] = Redacted
+			out[i] = RedactedValue
 			hideNext = false
 			continue
 		case strings.HasPrefix(a, "-"):
 			name, _, hasValue := strings.Cut(a, "=")
 			if isSecretFlag(name) {
 				if hasValue {
-					out[i] = name + "=" + Redacted
+					out[i] = name + "=" + RedactedValue
 					hideNext = false
 					continue
 				}
@@ -163,12 +163,12 @@ func redactArgs(args []string) []string {
 // a URL, or the value of a header such as "Authorization: Bearer X".
 func redactArg(a string) string {
 	if strings.Contains(a, "://") {
-		if r := RedactURL(a); r != Redacted {
+		if r := RedactURL(a); r != RedactedValue {
 			return r
 		}
 	}
 	if name, _, ok := strings.Cut(a, ":"); ok && !strings.ContainsAny(name, " /") && isSecretFlag(name) {
-		return name + ": " + Redacted
+		return name + ": " + RedactedValue
 	}
 	return a
 }

@@ -32,7 +32,8 @@ func (e *Error) Error() string {
 }
 
 // Errors is every problem found in a configuration file, sorted by Path
-// (then Line and Msg), at most one per path. [Load] and [Parse] return it
+// (then Line and Msg). When two checks find fault with the same value,
+// only the more specific message is kept. [Load] and [Parse] return it
 // as their error when the file is invalid; use errors.As to get at the
 // individual errors, e.g. to print them one per line.
 type Errors []*Error
@@ -106,8 +107,6 @@ const (
 func (l *errorList) add(prio int, path string, line int, format string, args ...any) {
 	l.errs = append(l.errs, prioritized{prio, &Error{Path: path, Line: line, Msg: fmt.Sprintf(format, args...)}})
 }
-
-func (l *errorList) len() int { return len(l.errs) }
 
 // result keeps, for each path, the errors of the most specific source, and
 // sorts them; nil when there is none.

@@ -315,17 +315,17 @@ func TestRedacted(t *testing.T) {
 			t.Errorf("%q shows in %s", secret, out)
 		}
 	}
-	wantArgs := []string{"-y", "--api-key", Redacted, "--token=" + Redacted, "--verbose", "--name", "n", "Authorization: " + Redacted, "https://h/?token=" + Redacted, "--password"}
+	wantArgs := []string{"-y", "--api-key", RedactedValue, "--token=" + RedactedValue, "--verbose", "--name", "n", "Authorization: " + RedactedValue, "https://h/?token=" + RedactedValue, "--password"}
 	if !slices.Equal(r.Args, wantArgs) {
 		t.Errorf("args %q, want %q", r.Args, wantArgs)
 	}
-	if r.Env["TOKEN"] != Redacted || r.Headers["Authorization"] != Redacted || r.URL != "https://user:"+Redacted+"@h.example/mcp?api_key="+Redacted+"&v="+Redacted {
+	if r.Env["TOKEN"] != RedactedValue || r.Headers["Authorization"] != RedactedValue || r.URL != "https://user:"+RedactedValue+"@h.example/mcp?api_key="+RedactedValue+"&v="+RedactedValue {
 		t.Errorf("redacted: %+v", r)
 	}
 	if s.Env["TOKEN"] != "T1" || s.Args[2] != "K2" || *r.Prefix != "pre" || r.Prefix == s.Prefix {
 		t.Error("Redacted changed the original or shares its prefix")
 	}
-	if RedactURL("http://h/mcp") != "http://h/mcp" || RedactURL("") != "" || RedactURL("%zz") != Redacted {
+	if RedactURL("http://h/mcp") != "http://h/mcp" || RedactURL("") != "" || RedactURL("%zz") != RedactedValue {
 		t.Error("RedactURL")
 	}
 }
