@@ -443,3 +443,24 @@ func TestLoadErrors(t *testing.T) {
 		t.Errorf("Default() = %+v", c)
 	}
 }
+
+func TestErrorsValue(t *testing.T) {
+	_, err := Parse([]byte(`{"mcpServers": {"a": {"comand": "x"}, "b.c": {"command": "y", "env": {"K": "${MISSING}"}}}}`), FormatJSON, &LoadOptions{LookupEnv: lookup(nil)})
+	var es Errors
+	if !errors.As(err, &es) {
+		t.Fatalf("%T", err)
+	}
+	var one *Error
+	if !errors.As(err, &one) || one.Path != "mcpServers.a" {
+		t.Errorf("errors.As(*Error) = %+v", one)
+	}
+	want := "mcpServers.a: needs \"command\" (a stdio server) or \"url\" (an http or sse server)\n" +
+		"mcpServers.a.comand: unknown key \"comand\" (did you mean \"command\"?)\n" +
+		"mcpServers[\"b.c\"].env.K: environment variable MISSING is not set (write ${MISSING:-default} to give a default)"
+	if err.Error() != want {
+		t.Errorf("Error() =\n%s\nwant\n%s", err, want)
+	}
+	if (&Error{Msg: "m"}).Error() != "m" {
+		t.Error("an error without a path")
+	}
+}
