@@ -195,14 +195,15 @@ func (g *Gateway) compute(ups []*upstream) *catalog {
 		templates: map[string]*templateEntry{},
 		rewritten: map[*upstream]map[string]bool{},
 	}
-	enabled := 0
+	enabled := len(ups) // configured upstreams, disabled ones included
+	live := 0
 	for _, u := range ups {
 		if !u.spec.Disabled {
-			enabled++
+			live++
 		}
 	}
-	c.multi = enabled > 1
-	sep := g.opts.Separator
+	c.multi = live > 1
+	sep := g.separator()
 	claims := map[string][]string{} // "kind\x00name" -> upstream names
 
 	type listed struct {
@@ -322,19 +323,20 @@ func (g *Gateway) compute(ups []*upstream) *catalog {
 	return c
 }
 
-// prefixOf returns the naming prefix of u among enabled upstreams.
-func (g *Gateway) prefixOf(u *upstream, enabled int) string {
-	switch g.opts.Naming {
-	case NamingNever:
-		return ""
-	case NamingAlways:
-	default: // auto
-		if u.spec.Prefix == nil && enabled <= 1 {
-			return ""
-		}
-	}
+// prefixOf returns the naming prefix of u among configured upstreams
+// (disabled ones count, so that disabling one does not rename the
+// others' tools). An upstream's own Prefix wins in every mode.
+func (g *Gateway) prefixOf(u *upstream, configured int) string {
 	if u.spec.Prefix != nil {
 		return *u.spec.Prefix
+	}
+	switch g.naming() {
+	case NamingNever:
+		return ""
+	case NamingAuto:
+		if configured <= 1 {
+			return ""
+		}
 	}
 	return SanitizePrefix(u.spec.Name)
 }

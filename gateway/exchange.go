@@ -147,12 +147,12 @@ func newExchangeID() string {
 func (ex *exchange) current() *mcp.Request { return ex.cur.Load() }
 
 // ask puts a question to the client and waits for its answer (in a later
-// round of the client's request).
+// round of the client's request). The round that receives the question
+// records it as pending.
 func (ex *exchange) ask(ctx context.Context, method string, params, result any) error {
 	ex.mu.Lock()
 	ex.seq++
 	q := &question{key: fmt.Sprintf("%s%s.%d", exchangeKeyPrefix, ex.id, ex.seq), method: method, params: rawOf(params), answer: make(chan answer, 1)}
-	ex.pending[q.key] = q
 	ex.mu.Unlock()
 	select {
 	case ex.questions <- q:
@@ -218,8 +218,8 @@ func (g *Gateway) exchangeCall(ctx context.Context, dreq *mcp.Request, u *upstre
 	}
 	ex.cur.Store(dreq)
 
-	// Answers of this round; questions it leaves unanswered are asked
-	// again.
+	// Answers of this round to the questions of earlier rounds; questions
+	// it leaves unanswered are asked again.
 	ex.mu.Lock()
 	waiting := slices.Sorted(maps.Keys(ex.pending))
 	ex.mu.Unlock()
@@ -288,10 +288,13 @@ func (g *Gateway) exchangeCall(ctx context.Context, dreq *mcp.Request, u *upstre
 				continue
 			}
 			reqs := protocol.InputRequests{}
+			ex.mu.Lock()
 			for _, q := range qs {
 				reqs[q.key] = protocol.InputRequest{Method: q.method, Params: q.params}
+				ex.pending[q.key] = q
 			}
-			_, err := dreq.Input(ctx, reqs)
+			ex.mu.Unlock()
+			resps, err := dreq.Input(ctx, reqs)
 			if errors.Is(err, mcp.ErrInputRequired) {
 				return nil, err // the round ends; the exchange waits for the retry
 			}
@@ -302,13 +305,17 @@ func (g *Gateway) exchangeCall(ctx context.Context, dreq *mcp.Request, u *upstre
 				g.exch.remove(ex)
 				return nil, je
 			}
-			// The client cannot be asked (it lacks the capability, or the
-			// request cannot carry input): the upstream gets the error.
+			// Answered at once (the client sent the answers already), or
+			// the client cannot be asked: the upstream gets what there is.
 			for _, q := range qs {
 				ex.mu.Lock()
 				delete(ex.pending, q.key)
 				ex.mu.Unlock()
-				q.answer <- answer{err: clientSideError(err, q.method)}
+				if err != nil {
+					q.answer <- answer{err: clientSideError(err, q.method)}
+				} else {
+					q.answer <- answer{raw: resps[q.key]}
+				}
 			}
 		case <-ex.done:
 			g.exch.remove(ex)

@@ -177,6 +177,43 @@ func (g *Gateway) upstreamList() []*upstream {
 	return out
 }
 
+// naming and separator return the naming settings in force.
+func (g *Gateway) naming() Naming {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.opts.Naming
+}
+
+func (g *Gateway) separator() string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.opts.Separator
+}
+
+// SetNaming changes the naming mode and separator (empty keeps the
+// current one); the names the gateway exposes change accordingly and
+// clients are told.
+func (g *Gateway) SetNaming(mode Naming, sep string) error {
+	switch mode {
+	case "", NamingAuto, NamingAlways, NamingNever:
+	default:
+		return fmt.Errorf("gateway: unknown naming mode %q (auto, always or never)", mode)
+	}
+	g.mu.Lock()
+	changed := false
+	if mode != "" && mode != g.opts.Naming {
+		g.opts.Naming, changed = mode, true
+	}
+	if sep != "" && sep != g.opts.Separator {
+		g.opts.Separator, changed = sep, true
+	}
+	g.mu.Unlock()
+	if changed {
+		g.rebuild()
+	}
+	return nil
+}
+
 // upstreamChanged is called on every state change of an upstream.
 func (g *Gateway) upstreamChanged() {
 	if f := g.onChange.Load(); f != nil {
