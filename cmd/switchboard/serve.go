@@ -15,6 +15,7 @@ import (
 	"github.com/switchboard-mcp/switchboard/auth"
 	"github.com/switchboard-mcp/switchboard/authserver"
 	"github.com/switchboard-mcp/switchboard/gateway"
+	"github.com/switchboard-mcp/switchboard/gateway/config"
 	"github.com/switchboard-mcp/switchboard/mcp"
 	"github.com/switchboard-mcp/switchboard/transport/sse"
 	"github.com/switchboard-mcp/switchboard/transport/streamable"
@@ -23,6 +24,7 @@ import (
 // serveFlags are the flags of "switchboard serve".
 type serveFlags struct {
 	addr, authAddr, configPath string
+	addrSet                    bool // --addr was given: it wins over the file's gateway.addr
 	verbose, withAuth          bool
 	autoApprove, stdio         bool
 }
@@ -61,6 +63,7 @@ an MCP session (mcp_binding=session:ID) end with the session.`,
   switchboard serve --auth --auto-approve`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			f.addrSet = cmd.Flags().Changed("addr")
 			return runServe(cmd.Context(), &f)
 		},
 	}
@@ -93,14 +96,33 @@ func runServe(ctx context.Context, f *serveFlags) error {
 		return errors.New("--auth protects the HTTP endpoint; it cannot be used with --stdio")
 	}
 	opts := gateway.Options{Version: version, Logger: logger, ServerOptions: &mcp.ServerOptions{}}
+	var cfg *config.Config
 	if f.configPath != "" {
-		return fmt.Errorf("--config: configuration files are not supported yet")
+		var err error
+		if cfg, err = loadConfig(f.configPath); err != nil {
+			return err
+		}
+		applyGatewaySettings(&opts, cfg.Gateway)
+		opts.Version = version
+		opts.Upstreams = upstreamsOf(cfg)
+		if !f.addrSet && cfg.Gateway.Addr != "" {
+			f.addr = cfg.Gateway.Addr
+		}
+		if len(opts.Upstreams) == 0 {
+			logger.Warn("the configuration lists no servers; the gateway serves nothing until a reload adds some", "file", cfg.Path)
+		}
+	} else {
+		demo, err := demoUpstream()
+		if err != nil {
+			return err
+		}
+		opts.Upstreams = []gateway.Upstream{demo}
 	}
-	demo, err := demoUpstream()
-	if err != nil {
-		return err
+	startWatch := func(g *gateway.Gateway) {
+		if cfg != nil {
+			go watchConfig(ctx, g, cfg, logger)
+		}
 	}
-	opts.Upstreams = []gateway.Upstream{demo}
 
 	if f.stdio {
 		g, err := gateway.New(opts)
@@ -108,6 +130,7 @@ func runServe(ctx context.Context, f *serveFlags) error {
 			return err
 		}
 		defer g.Close()
+		startWatch(g)
 		return g.ServeStdio(ctx)
 	}
 
@@ -135,6 +158,7 @@ func runServe(ctx context.Context, f *serveFlags) error {
 		return err
 	}
 	defer g.Close()
+	startWatch(g)
 
 	mux := http.NewServeMux()
 	if auth != nil {
@@ -151,6 +175,9 @@ func runServe(ctx context.Context, f *serveFlags) error {
 		fmt.Fprintf(os.Stderr, "  authorization server: %s\n", as.Issuer())
 	}
 	fmt.Fprintf(os.Stderr, "  health: %s%s, %s%s\n", base, gateway.PathHealthz, base, gateway.PathReadyz)
+	if cfg != nil {
+		fmt.Fprintf(os.Stderr, "  configuration: %s (reloaded when it changes, and on SIGHUP)\n", cfg.Path)
+	}
 	printUpstreams(g)
 	return serveUntilDone(ctx, ln, mux, g)
 }
