@@ -216,8 +216,17 @@ type stdioServer struct {
 // exits. The process is killed when the test ends if still running.
 func startStdio(t *testing.T, answer answerer, args ...string) *stdioServer {
 	t.Helper()
+	return startStdioEnv(t, answer, nil, args...)
+}
+
+// startStdioEnv is startStdio with env added to the process's environment.
+func startStdioEnv(t *testing.T, answer answerer, env []string, args ...string) *stdioServer {
+	t.Helper()
 	s := &stdioServer{t: t, in: newInbox(), stderr: &lockedBuffer{}, exited: make(chan struct{}), answer: answer}
 	s.cmd = exec.Command(binary, args...)
+	if env != nil {
+		s.cmd.Env = append(os.Environ(), env...)
+	}
 	s.cmd.Stderr = s.stderr
 	var err error
 	if s.stdin, err = s.cmd.StdinPipe(); err != nil {
