@@ -2,6 +2,8 @@ package gateway_test
 
 import (
 	"context"
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
@@ -13,6 +15,8 @@ import (
 	"github.com/switchboard-mcp/switchboard/internal/everything"
 	"github.com/switchboard-mcp/switchboard/mcp"
 	"github.com/switchboard-mcp/switchboard/protocol"
+	"github.com/switchboard-mcp/switchboard/transport"
+	"github.com/switchboard-mcp/switchboard/transport/sse"
 	"github.com/switchboard-mcp/switchboard/transport/streamable"
 )
 
@@ -177,5 +181,70 @@ func TestGatewayTwoUpstreams(t *testing.T) {
 	}
 	if len(comp.Completion.Values) == 0 {
 		t.Error("no completion values")
+	}
+}
+
+// Older clients keep working in front of new upstreams: 2024-11-05 over
+// the legacy HTTP+SSE endpoint, 2025-03-26 over Streamable HTTP.
+func TestGatewayOlderClients(t *testing.T) {
+	g, err := gateway.New(gateway.Options{Upstreams: []gateway.Upstream{{Name: "a", Server: everything.NewServer(nil)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(g.Handler())
+	defer func() { g.Close(); ts.Close() }()
+	for _, c := range []struct {
+		version string
+		dialer  transport.Dialer
+	}{
+		{protocol.Version20241105, sse.NewDialer(ts.URL+gateway.PathSSE, nil)},
+		{protocol.Version20250326, streamable.NewDialer(ts.URL+gateway.PathMCP, nil)},
+	} {
+		t.Run(c.version, func(t *testing.T) {
+			cs, err := mcp.NewClient(protocol.Implementation{Name: "old", Version: "1"}, &mcp.ClientOptions{ProtocolVersion: c.version}).Connect(ctxT(t), c.dialer)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer cs.Close()
+			if cs.ProtocolVersion() != c.version {
+				t.Errorf("negotiated %s", cs.ProtocolVersion())
+			}
+			res, err := cs.CallToolArgs(ctxT(t), "echo", map[string]any{"text": "old"})
+			if err != nil || !strings.Contains(text(t, res), "old") {
+				t.Errorf("echo: %v %v", res, err)
+			}
+		})
+	}
+}
+
+func TestGatewayHealthEndpoints(t *testing.T) {
+	g, err := gateway.New(gateway.Options{Upstreams: []gateway.Upstream{
+		{Name: "up", Server: everything.NewServer(nil)},
+		{Name: "down", Command: &gateway.Command{Path: "/nonexistent"}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(g.Handler())
+	defer ts.Close()
+	get := func(path string) (int, string) {
+		resp, err := http.Get(ts.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := get(gateway.PathHealthz); code != 200 || body != "ok\n" {
+		t.Errorf("healthz: %d %q", code, body)
+	}
+	code, body := get(gateway.PathReadyz)
+	if code != 200 || !strings.Contains(body, `"name":"down","state":"failed"`) || !strings.Contains(body, `"name":"up","state":"ready"`) {
+		t.Errorf("readyz with one upstream up: %d %s", code, body)
+	}
+	g.Close()
+	if code, _ := get(gateway.PathReadyz); code != http.StatusServiceUnavailable {
+		t.Errorf("readyz after Close: %d", code)
 	}
 }
