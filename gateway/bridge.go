@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-json-experiment/json"
@@ -419,8 +420,10 @@ func (g *Gateway) rootsChanged(ctx context.Context, ss *mcp.ServerSession) {
 
 // frontSession is what the gateway keeps of one client session.
 type frontSession struct {
-	mu   sync.Mutex
-	subs map[string]subscription // exposed URI -> upstream subscription
+	started  time.Time
+	inflight atomic.Int64 // relayed calls in flight
+	mu       sync.Mutex
+	subs     map[string]subscription // exposed URI -> upstream subscription
 }
 
 type subscription struct {
@@ -432,7 +435,7 @@ func (g *Gateway) frontSession(ss *mcp.ServerSession) *frontSession {
 	if v, ok := g.sessions.Load(ss); ok {
 		return v.(*frontSession)
 	}
-	v, _ := g.sessions.LoadOrStore(ss, &frontSession{subs: map[string]subscription{}})
+	v, _ := g.sessions.LoadOrStore(ss, &frontSession{started: time.Now(), subs: map[string]subscription{}})
 	return v.(*frontSession)
 }
 

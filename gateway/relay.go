@@ -32,6 +32,13 @@ func (g *Gateway) serverOptions() *mcp.ServerOptions {
 		}
 		return g.readResource(ctx, req, u, uri, orig)
 	}
+	start := o.OnSessionStart
+	o.OnSessionStart = func(ss *mcp.ServerSession) {
+		g.frontSession(ss)
+		if start != nil {
+			start(ss)
+		}
+	}
 	roots := o.OnRootsListChanged
 	o.OnRootsListChanged = func(ctx context.Context, ss *mcp.ServerSession) {
 		g.rootsChanged(ctx, ss)
@@ -82,6 +89,11 @@ func (g *Gateway) begin(ctx context.Context, dreq *mcp.Request, u *upstream, ex 
 	rc := &relayCall{dreq: dreq, u: u, ex: ex}
 	ctx = withRelay(ctx, rc)
 	u.callStarted()
+	var fs *frontSession
+	if dreq != nil && dreq.Session != nil {
+		fs = g.frontSession(dreq.Session)
+		fs.inflight.Add(1)
+	}
 	track := us.shared && !u.related
 	if track || us.leased {
 		u.mu.Lock()
@@ -105,6 +117,9 @@ func (g *Gateway) begin(ctx context.Context, dreq *mcp.Request, u *upstream, ex 
 	}
 	end := func() {
 		cancel()
+		if fs != nil {
+			fs.inflight.Add(-1)
+		}
 		if track {
 			u.mu.Lock()
 			delete(u.calls, rc)
