@@ -289,8 +289,12 @@ func (s *Server) register(m *ClientMetadata) (*clientRecord, *ClientMetadata, er
 	if method != "none" && method != "client_secret_basic" && method != "client_secret_post" {
 		return nil, nil, regErr("invalid_client_metadata", "unsupported token_endpoint_auth_method %q", method)
 	}
-	if method == "none" && slices.Contains(grants, "client_credentials") {
-		return nil, nil, regErr("invalid_client_metadata", "client_credentials needs a confidential client")
+	if slices.Contains(grants, "client_credentials") {
+		// A client that obtains tokens with no person and no consent
+		// page must be provisioned by an administrator (Options.Clients,
+		// "switchboard auth-server clients add"), never by open
+		// registration.
+		return nil, nil, regErr("invalid_client_metadata", "client_credentials clients are provisioned by the administrator, not registered")
 	}
 	if m.Scope != "" {
 		scopes, _ := auth.ParseScope(m.Scope)

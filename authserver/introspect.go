@@ -68,6 +68,7 @@ func (s *Server) verifyOwn(token string) (*auth.TokenInfo, bool) {
 	info := &auth.TokenInfo{Issuer: iss, Claims: claims, Expiry: time.Unix(int64(exp), 0)}
 	info.ClientID, _ = claims["client_id"].(string)
 	info.Binding, _ = claims[auth.BindingClaim].(string)
+	info.Grant, _ = claims[auth.GrantClaim].(string)
 	return info, true
 }
 
@@ -114,7 +115,7 @@ func (s *Server) introspect(ctx context.Context, tok string) map[string]any {
 			return inactive
 		}
 		out := map[string]any{"active": true, "token_type": "Bearer"}
-		for _, k := range []string{"iss", "sub", "aud", "exp", "iat", "jti", "client_id", "scope", auth.BindingClaim} {
+		for _, k := range []string{"iss", "sub", "aud", "exp", "iat", "jti", "client_id", "scope", auth.BindingClaim, auth.GrantClaim} {
 			if v, ok := info.Claims[k]; ok {
 				out[k] = v
 			}
@@ -136,6 +137,7 @@ func (s *Server) introspect(ctx context.Context, tok string) map[string]any {
 	out := map[string]any{
 		"active": true, "token_type": "refresh_token", "iss": s.issuer,
 		"sub": g.subject, "client_id": g.clientID, "exp": e.expires.Unix(),
+		auth.GrantClaim: g.grantType,
 	}
 	if len(g.scopes) > 0 {
 		out["scope"] = auth.FormatScope(g.scopes)

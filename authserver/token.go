@@ -153,16 +153,17 @@ type TokenResponse struct {
 // grant is a chain of tokens issued from one authorization: an
 // authorization code, its refresh tokens, or a client_credentials request.
 type grant struct {
-	id       string
-	clientID string
-	subject  string
-	scopes   []string
-	resource string
-	binding  string
-	revoked  bool
-	refresh  [32]byte // digest of the current refresh token
-	hasRT    bool
-	expires  time.Time // of the current refresh token, or of the last access token
+	id        string
+	clientID  string
+	subject   string
+	grantType string // auth.GrantAuthorizationCode or auth.GrantClientCredentials
+	scopes    []string
+	resource  string
+	binding   string
+	revoked   bool
+	refresh   [32]byte // digest of the current refresh token
+	hasRT     bool
+	expires   time.Time // of the current refresh token, or of the last access token
 }
 
 type refreshEntry struct {
@@ -264,12 +265,13 @@ func (s *Server) exchangeCode(c *clientRecord, form map[string]string) (*TokenRe
 	}
 	ac.used = true
 	g := &grant{
-		id:       randomToken(12),
-		clientID: c.id,
-		subject:  ac.subject,
-		scopes:   ac.req.scopes,
-		resource: ac.req.resource,
-		binding:  ac.req.binding,
+		id:        randomToken(12),
+		clientID:  c.id,
+		subject:   ac.subject,
+		grantType: auth.GrantAuthorizationCode,
+		scopes:    ac.req.scopes,
+		resource:  ac.req.resource,
+		binding:   ac.req.binding,
 	}
 	ac.grantID = g.id
 	s.grants[g.id] = g
@@ -334,7 +336,9 @@ func (s *Server) refreshGrant(c *clientRecord, form map[string]string) (*TokenRe
 }
 
 func (s *Server) clientCredentials(c *clientRecord, form map[string]string) (*TokenResponse, *tokenError) {
-	if !c.confidential || !c.allowsGrant("client_credentials") {
+	// Only clients an administrator provisioned act on their own behalf;
+	// registered and metadata document clients always need a person.
+	if !c.confidential || c.kind != kindPreregistered || !c.allowsGrant("client_credentials") {
 		return nil, tokErr("unauthorized_client", "the client may not use the client_credentials grant")
 	}
 	res := form["resource"]
@@ -349,10 +353,15 @@ func (s *Server) clientCredentials(c *clientRecord, form map[string]string) (*To
 	if err != nil {
 		return nil, tokErr("invalid_scope", "%v", err)
 	}
+	if _, asked := form["scope"]; !asked && c.scopes != nil {
+		// No scope asked for: everything the client is allowed (RFC 6749
+		// section 3.3 lets the server choose a default).
+		scopes = slices.Clone(c.scopes)
+	}
 	now := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	g := &grant{id: randomToken(12), clientID: c.id, subject: c.id, scopes: scopes, resource: cr}
+	g := &grant{id: randomToken(12), clientID: c.id, subject: c.id, grantType: auth.GrantClientCredentials, scopes: scopes, resource: cr}
 	s.grants[g.id] = g
 	return s.issueLocked(g, scopes, false, now)
 }
@@ -368,6 +377,7 @@ type accessClaims struct {
 	ClientID string `json:"client_id"`
 	Scope    string `json:"scope,omitempty"`
 	Binding  string `json:"mcp_binding,omitempty"`
+	Grant    string `json:"mcp_grant"`
 }
 
 // issueLocked mints an access token (and a rotated refresh token) for g.
@@ -379,6 +389,7 @@ func (s *Server) issueLocked(g *grant, scopes []string, withRefresh bool, now ti
 		Issuer: s.issuer, Subject: g.subject, Audience: g.resource,
 		Expiry: exp.Unix(), IssuedAt: now.Unix(), JTI: randomToken(16),
 		ClientID: g.clientID, Scope: auth.FormatScope(scopes), Binding: g.binding,
+		Grant: g.grantType,
 	}
 	at, err := jwt.Signed(s.signer).Claims(claims).Serialize()
 	if err != nil {
