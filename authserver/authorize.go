@@ -85,7 +85,7 @@ func (s *Server) parseAuthRequest(r *http.Request, q url.Values) (*authRequest, 
 	req := &authRequest{client: client, state: q.Get("state")}
 	switch ru := q.Get("redirect_uri"); {
 	case ru != "":
-		if !slices.Contains(client.redirectURIs, ru) {
+		if !matchRedirectURI(client.redirectURIs, ru) {
 			return nil, errors.New("redirect_uri is not registered for this client")
 		}
 		req.redirectURI, req.redirectGiven = ru, true
@@ -466,6 +466,10 @@ func (s *Server) renderConsent(w http.ResponseWriter, id string, p *pendingAuth)
 	if u, err := url.Parse(p.req.redirectURI); err == nil {
 		d.RedirectHost = u.Host
 		d.LoopbackOnly = auth.IsLoopbackHost(u.Hostname())
+		if u.Scheme != "http" && u.Scheme != "https" {
+			// A private-use scheme: any app on the device may claim it.
+			d.RedirectHost, d.LoopbackOnly = u.Scheme+":", true
+		}
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	_ = pageTemplate.Execute(w, d)

@@ -191,11 +191,12 @@ func TestTokenResourceMismatch(t *testing.T) {
 }
 
 // TestRedirectURINotRegistered: an unregistered redirect URI is never
-// redirected to.
+// redirected to. (Another port of a registered loopback redirect URI is
+// the same redirect URI: see TestLoopbackRedirectAnyPort.)
 func TestRedirectURINotRegistered(t *testing.T) {
 	f := newAS(t, nil)
 	_, challenge := pkce()
-	for _, ru := range []string{"http://127.0.0.1:2/callback/", "http://127.0.0.1:3/callback", "https://evil.example.com/cb"} {
+	for _, ru := range []string{"http://127.0.0.1:2/callback/", "http://localhost:2/callback", "https://evil.example.com/cb"} {
 		q := authParams(challenge)
 		q.Set("redirect_uri", ru)
 		resp := f.authorize(t, q)
