@@ -129,9 +129,10 @@ func (s *Server) parseAuthRequest(r *http.Request, q url.Values) (*authRequest, 
 		if err := validBinding(b); err != nil {
 			return req, &authError{"invalid_request", err.Error()}
 		}
-		s.mu.Lock()
-		_, revoked := s.bindings[b]
-		s.mu.Unlock()
+		revoked, err := s.store.BindingRevoked(r.Context(), b)
+		if err != nil {
+			return req, &authError{"temporarily_unavailable", "the server cannot reach its storage"}
+		}
 		if revoked {
 			return req, &authError{"invalid_request", "the " + BindingParam + " has ended"}
 		}
@@ -273,7 +274,7 @@ func (s *Server) startAuthorization(w http.ResponseWriter, r *http.Request) {
 	p := &pendingAuth{req: req, csrf: randomToken(32), subject: subject, expires: s.now().Add(s.opts.ConsentTTL)}
 	id := randomToken(16)
 	s.mu.Lock()
-	s.sweepLocked()
+	s.sweepLocked(r.Context())
 	if len(s.pending) >= maxPending {
 		evictOne(s.pending)
 	}
@@ -289,6 +290,11 @@ func (s *Server) startAuthorization(w http.ResponseWriter, r *http.Request) {
 		SameSite: http.SameSiteStrictMode,
 	})
 	s.renderConsent(w, id, p)
+}
+
+// dropPendingLocked forgets a pending consent. s.mu must be held.
+func (s *Server) dropPendingLocked(id string) {
+	delete(s.pending, id)
 }
 
 // maxPending bounds consent pages waiting for an answer.
@@ -328,7 +334,7 @@ func (s *Server) consent(w http.ResponseWriter, r *http.Request) {
 		subtle.ConstantTimeCompare([]byte(form["csrf_token"]), []byte(p.csrf)) == 1 &&
 		subtle.ConstantTimeCompare([]byte(cookie.Value), []byte(p.csrf)) == 1
 	if ok {
-		delete(s.pending, id) // one answer per page
+		s.dropPendingLocked(id) // one answer per page
 	}
 	s.mu.Unlock()
 	if !ok {
@@ -356,7 +362,7 @@ func (s *Server) consent(w http.ResponseWriter, r *http.Request) {
 func (s *Server) issueCode(w http.ResponseWriter, r *http.Request, req *authRequest, subject string, status int) {
 	code := randomToken(32)
 	s.mu.Lock()
-	s.sweepLocked()
+	s.sweepLocked(r.Context())
 	if len(s.codes) >= maxPending {
 		evictOne(s.codes)
 	}

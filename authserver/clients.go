@@ -1,6 +1,7 @@
 package authserver
 
 import (
+	"context"
 	"crypto/subtle"
 	"errors"
 	"fmt"
@@ -44,9 +45,10 @@ type Client struct {
 type clientKind int
 
 const (
-	kindPreregistered clientKind = iota
-	kindDynamic
-	kindMetadataDocument
+	kindPreregistered    clientKind = iota // Options.Clients
+	kindMachine                            // provisioned in the Storage by an administrator
+	kindDynamic                            // Dynamic Client Registration
+	kindMetadataDocument                   // Client ID Metadata Document
 )
 
 // clientRecord is a client as the server keeps it. Secrets are kept as
@@ -65,6 +67,34 @@ type clientRecord struct {
 }
 
 func (c *clientRecord) allowsGrant(g string) bool { return slices.Contains(c.grantTypes, g) }
+
+// provisioned reports whether an administrator set the client up (in
+// Options or in the Storage), rather than the client itself.
+func (c *clientRecord) provisioned() bool {
+	return c.kind == kindPreregistered || c.kind == kindMachine
+}
+
+// recordOf turns a stored client into the server's form.
+func recordOf(c *StoredClient) *clientRecord {
+	rec := &clientRecord{
+		id:           c.ID,
+		kind:         kindDynamic,
+		authMethod:   c.AuthMethod,
+		name:         c.Name,
+		uri:          c.URI,
+		redirectURIs: c.RedirectURIs,
+		grantTypes:   c.GrantTypes,
+		scopes:       c.Scopes,
+	}
+	if c.Kind == ClientMachine {
+		rec.kind = kindMachine
+	}
+	if len(c.SecretHash) == len(rec.secretHash) {
+		copy(rec.secretHash[:], c.SecretHash)
+		rec.confidential = true
+	}
+	return rec
+}
 
 func (c *clientRecord) checkSecret(secret string) bool {
 	h := hashOf(secret)
@@ -318,13 +348,18 @@ func (s *Server) serveRegister(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusBadRequest, "invalid_client_metadata", "malformed client metadata")
 		return
 	}
-	rec, resp, err := s.register(&m)
+	rec, resp, err := s.register(r.Context(), &m)
 	if err != nil {
 		var re *registrationError
 		if errors.As(err, &re) {
 			writeJSONError(w, http.StatusBadRequest, re.code, re.desc)
 			return
 		}
+		if !errors.Is(err, errTooManyClients) {
+			s.log.Error("authserver: storage failed", "op", "register", "error", err.Error())
+			err = errors.New("the server cannot reach its storage; try again")
+		}
+		w.Header().Set("Retry-After", "60")
 		writeJSONError(w, http.StatusServiceUnavailable, "temporarily_unavailable", err.Error())
 		return
 	}
@@ -333,8 +368,11 @@ func (s *Server) serveRegister(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, resp)
 }
 
+// errTooManyClients refuses a registration when MaxClients are stored.
+var errTooManyClients = errors.New("too many registered clients; try again later")
+
 // register validates dynamic registration metadata and stores the client.
-func (s *Server) register(m *ClientMetadata) (*clientRecord, *ClientMetadata, error) {
+func (s *Server) register(ctx context.Context, m *ClientMetadata) (*clientRecord, *ClientMetadata, error) {
 	method := m.TokenEndpointAuthMethod
 	if method == "" {
 		method = "client_secret_basic" // RFC 7591 section 2
@@ -386,13 +424,28 @@ func (s *Server) register(m *ClientMetadata) (*clientRecord, *ClientMetadata, er
 		zero := int64(0)
 		resp.ClientSecretExpiresAt = &zero
 	}
+	now := s.now()
+	sc := &StoredClient{
+		ID: rec.id, Kind: ClientRegistered, AuthMethod: rec.authMethod, Name: rec.name, URI: rec.uri,
+		RedirectURIs: rec.redirectURIs, GrantTypes: rec.grantTypes, CreatedAt: now,
+		ExpiresAt: now.Add(s.opts.UnusedClientTTL),
+	}
+	if rec.confidential {
+		sc.SecretHash = rec.secretHash[:]
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.dynamic >= s.opts.MaxClients {
-		return nil, nil, errors.New("too many registered clients")
+	s.sweepLocked(ctx)
+	n, err := s.store.CountClients(ctx, ClientRegistered)
+	if err != nil {
+		return nil, nil, err
 	}
-	s.dynamic++
-	s.clients[rec.id] = rec
+	if n >= s.opts.MaxClients {
+		return nil, nil, errTooManyClients
+	}
+	if err := s.store.CreateClient(ctx, sc); err != nil {
+		return nil, nil, err
+	}
 	return rec, &resp, nil
 }
 
@@ -421,13 +474,17 @@ func (s *Server) lookupClient(r *http.Request, id string) (*clientRecord, error)
 		}
 		return s.cimd.get(r.Context(), id)
 	}
-	s.mu.Lock()
-	c := s.clients[id]
-	s.mu.Unlock()
-	if c == nil {
-		return nil, errors.New("unknown client")
+	if c := s.static[id]; c != nil {
+		return c, nil
 	}
-	return c, nil
+	sc, err := s.store.Client(r.Context(), id)
+	if errors.Is(err, ErrNotFound) {
+		return nil, errors.New("unknown client")
+	} else if err != nil {
+		s.log.Error("authserver: storage failed", "op", "client", "error", err.Error())
+		return nil, errors.New("the server cannot reach its storage")
+	}
+	return recordOf(sc), nil
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

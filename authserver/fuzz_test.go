@@ -1,6 +1,7 @@
 package authserver
 
 import (
+	"context"
 	"net/url"
 	"slices"
 	"strings"
@@ -70,14 +71,11 @@ func FuzzClientMetadataRegistration(f *testing.F) {
 		if err := jsonUnmarshal(data, &m); err != nil {
 			return
 		}
-		rec, resp, err := s.register(&m)
+		rec, resp, err := s.register(context.Background(), &m)
 		if err != nil {
 			return
 		}
-		s.mu.Lock()
-		delete(s.clients, rec.id)
-		s.dynamic--
-		s.mu.Unlock()
+		_ = s.store.DeleteClient(context.Background(), rec.id)
 		if rec.confidential != (resp.ClientSecret != "") {
 			t.Fatal("secret issued to the wrong kind of client")
 		}

@@ -28,6 +28,7 @@ const (
 	DefaultRefreshTokenTTL = 7 * 24 * time.Hour
 	DefaultCodeTTL         = time.Minute
 	DefaultConsentTTL      = 10 * time.Minute
+	DefaultUnusedClientTTL = 24 * time.Hour
 )
 
 // DefaultSubject is the resource owner of every grant when Options has no
@@ -59,9 +60,10 @@ type Options struct {
 	Issuer string
 
 	// SigningKey signs access tokens: an *rsa.PrivateKey (RS256, 2048 bits
-	// or more) or an *ecdsa.PrivateKey on P-256 (ES256). Nil means a key
-	// generated in memory for Algorithm; tokens then die with the process.
-	// See [LoadSigningKey].
+	// or more) or an *ecdsa.PrivateKey on P-256 (ES256). Nil means the
+	// key kept in Storage, generated for Algorithm and stored there on
+	// first start (with the default memory Storage, tokens then die with
+	// the process). See [LoadSigningKey].
 	SigningKey crypto.Signer
 	// Algorithm is "ES256" (default) or "RS256"; it must fit SigningKey.
 	Algorithm string
@@ -97,10 +99,23 @@ type Options struct {
 	// redirect, and return ErrHandled).
 	Authenticate func(w http.ResponseWriter, r *http.Request) (subject string, err error)
 
+	// Storage keeps the state that must outlive a request: the signing
+	// key, registered and provisioned clients, grants, refresh token
+	// digests, access token records and revocations. Nil means a new
+	// [MemoryStorage]: all of it ends with the process. Package store
+	// provides a durable one.
+	Storage Storage
+
 	// DisableRegistration turns off Dynamic Client Registration (RFC 7591).
 	DisableRegistration bool
-	// MaxClients bounds dynamically registered clients (default 10000).
+	// MaxClients bounds dynamically registered clients (default 10000);
+	// beyond it registration answers 503 until unused ones expire.
 	MaxClients int
+	// UnusedClientTTL is how long a dynamically registered client is kept
+	// after its registration or after the expiry of the last token it
+	// obtained (default 24 hours): registrations that are never used go
+	// away.
+	UnusedClientTTL time.Duration
 
 	// CIMD configures Client ID Metadata Documents.
 	CIMD CIMDOptions
@@ -127,7 +142,8 @@ var ErrHandled = errors.New("authserver: response already written")
 // client_credentials, Dynamic Client Registration (RFC 7591), Client ID
 // Metadata Documents, resource indicators bound into the token audience
 // (RFC 8707), JWT access tokens (RFC 9068), introspection (RFC 7662) and
-// revocation (RFC 7009). All state is in memory.
+// revocation (RFC 7009). Durable state is in its [Storage]; codes and
+// pending consent pages are in memory.
 //
 // A Server is an http.Handler; it is safe for concurrent use and owns no
 // goroutines.
@@ -146,15 +162,15 @@ type Server struct {
 	log        *slog.Logger
 	now        func() time.Time
 
+	store  Storage
+	static map[string]*clientRecord // Options.Clients, by id
+
+	// mu guards codes, pending consents and the sweep time, and
+	// serializes the read-modify-write sequences on the Storage (code
+	// redemption, refresh rotation, revocation).
 	mu        sync.Mutex
-	clients   map[string]*clientRecord
-	dynamic   int
 	pending   map[string]*pendingAuth
 	codes     map[[32]byte]*authCode
-	grants    map[string]*grant
-	refresh   map[[32]byte]*refreshEntry
-	access    map[string]*accessEntry // by jti
-	bindings  map[string]time.Time    // revoked bindings → when
 	lastSweep time.Time
 }
 
@@ -171,13 +187,13 @@ func New(opts Options) (*Server, error) {
 		opts:       opts,
 		log:        opts.Logger,
 		now:        opts.Now,
-		clients:    make(map[string]*clientRecord),
+		store:      opts.Storage,
+		static:     make(map[string]*clientRecord),
 		pending:    make(map[string]*pendingAuth),
 		codes:      make(map[[32]byte]*authCode),
-		grants:     make(map[string]*grant),
-		refresh:    make(map[[32]byte]*refreshEntry),
-		access:     make(map[string]*accessEntry),
-		bindings:   make(map[string]time.Time),
+	}
+	if s.store == nil {
+		s.store = NewMemoryStorage()
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -190,6 +206,7 @@ func New(opts Options) (*Server, error) {
 	o.RefreshTokenTTL = durOr(o.RefreshTokenTTL, DefaultRefreshTokenTTL)
 	o.CodeTTL = durOr(o.CodeTTL, DefaultCodeTTL)
 	o.ConsentTTL = durOr(o.ConsentTTL, DefaultConsentTTL)
+	o.UnusedClientTTL = durOr(o.UnusedClientTTL, DefaultUnusedClientTTL)
 	if o.MaxClients <= 0 {
 		o.MaxClients = 10000
 	}
@@ -213,10 +230,10 @@ func New(opts Options) (*Server, error) {
 		if err != nil {
 			return nil, fmt.Errorf("authserver: client %q: %w", c.ID, err)
 		}
-		if _, dup := s.clients[rec.id]; dup {
+		if _, dup := s.static[rec.id]; dup {
 			return nil, fmt.Errorf("authserver: client %q registered twice", c.ID)
 		}
-		s.clients[rec.id] = rec
+		s.static[rec.id] = rec
 	}
 	if !o.CIMD.Disable {
 		s.cimd = newCIMDFetcher(o.CIMD, s.now)

@@ -354,9 +354,8 @@ func TestBoundGrantCannotBeRefreshed(t *testing.T) {
 	f := newAS(t, nil)
 	now := time.Now()
 	f.as.mu.Lock()
-	g := &grant{id: "g1", clientID: "public-app", subject: "u", resource: testResource, binding: "task:t1"}
-	f.as.grants[g.id] = g
-	resp, _ := f.as.issueLocked(g, nil, true, now)
+	g := &StoredGrant{ID: "g1", ClientID: "public-app", Subject: "u", Resource: testResource, Binding: "task:t1"}
+	resp, _ := f.as.issueLocked(context.Background(), f.as.static["public-app"], g, nil, true, now)
 	rt := resp.RefreshToken
 	f.as.mu.Unlock()
 	status, body := f.post(t, PathToken, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}, "client_id": {"public-app"}})
