@@ -1,6 +1,7 @@
 package authserver
 
 import (
+	"context"
 	"crypto/subtle"
 	"errors"
 	"fmt"
@@ -42,6 +43,7 @@ type pendingAuth struct {
 	req     *authRequest
 	csrf    string
 	subject string
+	addr    string // the address that opened it (see clientAddress)
 	expires time.Time
 }
 
@@ -271,15 +273,13 @@ func (s *Server) startAuthorization(w http.ResponseWriter, r *http.Request) {
 		s.issueCode(w, r, req, subject, http.StatusFound)
 		return
 	}
-	p := &pendingAuth{req: req, csrf: randomToken(32), subject: subject, expires: s.now().Add(s.opts.ConsentTTL)}
+	p := &pendingAuth{req: req, csrf: randomToken(32), subject: subject, addr: clientAddress(r), expires: s.now().Add(s.opts.ConsentTTL)}
 	id := randomToken(16)
-	s.mu.Lock()
-	s.sweepLocked(r.Context())
-	if len(s.pending) >= maxPending {
-		evictOne(s.pending)
+	if !s.addPending(r.Context(), id, p) {
+		w.Header().Set("Retry-After", "60")
+		s.errorPage(w, http.StatusServiceUnavailable, "Too many sign-ins are waiting for an answer; try again in a minute.")
+		return
 	}
-	s.pending[id] = p
-	s.mu.Unlock()
 	http.SetCookie(w, &http.Cookie{
 		Name:     consentCookie(id),
 		Value:    p.csrf,
@@ -292,13 +292,49 @@ func (s *Server) startAuthorization(w http.ResponseWriter, r *http.Request) {
 	s.renderConsent(w, id, p)
 }
 
-// dropPendingLocked forgets a pending consent. s.mu must be held.
-func (s *Server) dropPendingLocked(id string) {
-	delete(s.pending, id)
+// addPending records a consent page waiting for an answer, within the
+// bounds of Options: an address over its bound loses its own oldest page;
+// a client over its bound, or a full table, refuses the new page and
+// keeps the old ones. It reports whether p was added.
+func (s *Server) addPending(ctx context.Context, id string, p *pendingAuth) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sweepLocked(ctx)
+	if ids := s.pendingByAddr[p.addr]; len(ids) >= s.opts.MaxPendingPerAddress {
+		s.dropPendingLocked(ids[0])
+	}
+	if len(s.pending) >= s.opts.MaxPendingConsents || s.pendingByClient[p.req.client.id] >= s.opts.MaxPendingPerClient {
+		s.log.Warn("authserver: pending consents at their bound; authorization request refused", "client_id", p.req.client.id)
+		return false
+	}
+	s.pending[id] = p
+	s.pendingByClient[p.req.client.id]++
+	s.pendingByAddr[p.addr] = append(s.pendingByAddr[p.addr], id)
+	return true
 }
 
-// maxPending bounds consent pages waiting for an answer.
-const maxPending = 10000
+// dropPendingLocked forgets a pending consent. s.mu must be held.
+func (s *Server) dropPendingLocked(id string) {
+	p := s.pending[id]
+	if p == nil {
+		return
+	}
+	delete(s.pending, id)
+	if n := s.pendingByClient[p.req.client.id] - 1; n > 0 {
+		s.pendingByClient[p.req.client.id] = n
+	} else {
+		delete(s.pendingByClient, p.req.client.id)
+	}
+	ids := slices.DeleteFunc(s.pendingByAddr[p.addr], func(x string) bool { return x == id })
+	if len(ids) > 0 {
+		s.pendingByAddr[p.addr] = ids
+	} else {
+		delete(s.pendingByAddr, p.addr)
+	}
+}
+
+// maxCodes bounds issued authorization codes not yet expired.
+const maxCodes = 10000
 
 func consentCookie(id string) string { return "sb_consent_" + id[:12] }
 
@@ -363,8 +399,12 @@ func (s *Server) issueCode(w http.ResponseWriter, r *http.Request, req *authRequ
 	code := randomToken(32)
 	s.mu.Lock()
 	s.sweepLocked(r.Context())
-	if len(s.codes) >= maxPending {
-		evictOne(s.codes)
+	if len(s.codes) >= maxCodes {
+		// Codes live a minute: wait rather than evict someone else's.
+		s.mu.Unlock()
+		w.Header().Set("Retry-After", "60")
+		s.errorPage(w, http.StatusServiceUnavailable, "Too many sign-ins at once; try again in a minute.")
+		return
 	}
 	s.codes[hashOf(code)] = &authCode{req: req, subject: subject, expires: s.now().Add(s.opts.CodeTTL)}
 	s.mu.Unlock()
@@ -394,14 +434,6 @@ func (s *Server) redirect(w http.ResponseWriter, r *http.Request, req *authReque
 	q.Set("iss", s.issuer)
 	u.RawQuery = q.Encode()
 	http.Redirect(w, r, u.String(), status)
-}
-
-// evictOne removes an arbitrary entry of a bounded map.
-func evictOne[K comparable, V any](m map[K]V) {
-	for k := range m {
-		delete(m, k)
-		return
-	}
 }
 
 var pageTemplate = template.Must(template.New("page").Parse(`<!DOCTYPE html>

@@ -478,7 +478,7 @@ func (s *Server) lookupClient(r *http.Request, id string) (*clientRecord, error)
 		return c, nil
 	}
 	sc, err := s.store.Client(r.Context(), id)
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, ErrNotFound) || (err == nil && !sc.ExpiresAt.IsZero() && !s.now().Before(sc.ExpiresAt)) {
 		return nil, errors.New("unknown client")
 	} else if err != nil {
 		s.log.Error("authserver: storage failed", "op", "client", "error", err.Error())

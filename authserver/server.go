@@ -31,6 +31,13 @@ const (
 	DefaultUnusedClientTTL = 24 * time.Hour
 )
 
+// Default bounds of pending consent pages (see Options).
+const (
+	DefaultMaxPendingConsents   = 10000
+	DefaultMaxPendingPerClient  = 1000
+	DefaultMaxPendingPerAddress = 20
+)
+
 // DefaultSubject is the resource owner of every grant when Options has no
 // Authenticate function: the embedded server is then a single-user server
 // whose user is whoever approves on the consent page.
@@ -117,6 +124,25 @@ type Options struct {
 	// away.
 	UnusedClientTTL time.Duration
 
+	// RateLimits limit the requests of one address to the registration,
+	// authorization, token, introspection and revocation endpoints
+	// (defaults in [DefaultRateLimits]); over the limit the answer is 429
+	// with Retry-After. Addresses are the peer's IP address (an IPv6
+	// address's /64); behind a reverse proxy every client shares the
+	// proxy's address, so set the proxy's own limits and Disable these.
+	RateLimits RateLimits
+
+	// MaxPendingConsents bounds the consent pages waiting for an answer
+	// (default 10000); MaxPendingPerClient bounds those of one client
+	// (default 1000). Beyond either bound new authorization requests get
+	// 503 with Retry-After, and the pages already open stay valid: a
+	// flood cannot evict the page a person is looking at.
+	// MaxPendingPerAddress bounds the pages opened from one address
+	// (default 20); beyond it, that address's oldest page is dropped.
+	MaxPendingConsents   int
+	MaxPendingPerClient  int
+	MaxPendingPerAddress int
+
 	// CIMD configures Client ID Metadata Documents.
 	CIMD CIMDOptions
 
@@ -164,14 +190,17 @@ type Server struct {
 
 	store  Storage
 	static map[string]*clientRecord // Options.Clients, by id
+	limits struct{ register, authorize, token, introspect, revoke *limiter }
 
 	// mu guards codes, pending consents and the sweep time, and
 	// serializes the read-modify-write sequences on the Storage (code
 	// redemption, refresh rotation, revocation).
-	mu        sync.Mutex
-	pending   map[string]*pendingAuth
-	codes     map[[32]byte]*authCode
-	lastSweep time.Time
+	mu              sync.Mutex
+	pending         map[string]*pendingAuth
+	pendingByClient map[string]int      // client id → pending pages
+	pendingByAddr   map[string][]string // address → pending page ids, oldest first
+	codes           map[[32]byte]*authCode
+	lastSweep       time.Time
 }
 
 // New returns a Server for opts.
@@ -182,15 +211,17 @@ func New(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("authserver: Issuer %q must be an https URL (http only on loopback) without query or fragment", opts.Issuer)
 	}
 	s := &Server{
-		issuer:     strings.TrimSuffix(opts.Issuer, "/"),
-		issuerPath: strings.TrimSuffix(iss.EscapedPath(), "/"),
-		opts:       opts,
-		log:        opts.Logger,
-		now:        opts.Now,
-		store:      opts.Storage,
-		static:     make(map[string]*clientRecord),
-		pending:    make(map[string]*pendingAuth),
-		codes:      make(map[[32]byte]*authCode),
+		issuer:          strings.TrimSuffix(opts.Issuer, "/"),
+		issuerPath:      strings.TrimSuffix(iss.EscapedPath(), "/"),
+		opts:            opts,
+		log:             opts.Logger,
+		now:             opts.Now,
+		store:           opts.Storage,
+		static:          make(map[string]*clientRecord),
+		pending:         make(map[string]*pendingAuth),
+		pendingByClient: make(map[string]int),
+		pendingByAddr:   make(map[string][]string),
+		codes:           make(map[[32]byte]*authCode),
 	}
 	if s.store == nil {
 		s.store = NewMemoryStorage()
@@ -209,6 +240,18 @@ func New(opts Options) (*Server, error) {
 	o.UnusedClientTTL = durOr(o.UnusedClientTTL, DefaultUnusedClientTTL)
 	if o.MaxClients <= 0 {
 		o.MaxClients = 10000
+	}
+	o.MaxPendingConsents = intOr(o.MaxPendingConsents, DefaultMaxPendingConsents)
+	o.MaxPendingPerClient = intOr(o.MaxPendingPerClient, DefaultMaxPendingPerClient)
+	o.MaxPendingPerAddress = intOr(o.MaxPendingPerAddress, DefaultMaxPendingPerAddress)
+	if rl := o.RateLimits; !rl.Disable {
+		d := DefaultRateLimits
+		n := intOr(rl.MaxAddresses, d.MaxAddresses)
+		s.limits.register = newLimiter(rl.Register.orDefault(d.Register), n)
+		s.limits.authorize = newLimiter(rl.Authorize.orDefault(d.Authorize), n)
+		s.limits.token = newLimiter(rl.Token.orDefault(d.Token), n)
+		s.limits.introspect = newLimiter(rl.Introspect.orDefault(d.Introspect), n)
+		s.limits.revoke = newLimiter(rl.Revoke.orDefault(d.Revoke), n)
 	}
 	for _, r := range o.Resources {
 		c, err := auth.CanonicalResource(r)
@@ -244,6 +287,13 @@ func New(opts Options) (*Server, error) {
 	}
 	s.routes()
 	return s, nil
+}
+
+func intOr(n, def int) int {
+	if n <= 0 {
+		return def
+	}
+	return n
 }
 
 func durOr(d, def time.Duration) time.Duration {
@@ -322,13 +372,13 @@ func (s *Server) routes() {
 		mux.Handle(p+WellKnownOAuth, doc)
 	}
 	mux.HandleFunc(p+PathJWKS, s.serveJWKS)
-	mux.HandleFunc(p+PathAuthorize, s.serveAuthorize)
-	mux.HandleFunc(p+PathToken, s.serveToken)
+	mux.Handle(p+PathAuthorize, s.limit(s.limits.authorize, true, s.serveAuthorize))
+	mux.Handle(p+PathToken, s.limit(s.limits.token, false, s.serveToken))
 	if !s.opts.DisableRegistration {
-		mux.HandleFunc(p+PathRegister, s.serveRegister)
+		mux.Handle(p+PathRegister, s.limit(s.limits.register, false, s.serveRegister))
 	}
-	mux.HandleFunc(p+PathIntrospect, s.serveIntrospect)
-	mux.HandleFunc(p+PathRevoke, s.serveRevoke)
+	mux.Handle(p+PathIntrospect, s.limit(s.limits.introspect, false, s.serveIntrospect))
+	mux.Handle(p+PathRevoke, s.limit(s.limits.revoke, false, s.serveRevoke))
 	s.mux = mux
 }
 
