@@ -21,7 +21,7 @@ import (
 )
 
 func newServeCmd() *cobra.Command {
-	var addr, authAddr string
+	var addr, authAddr, dataDir string
 	var verbose, withAuth, autoApprove bool
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -36,7 +36,10 @@ With --auth, /mcp becomes an OAuth 2.1 protected resource: an embedded
 authorization server runs on --auth-addr, tokens must be audience-bound to
 this server's /mcp URL, and "switchboard login http://ADDR/mcp" (or any MCP
 client that implements the authorization spec) obtains one. Grants bound to
-an MCP session (mcp_binding=session:ID) end with the session.`,
+an MCP session (mcp_binding=session:ID) end with the session. The
+authorization server's signing key, clients, grants, refresh tokens and
+revocations are kept in the data directory (--data-dir), so a restart
+logs nobody out.`,
 		Example: `  switchboard serve
   switchboard serve --addr 127.0.0.1:9090
   switchboard serve --auth --auto-approve`,
@@ -56,6 +59,13 @@ an MCP session (mcp_binding=session:ID) end with the session.`,
 					ln.Close()
 					return fmt.Errorf("listening on %s: %w", authAddr, err)
 				}
+				db, err := openStore(ctx, dataDir, os.Stderr, "serve")
+				if err != nil {
+					ln.Close()
+					aln.Close()
+					return err
+				}
+				defer db.Close()
 				issuer := "http://" + aln.Addr().String()
 				resource := "http://" + ln.Addr().String() + "/mcp"
 				as, err = authserver.New(authserver.Options{
@@ -63,6 +73,7 @@ an MCP session (mcp_binding=session:ID) end with the session.`,
 					Resources:   []string{resource},
 					AutoApprove: autoApprove,
 					Logger:      logger,
+					Storage:     db.AuthServer(),
 				})
 				if err != nil {
 					return err
@@ -95,6 +106,7 @@ an MCP session (mcp_binding=session:ID) end with the session.`,
 	cmd.Flags().BoolVar(&withAuth, "auth", false, "protect /mcp with OAuth 2.1 and run the embedded authorization server")
 	cmd.Flags().StringVar(&authAddr, "auth-addr", "127.0.0.1:9000", "address of the embedded authorization server (with --auth)")
 	cmd.Flags().BoolVar(&autoApprove, "auto-approve", false, "approve every authorization request without the consent page (with --auth; tests only)")
+	dataDirFlag(cmd.Flags(), &dataDir)
 	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "log debug messages to stderr")
 	return cmd
 }
