@@ -116,6 +116,7 @@ func (s *Server) initKeys() error {
 		if key, err = s.storedSigningKey(alg); err != nil {
 			return err
 		}
+		alg = "" // Algorithm chose the stored key's type when it was made; the key decides now
 	}
 	switch k := key.(type) {
 	case *ecdsa.PrivateKey:

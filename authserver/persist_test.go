@@ -114,3 +114,22 @@ func TestStateSurvivesRestart(t *testing.T) {
 		t.Fatalf("ended binding after restart: %v", p)
 	}
 }
+
+// TestStoredKeyDecidesAlgorithm: a key stored with RS256 keeps signing
+// RS256 after a restart whose Algorithm names the default, ES256.
+func TestStoredKeyDecidesAlgorithm(t *testing.T) {
+	st := NewMemoryStorage()
+	as1, err := New(Options{Issuer: "http://127.0.0.1:1", Storage: st, Algorithm: "RS256"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	as2, err := New(Options{Issuer: "http://127.0.0.1:1", Storage: st, Algorithm: "ES256"})
+	if err != nil {
+		t.Fatalf("restart with another Algorithm: %v", err)
+	}
+	kid1, _ := as1.PublicKey()
+	kid2, _ := as2.PublicKey()
+	if kid1 != kid2 || as2.alg != "RS256" {
+		t.Fatalf("key %s/%s alg %s", kid1, kid2, as2.alg)
+	}
+}
