@@ -139,6 +139,8 @@ type Options struct {
 	// flood cannot evict the page a person is looking at.
 	// MaxPendingPerAddress bounds the pages opened from one address
 	// (default 20); beyond it, that address's oldest page is dropped.
+	// Behind a reverse proxy every client shares the proxy's address:
+	// raise it there.
 	MaxPendingConsents   int
 	MaxPendingPerClient  int
 	MaxPendingPerAddress int
