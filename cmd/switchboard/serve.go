@@ -17,6 +17,7 @@ import (
 	"github.com/switchboard-mcp/switchboard/gateway"
 	"github.com/switchboard-mcp/switchboard/gateway/config"
 	"github.com/switchboard-mcp/switchboard/mcp"
+	"github.com/switchboard-mcp/switchboard/store"
 	"github.com/switchboard-mcp/switchboard/transport/sse"
 	"github.com/switchboard-mcp/switchboard/transport/streamable"
 )
@@ -24,6 +25,7 @@ import (
 // serveFlags are the flags of "switchboard serve".
 type serveFlags struct {
 	addr, authAddr, configPath string
+	dataDir                    string
 	addrSet                    bool // --addr was given: it wins over the file's gateway.addr
 	verbose, withAuth          bool
 	autoApprove, stdio         bool
@@ -55,7 +57,14 @@ With --auth, /mcp becomes an OAuth 2.1 protected resource: an embedded
 authorization server runs on --auth-addr, tokens must be audience-bound to
 this server's /mcp URL, and "switchboard login http://ADDR/mcp" (or any MCP
 client that implements the authorization spec) obtains one. Grants bound to
-an MCP session (mcp_binding=session:ID) end with the session.`,
+an MCP session (mcp_binding=session:ID) end with the session.
+
+State that survives restarts lives in the data directory (--data-dir, or
+the configuration's gateway.dataDir; by default under the user's data
+directory): an embedded SQLite database and the master key that encrypts
+its secrets. The authorization server's signing key, clients, grants,
+refresh tokens and revocations are kept there, so a restart logs nobody
+out.`,
 		Example: `  switchboard serve
   switchboard serve --config ~/.cursor/mcp.json
   switchboard serve --addr 127.0.0.1:9090
@@ -73,6 +82,7 @@ an MCP session (mcp_binding=session:ID) end with the session.`,
 	cmd.Flags().BoolVar(&f.withAuth, "auth", false, "protect /mcp with OAuth 2.1 and run the embedded authorization server")
 	cmd.Flags().StringVar(&f.authAddr, "auth-addr", "127.0.0.1:9000", "address of the embedded authorization server (with --auth)")
 	cmd.Flags().BoolVar(&f.autoApprove, "auto-approve", false, "approve every authorization request without the consent page (with --auth; tests only)")
+	dataDirFlag(cmd.Flags(), &f.dataDir)
 	cmd.Flags().BoolVarP(&f.verbose, "verbose", "v", false, "log debug messages to stderr")
 	return cmd
 }
@@ -108,6 +118,9 @@ func runServe(ctx context.Context, f *serveFlags) error {
 		if !f.addrSet && cfg.Gateway.Addr != "" {
 			f.addr = cfg.Gateway.Addr
 		}
+		if f.dataDir == "" {
+			f.dataDir = cfg.Gateway.DataDir
+		}
 		if len(opts.Upstreams) == 0 {
 			logger.Warn("the configuration lists no servers; the gateway serves nothing until a reload adds some", "file", cfg.Path)
 		}
@@ -123,6 +136,12 @@ func runServe(ctx context.Context, f *serveFlags) error {
 			go watchConfig(ctx, g, cfg, logger)
 		}
 	}
+
+	db, err := openStore(ctx, f.dataDir, os.Stderr, "serve")
+	if err != nil {
+		return err
+	}
+	defer db.Close()
 
 	if f.stdio {
 		g, err := gateway.New(opts)
@@ -146,7 +165,7 @@ func runServe(ctx context.Context, f *serveFlags) error {
 		auth *auth.Middleware
 	)
 	if f.withAuth {
-		as, ahs, auth, err = startAuth(f, logger, base+gateway.PathMCP)
+		as, ahs, auth, err = startAuth(f, logger, base+gateway.PathMCP, db)
 		if err != nil {
 			return err
 		}
@@ -202,7 +221,7 @@ func printUpstreams(g *gateway.Gateway) {
 }
 
 // startAuth starts the embedded authorization server for resource.
-func startAuth(f *serveFlags, logger *slog.Logger, resource string) (*authserver.Server, *http.Server, *auth.Middleware, error) {
+func startAuth(f *serveFlags, logger *slog.Logger, resource string, db *store.DB) (*authserver.Server, *http.Server, *auth.Middleware, error) {
 	aln, err := net.Listen("tcp", f.authAddr)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("listening on %s: %w", f.authAddr, err)
@@ -213,6 +232,7 @@ func startAuth(f *serveFlags, logger *slog.Logger, resource string) (*authserver
 		Resources:   []string{resource},
 		AutoApprove: f.autoApprove,
 		Logger:      logger,
+		Storage:     db.AuthServer(),
 	})
 	if err != nil {
 		aln.Close()
