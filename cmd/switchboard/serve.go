@@ -191,7 +191,7 @@ func runServe(ctx context.Context, f *serveFlags) error {
 	if auth == nil {
 		fmt.Fprintf(os.Stderr, "  legacy HTTP+SSE: %s%s\n", base, gateway.PathSSE)
 	} else {
-		fmt.Fprintf(os.Stderr, "  authorization server: %s\n", as.Issuer())
+		fmt.Fprintf(os.Stderr, "  authorization server at %s\n", as.Issuer())
 	}
 	fmt.Fprintf(os.Stderr, "  health: %s%s, %s%s\n", base, gateway.PathHealthz, base, gateway.PathReadyz)
 	if cfg != nil {
