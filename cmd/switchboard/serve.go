@@ -16,6 +16,7 @@ import (
 	"github.com/switchboard-mcp/switchboard/authserver"
 	"github.com/switchboard-mcp/switchboard/gateway"
 	"github.com/switchboard-mcp/switchboard/gateway/config"
+	"github.com/switchboard-mcp/switchboard/gateway/console"
 	"github.com/switchboard-mcp/switchboard/mcp"
 	"github.com/switchboard-mcp/switchboard/store"
 	"github.com/switchboard-mcp/switchboard/transport/sse"
@@ -25,7 +26,7 @@ import (
 // serveFlags are the flags of "switchboard serve".
 type serveFlags struct {
 	addr, authAddr, configPath string
-	dataDir                    string
+	dataDir, adminToken        string
 	addrSet                    bool // --addr was given: it wins over the file's gateway.addr
 	verbose, withAuth          bool
 	autoApprove, stdio         bool
@@ -83,6 +84,7 @@ out.`,
 	cmd.Flags().StringVar(&f.authAddr, "auth-addr", "127.0.0.1:9000", "address of the embedded authorization server (with --auth)")
 	cmd.Flags().BoolVar(&f.autoApprove, "auto-approve", false, "approve every authorization request without the consent page (with --auth; tests only)")
 	dataDirFlag(cmd.Flags(), &f.dataDir)
+	cmd.Flags().StringVar(&f.adminToken, "admin-token", "", "require this bearer token on the admin API (/api/), which then answers from any address (default: $SWITCHBOARD_ADMIN_TOKEN; without one, loopback only)")
 	cmd.Flags().BoolVarP(&f.verbose, "verbose", "v", false, "log debug messages to stderr")
 	return cmd
 }
@@ -101,7 +103,8 @@ func demoUpstream() (gateway.Upstream, error) {
 }
 
 func runServe(ctx context.Context, f *serveFlags) error {
-	logger := newLogger(f.verbose)
+	logs := console.NewLogBuffer(0)
+	logger := slog.New(logs.Handler(newLogger(f.verbose).Handler()))
 	if f.stdio && f.withAuth {
 		return errors.New("--auth protects the HTTP endpoint; it cannot be used with --stdio")
 	}
@@ -131,9 +134,11 @@ func runServe(ctx context.Context, f *serveFlags) error {
 		}
 		opts.Upstreams = []gateway.Upstream{demo}
 	}
+	var rl *reloader
 	startWatch := func(g *gateway.Gateway) {
 		if cfg != nil {
-			go watchConfig(ctx, g, cfg, logger)
+			rl = &reloader{g: g, log: logger, current: cfg}
+			go rl.watch(ctx)
 		}
 	}
 
@@ -160,12 +165,12 @@ func runServe(ctx context.Context, f *serveFlags) error {
 	defer ln.Close()
 	base := "http://" + ln.Addr().String()
 	var (
-		as   *authserver.Server
-		ahs  *http.Server
-		auth *auth.Middleware
+		as     *authserver.Server
+		ahs    *http.Server
+		authMW *auth.Middleware
 	)
 	if f.withAuth {
-		as, ahs, auth, err = startAuth(f, logger, base+gateway.PathMCP, db)
+		as, ahs, authMW, err = startAuth(f, logger, base+gateway.PathMCP, db)
 		if err != nil {
 			return err
 		}
@@ -180,15 +185,28 @@ func runServe(ctx context.Context, f *serveFlags) error {
 	startWatch(g)
 
 	mux := http.NewServeMux()
-	if auth != nil {
-		auth.Mount(mux, g.MCPHandler())
+	adminOpts := console.Options{Token: f.adminToken, Logs: logs, Version: version}
+	if adminOpts.Token == "" {
+		adminOpts.Token = os.Getenv("SWITCHBOARD_ADMIN_TOKEN")
+	}
+	if rl != nil {
+		adminOpts.Reload = func() error { return rl.Reload("the admin API") }
+	}
+	console.NewAdmin(g, adminOpts).Mount(mux)
+	if authMW != nil {
+		authMW.Mount(mux, g.MCPHandler())
 		mux.HandleFunc(gateway.PathHealthz, func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 		mux.Handle(gateway.PathReadyz, g.Handler())
 	} else {
 		g.Mount(mux)
 	}
 	fmt.Fprintf(os.Stderr, "switchboard serve: listening on %s\n  Streamable HTTP: %s%s\n", ln.Addr(), base, gateway.PathMCP)
-	if auth == nil {
+	access := "loopback only"
+	if adminOpts.Token != "" {
+		access = "admin token required"
+	}
+	fmt.Fprintf(os.Stderr, "  console: %s%s (admin API %s%s, %s)\n", base, console.PathUI, base, console.PathAPI, access)
+	if authMW == nil {
 		fmt.Fprintf(os.Stderr, "  legacy HTTP+SSE: %s%s\n", base, gateway.PathSSE)
 	} else {
 		fmt.Fprintf(os.Stderr, "  authorization server at %s\n", as.Issuer())
