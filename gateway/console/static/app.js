@@ -187,7 +187,7 @@ async function viewUpstreams() {
     ? el('div', { class: 'panel panel-pad', style: 'margin-top:16px' }, el('h2', {}, 'Name collisions'),
       el('ul', {}, ...status.collisions.map((c) => el('li', {}, `${c.kind} `, el('code', {}, c.name), ` — claimed by ${c.upstreams.join(', ')}; not served under that name`))))
     : null;
-  clear(main).append(pageHead('Upstreams', `${status.upstreams.length} configured · ${status.sessions} client sessions`, reload), grid, collisions);
+  clear(main).append(...[pageHead('Upstreams', `${status.upstreams.length} configured · ${status.sessions} client sessions`, reload), grid, collisions].filter(Boolean));
   const t = setInterval(async () => {
     try { fill(await api('status')); } catch { /* next tick */ }
   }, 2000);
@@ -198,7 +198,7 @@ function upstreamCard(u) {
   const act = (action) => async () => {
     try {
       await api(`upstreams/${encodeURIComponent(u.name)}/${action}`, { method: 'POST', body: {} });
-      toast(`${u.name}: ${action}d`);
+      toast(`${u.name}: ${{ enable: 'enabled', disable: 'disabled', restart: 'restarted' }[action]}`);
       render();
     } catch (e) { toast(`${u.name}: ${e.message}`, 'error'); }
   };
@@ -495,7 +495,7 @@ async function render() {
 async function header() {
   try {
     const st = await api('status');
-    document.getElementById('gw-name').textContent = `${st.name} ${st.version || ''}`;
+    document.getElementById('gw-name').textContent = [st.name !== 'switchboard' ? st.name : '', st.version ? (/^\d/.test(st.version) ? `v${st.version}` : st.version) : ''].filter(Boolean).join(' · ');
     const ready = st.upstreams.filter((u) => u.state === 'ready').length;
     clear(document.getElementById('gw-state')).append(
       el('span', { class: st.ready ? 'pill s-ready' : 'pill s-failed' }, st.ready ? 'ready' : 'not ready'),
