@@ -69,6 +69,10 @@ type Options struct {
 	// the transport's defaults.
 	HTTP *streamable.Options
 
+	// Hooks govern and observe what the gateway relays: identity, policy,
+	// events, tracing middleware.
+	Hooks Hooks
+
 	// ServerOptions, if set, is the starting point of the front server's
 	// options (task store, request-state key, list TTLs, session hooks).
 	// The gateway sets the fields it needs (Completion, ResourceFallback,

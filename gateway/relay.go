@@ -25,6 +25,7 @@ func (g *Gateway) serverOptions() *mcp.ServerOptions {
 		o.Logger = g.log
 	}
 	o.Completion = g.complete
+	o.Visible = g.visible
 	o.ResourceFallback = func(ctx context.Context, req *mcp.Request, uri string, _ map[string]string) (*protocol.ReadResourceResult, error) {
 		u, orig, ok := g.resolveURI(uri)
 		if !ok {
@@ -133,6 +134,10 @@ func (g *Gateway) begin(ctx context.Context, dreq *mcp.Request, u *upstream, ex 
 
 // callTool relays a tools/call.
 func (g *Gateway) callTool(ctx context.Context, dreq *mcp.Request, call *protocol.CallToolRequestParams, e *toolEntry) (*protocol.CallToolResult, error) {
+	if err := g.authorize(ctx, &Access{Method: protocol.MethodToolsCall, Kind: "tool", Upstream: e.u.spec.Name, Name: e.tool.Name, Original: e.orig,
+		Tool: &e.tool, Arguments: call.Arguments, Request: dreq}); err != nil {
+		return nil, err
+	}
 	params := appendCallParams(nil, "name", e.orig, call.Arguments, call.Meta)
 	if needsExchange(dreq) {
 		raw, err := g.relayModern(ctx, dreq, e.u, protocol.MethodToolsCall, params)
@@ -295,6 +300,10 @@ func (g *Gateway) getPrompt(ctx context.Context, dreq *mcp.Request, args map[str
 	if len(args) > 0 {
 		rawArgs, _ = json.Marshal(args, json.Deterministic(true))
 	}
+	if err := g.authorize(ctx, &Access{Method: protocol.MethodPromptsGet, Kind: "prompt", Upstream: e.u.spec.Name, Name: e.prompt.Name, Original: e.orig,
+		Arguments: rawArgs, Request: dreq}); err != nil {
+		return nil, err
+	}
 	params := appendCallParams(nil, "name", e.orig, rawArgs, dreq.Meta())
 	var raw jsontext.Value
 	var err error
@@ -329,6 +338,9 @@ func (g *Gateway) relayRaw(ctx context.Context, dreq *mcp.Request, u *upstream, 
 
 // readResource relays a resources/read of uri (exposed) as orig.
 func (g *Gateway) readResource(ctx context.Context, dreq *mcp.Request, u *upstream, uri, orig string) (*protocol.ReadResourceResult, error) {
+	if err := g.authorize(ctx, &Access{Method: protocol.MethodResourcesRead, Kind: "resource", Upstream: u.spec.Name, Name: uri, Original: orig, Request: dreq}); err != nil {
+		return nil, err
+	}
 	b, _ := json.Marshal(struct {
 		URI  string        `json:"uri"`
 		Meta protocol.Meta `json:"_meta,omitzero"`
@@ -402,6 +414,22 @@ func (g *Gateway) complete(ctx context.Context, dreq *mcp.Request, p *protocol.C
 		ref = &cp
 	default:
 		return nil, jsonrpc.ErrInvalidParams("completion/complete: unsupported reference")
+	}
+	kind, name, orig := "prompt", "", ""
+	switch r := ref.(type) {
+	case *protocol.PromptReference:
+		orig = r.Name
+		if pr, ok := p.Ref.(*protocol.PromptReference); ok {
+			name = pr.Name
+		}
+	case *protocol.ResourceTemplateReference:
+		kind, orig = "resource template", r.URI
+		if rr, ok := p.Ref.(*protocol.ResourceTemplateReference); ok {
+			name = rr.URI
+		}
+	}
+	if err := g.authorize(ctx, &Access{Method: protocol.MethodCompletionComplete, Kind: kind, Upstream: u.spec.Name, Name: name, Original: orig, Request: dreq}); err != nil {
+		return nil, err
 	}
 	u.mu.Lock()
 	has := u.lists.caps.Completions != nil

@@ -60,16 +60,18 @@ func (s *Server) RemovePrompts(names ...string) {
 	}
 }
 
-func (s *Server) listPrompts(cursor string) (*protocol.ListPromptsResult, error) {
+func (s *Server) listPrompts(ctx context.Context, r *Request, cursor string) (*protocol.ListPromptsResult, error) {
 	s.mu.RLock()
 	page, next, err := s.prompts.page(cursor, s.opts.PageSize)
 	s.mu.RUnlock()
 	if err != nil {
 		return nil, err
 	}
-	res := &protocol.ListPromptsResult{Prompts: make([]protocol.Prompt, len(page)), NextCursor: next}
-	for i, p := range page {
-		res.Prompts[i] = *p.prompt
+	res := &protocol.ListPromptsResult{Prompts: make([]protocol.Prompt, 0, len(page)), NextCursor: next}
+	for _, p := range page {
+		if s.opts.Visible == nil || s.opts.Visible(ctx, r, p.prompt) {
+			res.Prompts = append(res.Prompts, *p.prompt)
+		}
 	}
 	return res, nil
 }

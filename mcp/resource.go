@@ -86,30 +86,34 @@ func ResourceNotFound(uri string) *jsonrpc.Error {
 	return &jsonrpc.Error{Code: protocol.CodeResourceNotFound, Message: "resource not found: " + uri, Data: data}
 }
 
-func (s *Server) listResources(cursor string) (*protocol.ListResourcesResult, error) {
+func (s *Server) listResources(ctx context.Context, req *Request, cursor string) (*protocol.ListResourcesResult, error) {
 	s.mu.RLock()
 	page, next, err := s.resources.page(cursor, s.opts.PageSize)
 	s.mu.RUnlock()
 	if err != nil {
 		return nil, err
 	}
-	res := &protocol.ListResourcesResult{Resources: make([]protocol.Resource, len(page)), NextCursor: next}
-	for i, r := range page {
-		res.Resources[i] = *r.resource
+	res := &protocol.ListResourcesResult{Resources: make([]protocol.Resource, 0, len(page)), NextCursor: next}
+	for _, r := range page {
+		if s.opts.Visible == nil || s.opts.Visible(ctx, req, r.resource) {
+			res.Resources = append(res.Resources, *r.resource)
+		}
 	}
 	return res, nil
 }
 
-func (s *Server) listResourceTemplates(cursor string) (*protocol.ListResourceTemplatesResult, error) {
+func (s *Server) listResourceTemplates(ctx context.Context, req *Request, cursor string) (*protocol.ListResourceTemplatesResult, error) {
 	s.mu.RLock()
 	page, next, err := s.templates.page(cursor, s.opts.PageSize)
 	s.mu.RUnlock()
 	if err != nil {
 		return nil, err
 	}
-	res := &protocol.ListResourceTemplatesResult{ResourceTemplates: make([]protocol.ResourceTemplate, len(page)), NextCursor: next}
-	for i, t := range page {
-		res.ResourceTemplates[i] = *t.template
+	res := &protocol.ListResourceTemplatesResult{ResourceTemplates: make([]protocol.ResourceTemplate, 0, len(page)), NextCursor: next}
+	for _, t := range page {
+		if s.opts.Visible == nil || s.opts.Visible(ctx, req, t.template) {
+			res.ResourceTemplates = append(res.ResourceTemplates, *t.template)
+		}
 	}
 	return res, nil
 }

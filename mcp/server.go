@@ -108,6 +108,16 @@ type ServerOptions struct {
 	// ReadCacheScope is their cacheScope. Empty means private.
 	ReadCacheScope protocol.CacheScope
 
+	// Visible, if set, decides which registered tools, prompts, resources
+	// and resource templates a request's list shows: item is a
+	// *protocol.Tool, *protocol.Prompt, *protocol.Resource or
+	// *protocol.ResourceTemplate, and false leaves it out of that list
+	// (a page may then hold fewer items than the page size; its cursor
+	// stays valid). It does not gate calls, reads or prompts: a server
+	// that hides an item should refuse it in its handler or middleware
+	// too.
+	Visible func(ctx context.Context, r *Request, item any) bool
+
 	// ResourceFallback, if set, reads (and accepts subscriptions to)
 	// resources whose URI matches no registered resource or template,
 	// instead of the resource-not-found error; vars is nil. A proxy uses

@@ -166,3 +166,48 @@ func TestRequestStateCarryAndRawInputRequired(t *testing.T) {
 		t.Errorf("second round: %q after %d runs", got, runs)
 	}
 }
+
+// ServerOptions.Visible filters what lists show, per request.
+func TestVisibleFiltersLists(t *testing.T) {
+	srv := mcp.NewServer(srvImpl, &mcp.ServerOptions{Visible: func(_ context.Context, r *mcp.Request, item any) bool {
+		switch v := item.(type) {
+		case *protocol.Tool:
+			return !strings.HasPrefix(v.Name, "secret")
+		case *protocol.Prompt:
+			return v.Name != "hidden"
+		case *protocol.Resource:
+			return v.URI != "x://hidden"
+		case *protocol.ResourceTemplate:
+			return false
+		}
+		return true
+	}})
+	defer srv.Close()
+	noop := func(context.Context, *mcp.Request, *protocol.CallToolRequestParams) (*protocol.CallToolResult, error) { return nil, nil }
+	for _, n := range []string{"open", "secret_a", "secret_b"} {
+		srv.AddTool(&protocol.Tool{Name: n}, noop)
+	}
+	for _, n := range []string{"hidden", "shown"} {
+		srv.AddPrompt(&protocol.Prompt{Name: n}, func(context.Context, *mcp.Request, map[string]string) (*protocol.GetPromptResult, error) {
+			return &protocol.GetPromptResult{}, nil
+		})
+	}
+	read := func(context.Context, *mcp.Request, string, map[string]string) (*protocol.ReadResourceResult, error) { return nil, nil }
+	srv.AddResource(&protocol.Resource{URI: "x://hidden", Name: "h"}, read)
+	srv.AddResource(&protocol.Resource{URI: "x://shown", Name: "s"}, read)
+	srv.AddResourceTemplate(&protocol.ResourceTemplate{URITemplate: "x://t/{id}", Name: "t"}, read)
+	h := newSessHarness(t, srv)
+	h.initialize(protocol.LatestVersion, protocol.ClientCapabilities{})
+	var tools protocol.ListToolsResult
+	h.mustCall(protocol.MethodToolsList, nil, &tools)
+	var prompts protocol.ListPromptsResult
+	h.mustCall(protocol.MethodPromptsList, nil, &prompts)
+	var res protocol.ListResourcesResult
+	h.mustCall(protocol.MethodResourcesList, nil, &res)
+	var tmpl protocol.ListResourceTemplatesResult
+	h.mustCall(protocol.MethodResourcesTemplatesList, nil, &tmpl)
+	if len(tools.Tools) != 1 || tools.Tools[0].Name != "open" || len(prompts.Prompts) != 1 || prompts.Prompts[0].Name != "shown" ||
+		len(res.Resources) != 1 || res.Resources[0].URI != "x://shown" || len(tmpl.ResourceTemplates) != 0 {
+		t.Errorf("lists: %+v %+v %+v %+v", tools.Tools, prompts.Prompts, res.Resources, tmpl.ResourceTemplates)
+	}
+}

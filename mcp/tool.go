@@ -204,16 +204,18 @@ func (s *Server) rewrapTools() {
 	}
 }
 
-func (s *Server) listTools(cursor string) (*protocol.ListToolsResult, error) {
+func (s *Server) listTools(ctx context.Context, r *Request, cursor string) (*protocol.ListToolsResult, error) {
 	s.mu.RLock()
 	page, next, err := s.tools.page(cursor, s.opts.PageSize)
 	s.mu.RUnlock()
 	if err != nil {
 		return nil, err
 	}
-	res := &protocol.ListToolsResult{Tools: make([]protocol.Tool, len(page)), NextCursor: next}
-	for i, st := range page {
-		res.Tools[i] = *st.tool
+	res := &protocol.ListToolsResult{Tools: make([]protocol.Tool, 0, len(page)), NextCursor: next}
+	for _, st := range page {
+		if s.opts.Visible == nil || s.opts.Visible(ctx, r, st.tool) {
+			res.Tools = append(res.Tools, *st.tool)
+		}
 	}
 	return res, nil
 }
