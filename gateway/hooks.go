@@ -169,7 +169,7 @@ type Event struct {
 	// decide what to keep.
 	Params jsontext.Value
 	// Result is the raw result, when there is one.
-	Result jsontext.Value
+	Result  jsontext.Value
 	Outcome Outcome
 	// Error is the protocol error of an OutcomeError or OutcomeDenied.
 	Error *jsonrpc.Error

@@ -183,7 +183,9 @@ func TestVisibleFiltersLists(t *testing.T) {
 		return true
 	}})
 	defer srv.Close()
-	noop := func(context.Context, *mcp.Request, *protocol.CallToolRequestParams) (*protocol.CallToolResult, error) { return nil, nil }
+	noop := func(context.Context, *mcp.Request, *protocol.CallToolRequestParams) (*protocol.CallToolResult, error) {
+		return nil, nil
+	}
 	for _, n := range []string{"open", "secret_a", "secret_b"} {
 		srv.AddTool(&protocol.Tool{Name: n}, noop)
 	}
@@ -192,7 +194,9 @@ func TestVisibleFiltersLists(t *testing.T) {
 			return &protocol.GetPromptResult{}, nil
 		})
 	}
-	read := func(context.Context, *mcp.Request, string, map[string]string) (*protocol.ReadResourceResult, error) { return nil, nil }
+	read := func(context.Context, *mcp.Request, string, map[string]string) (*protocol.ReadResourceResult, error) {
+		return nil, nil
+	}
 	srv.AddResource(&protocol.Resource{URI: "x://hidden", Name: "h"}, read)
 	srv.AddResource(&protocol.Resource{URI: "x://shown", Name: "s"}, read)
 	srv.AddResourceTemplate(&protocol.ResourceTemplate{URITemplate: "x://t/{id}", Name: "t"}, read)
