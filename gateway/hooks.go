@@ -251,8 +251,8 @@ func (g *Gateway) authorize(ctx context.Context, a *Access) error {
 	return d.rpcError()
 }
 
-// visible is the front server's list filter: an item shows when
-// Hooks.Authorize allows it.
+// visible reports whether a list shows an item: when Hooks.Authorize
+// allows it.
 func (g *Gateway) visible(ctx context.Context, r *mcp.Request, item any) bool {
 	if g.opts.Hooks.Authorize == nil {
 		return true

@@ -25,7 +25,8 @@ func (g *Gateway) serverOptions() *mcp.ServerOptions {
 		o.Logger = g.log
 	}
 	o.Completion = g.complete
-	o.Visible = g.visible
+	o.ListFilter = g.listFilter
+	o.EditCapabilities = g.editCapabilities
 	o.ResourceFallback = func(ctx context.Context, req *mcp.Request, uri string, _ map[string]string) (*protocol.ReadResourceResult, error) {
 		u, orig, ok := g.resolveURI(uri)
 		if !ok {
@@ -180,7 +181,7 @@ func toolCallError(err error) error {
 
 // toolResult wraps an upstream's raw tool result for the front server.
 func (g *Gateway) toolResult(u *upstream, raw jsontext.Value) *protocol.CallToolResult {
-	raw = u.cleanResult(raw)
+	raw = g.exposeResultURIs(u, u.cleanResult(raw))
 	var probe struct {
 		IsError bool `json:"isError"`
 	}

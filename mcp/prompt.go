@@ -69,8 +69,8 @@ func (s *Server) listPrompts(ctx context.Context, r *Request, cursor string) (*p
 	}
 	res := &protocol.ListPromptsResult{Prompts: make([]protocol.Prompt, 0, len(page)), NextCursor: next}
 	for _, p := range page {
-		if s.opts.Visible == nil || s.opts.Visible(ctx, r, p.prompt) {
-			res.Prompts = append(res.Prompts, *p.prompt)
+		if v := filterItem(s, ctx, r, p.prompt); v != nil {
+			res.Prompts = append(res.Prompts, *v)
 		}
 	}
 	return res, nil

@@ -95,8 +95,8 @@ func (s *Server) listResources(ctx context.Context, req *Request, cursor string)
 	}
 	res := &protocol.ListResourcesResult{Resources: make([]protocol.Resource, 0, len(page)), NextCursor: next}
 	for _, r := range page {
-		if s.opts.Visible == nil || s.opts.Visible(ctx, req, r.resource) {
-			res.Resources = append(res.Resources, *r.resource)
+		if v := filterItem(s, ctx, req, r.resource); v != nil {
+			res.Resources = append(res.Resources, *v)
 		}
 	}
 	return res, nil
@@ -111,8 +111,8 @@ func (s *Server) listResourceTemplates(ctx context.Context, req *Request, cursor
 	}
 	res := &protocol.ListResourceTemplatesResult{ResourceTemplates: make([]protocol.ResourceTemplate, 0, len(page)), NextCursor: next}
 	for _, t := range page {
-		if s.opts.Visible == nil || s.opts.Visible(ctx, req, t.template) {
-			res.ResourceTemplates = append(res.ResourceTemplates, *t.template)
+		if v := filterItem(s, ctx, req, t.template); v != nil {
+			res.ResourceTemplates = append(res.ResourceTemplates, *v)
 		}
 	}
 	return res, nil

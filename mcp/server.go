@@ -108,15 +108,22 @@ type ServerOptions struct {
 	// ReadCacheScope is their cacheScope. Empty means private.
 	ReadCacheScope protocol.CacheScope
 
-	// Visible, if set, decides which registered tools, prompts, resources
-	// and resource templates a request's list shows: item is a
+	// ListFilter, if set, decides what a request's list shows of each
+	// registered tool, prompt, resource and resource template: item is a
 	// *protocol.Tool, *protocol.Prompt, *protocol.Resource or
-	// *protocol.ResourceTemplate, and false leaves it out of that list
-	// (a page may then hold fewer items than the page size; its cursor
-	// stays valid). It does not gate calls, reads or prompts: a server
-	// that hides an item should refuse it in its handler or middleware
-	// too.
-	Visible func(ctx context.Context, r *Request, item any) bool
+	// *protocol.ResourceTemplate (do not modify it); the filter returns
+	// it, a modified copy of the same type, or nil to leave it out (a page
+	// may then hold fewer items than the page size; its cursor stays
+	// valid). It does not gate calls, reads or prompts: a server that
+	// hides an item should refuse it in its handler or middleware too.
+	ListFilter func(ctx context.Context, r *Request, item any) any
+
+	// EditCapabilities, if set, adjusts the capabilities the server
+	// declares to a client speaking version (in initialize and in
+	// server/discover), after they are inferred from what is registered
+	// (or copied from Capabilities). A proxy declares so the extensions
+	// its upstreams have.
+	EditCapabilities func(version string, c *protocol.ServerCapabilities)
 
 	// ResourceFallback, if set, reads (and accepts subscriptions to)
 	// resources whose URI matches no registered resource or template,
@@ -257,8 +264,18 @@ func (s *Server) Sessions() iter.Seq[*ServerSession] {
 // capabilities returns what the server advertises to a client speaking
 // version v.
 func (s *Server) capabilities(v string) *protocol.ServerCapabilities {
+	c := s.inferCapabilities(v)
+	if s.opts.EditCapabilities != nil {
+		s.opts.EditCapabilities(v, c)
+	}
+	return c
+}
+
+func (s *Server) inferCapabilities(v string) *protocol.ServerCapabilities {
 	if s.opts.Capabilities != nil {
 		c := *s.opts.Capabilities
+		c.Extensions = maps.Clone(c.Extensions)
+		c.Experimental = maps.Clone(c.Experimental)
 		return &c
 	}
 	s.mu.RLock()

@@ -213,8 +213,8 @@ func (s *Server) listTools(ctx context.Context, r *Request, cursor string) (*pro
 	}
 	res := &protocol.ListToolsResult{Tools: make([]protocol.Tool, 0, len(page)), NextCursor: next}
 	for _, st := range page {
-		if s.opts.Visible == nil || s.opts.Visible(ctx, r, st.tool) {
-			res.Tools = append(res.Tools, *st.tool)
+		if t := filterItem(s, ctx, r, st.tool); t != nil {
+			res.Tools = append(res.Tools, *t)
 		}
 	}
 	return res, nil
@@ -265,6 +265,15 @@ func runTool(ctx context.Context, r *Request, st *serverTool, p *protocol.CallTo
 		res.Content = []protocol.Content{}
 	}
 	return res, nil
+}
+
+// filterItem applies ServerOptions.ListFilter to a list item.
+func filterItem[T any](s *Server, ctx context.Context, r *Request, item *T) *T {
+	if s.opts.ListFilter == nil {
+		return item
+	}
+	out, _ := s.opts.ListFilter(ctx, r, item).(*T)
+	return out
 }
 
 // ErrorResult returns a tool result reporting err to the model.
