@@ -39,6 +39,12 @@ type ServerOptions struct {
 	// transport has its own bound).
 	MaxSessions int
 
+	// MaxURILength bounds the URIs a client may send in resources/read,
+	// resources/subscribe and completion references; longer ones are
+	// refused with -32602 before they are matched against resource
+	// templates. Zero means DefaultMaxURILength (8 KiB).
+	MaxURILength int
+
 	// KeepAlive, if positive, makes the server ping each idle stdio
 	// session at this interval and close it when a ping fails.
 	KeepAlive time.Duration
@@ -145,6 +151,9 @@ func NewServer(impl protocol.Implementation, opts *ServerOptions) *Server {
 	}
 	if s.opts.MaxInFlight <= 0 {
 		s.opts.MaxInFlight = 64
+	}
+	if s.opts.MaxURILength <= 0 {
+		s.opts.MaxURILength = DefaultMaxURILength
 	}
 	if s.opts.DefaultTaskTTL <= 0 {
 		s.opts.DefaultTaskTTL = time.Hour

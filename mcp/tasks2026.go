@@ -389,7 +389,7 @@ func (s *Server) modernTaskMethod(ctx context.Context, r *Request) (any, error) 
 		}
 		for k, v := range resps {
 			if v.Kind() != '{' {
-				return nil, jsonrpc.ErrInvalidParams("inputResponses[%q] must be an object", k)
+				return nil, jsonrpc.ErrInvalidParams("inputResponses[%s] must be an object", jsonrpc.QuoteElided(k, jsonrpc.EchoLimit))
 			}
 		}
 		if t != nil {

@@ -301,11 +301,8 @@ func (h *Handler) checkVersionHeader(w http.ResponseWriter, r *http.Request) boo
 	if v == "" || slices.Contains(h.versions, v) {
 		return true
 	}
-	if len(v) > 64 {
-		v = v[:64] + "..."
-	}
 	writeError(w, http.StatusBadRequest, jsonrpc.CodeInvalidRequest, jsonrpc.ID{},
-		fmt.Sprintf("unsupported %s %q (supported: %s)", HeaderProtocolVersion, v, strings.Join(h.versions, ", ")))
+		fmt.Sprintf("unsupported %s header %s (supported: %s)", HeaderProtocolVersion, jsonrpc.QuoteElided(v, 64), strings.Join(h.versions, ", ")))
 	return false
 }
 

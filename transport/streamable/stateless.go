@@ -119,14 +119,14 @@ func checkStatelessHeaders(hdr http.Header, req *jsonrpc.Request) *jsonrpc.Error
 	case len(m) > 1:
 		return mismatch("repeated %s header", HeaderMethod)
 	case m[0] != req.Method:
-		return mismatch("%s header value %q does not match body value %q", HeaderMethod, m[0], req.Method)
+		return mismatch("%s header value %s does not match body value %s", HeaderMethod, echo(m[0]), echo(req.Method))
 	}
 	hv := hdr.Get(HeaderProtocolVersion)
 	if hv == "" {
 		return mismatch("missing %s header", HeaderProtocolVersion)
 	}
 	if bv, ok := metaVersion(req.Params); ok && bv != hv {
-		return mismatch("%s header value %q does not match body value %q", HeaderProtocolVersion, hv, bv)
+		return mismatch("%s header value %s does not match body value %s", HeaderProtocolVersion, echo(hv), echo(bv))
 	}
 	var member string
 	required := true
@@ -155,10 +155,14 @@ func checkStatelessHeaders(hdr http.Header, req *jsonrpc.Request) *jsonrpc.Error
 		return mismatch("%s header: %v", HeaderName, err)
 	}
 	if !inBody || got != body {
-		return mismatch("%s header value %q does not match body value %q", HeaderName, got, body)
+		return mismatch("%s header value %s does not match body value %s", HeaderName, echo(got), echo(body))
 	}
 	return nil
 }
+
+// echo quotes a client's value for an error message, elided past
+// jsonrpc.EchoLimit bytes.
+func echo(s string) string { return jsonrpc.QuoteElided(s, jsonrpc.EchoLimit) }
 
 // unsentinelHeaderValue undoes the Base64 sentinel encoding of a header value.
 func unsentinelHeaderValue(v string) (string, error) {
