@@ -143,6 +143,7 @@ type Handler struct {
 	now          func() time.Time // injectable clock for tests
 
 	stateless    transport.StatelessHandler // the factory, if it serves stateless requests
+	modern       []string                   // the stateless revisions it serves; nil if it does not say
 	statelessSem chan struct{}              // bounds stateless requests in flight
 	closedCtx    context.Context            // cancelled by Close
 	closeCtx     context.CancelFunc
@@ -189,6 +190,9 @@ func NewHandler(factory transport.SessionFactory, opts *Options) *Handler {
 		h.store = NewMemoryEventStore(nil)
 	}
 	h.stateless, _ = factory.(transport.StatelessHandler)
+	if sv, ok := factory.(statelessVersioner); ok && h.stateless != nil {
+		h.modern = slices.Clone(sv.StatelessVersions())
+	}
 	maxStateless := o.MaxStatelessRequests
 	if maxStateless <= 0 {
 		maxStateless = DefaultMaxStatelessRequests
@@ -474,9 +478,13 @@ func (h *Handler) servePost(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
-	var reqs []*jsonrpc.Request
+	var (
+		reqs []*jsonrpc.Request
+		ids  []jsonrpc.ID
+	)
 	if nreq > 0 {
 		reqs = make([]*jsonrpc.Request, 0, nreq)
+		ids = make([]jsonrpc.ID, 0, nreq)
 	}
 	ctx := newRequestContext(r, s.ctx)
 	for _, m := range msgs {
@@ -486,6 +494,7 @@ func (h *Handler) servePost(w http.ResponseWriter, r *http.Request) {
 				s.sess.HandleNotification(ctx, m)
 			} else {
 				reqs = append(reqs, m)
+				ids = append(ids, m.ID)
 			}
 		case *jsonrpc.Response:
 			s.sess.HandleResponse(m)
@@ -503,7 +512,7 @@ func (h *Handler) servePost(w http.ResponseWriter, r *http.Request) {
 	case !acceptJSON:
 		mode = ResponseSSE
 	}
-	st := &stream{s: s, mode: mode, pending: len(reqs), batch: isBatch, init: hasInit}
+	st := &stream{s: s, mode: mode, pending: len(reqs), batch: isBatch, init: hasInit, ids: ids}
 	if isBatch {
 		st.resps = make([][]byte, len(reqs))
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/switchboard-mcp/switchboard/internal/sse"
+	"github.com/switchboard-mcp/switchboard/jsonrpc"
 )
 
 var (
@@ -39,6 +40,7 @@ type stream struct {
 	batch      bool // the POST was a JSON-RPC batch: answer with an array
 	init       bool // the POST was initialize
 	standalone bool
+	ids        []jsonrpc.ID // the ids of the POST's requests, in order
 
 	mu       sync.Mutex
 	id       string   // "" until the stream stores its first event
@@ -227,7 +229,18 @@ func (st *stream) finish(i int, resp []byte) {
 	st.finished = true
 	initFailed := st.init && st.s.protocolVersion() == ""
 	if c := st.conn; c != nil {
-		if !c.sse {
+		switch {
+		case c.sse:
+		case st.mode != ResponseJSON && st.single == nil && !hasAny(st.resps):
+			// No response is due (the client cancelled its requests), but
+			// a POST of requests gets JSON or SSE, never an empty 202: a
+			// stream that ends without an event is the honest answer. It
+			// carries no event id either, so nothing invites the client to
+			// resume it.
+			st.sse = true
+			c.startSSE()
+			_ = c.flush()
+		default:
 			st.writeJSONLocked(c, initFailed)
 		}
 		st.detachLocked(c)
@@ -245,8 +258,22 @@ func (st *stream) finish(i int, resp []byte) {
 	}
 }
 
-// writeJSONLocked answers the POST with its response(s) as plain JSON, or
-// 202 Accepted when there is none.
+func hasAny(resps [][]byte) bool {
+	for _, r := range resps {
+		if r != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// errNoResponse answers, in a JSON body, a request that ended without a
+// response: one the client cancelled (or could no longer be served).
+var errNoResponse = &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: "request cancelled: no response"}
+
+// writeJSONLocked answers the POST with its responses as plain JSON. A
+// request without a response (the client cancelled it) is answered with
+// an error, since a JSON answer must carry one object per request.
 func (st *stream) writeJSONLocked(c *conn, initFailed bool) {
 	hdr := c.w.Header()
 	if initFailed {
@@ -255,24 +282,21 @@ func (st *stream) writeJSONLocked(c *conn, initFailed bool) {
 	var body []byte
 	if st.batch {
 		body = append(body, '[')
-		for _, r := range st.resps {
-			if r != nil {
-				if len(body) > 1 {
-					body = append(body, ',')
-				}
-				body = append(body, r...)
+		for i, r := range st.resps {
+			if len(body) > 1 {
+				body = append(body, ',')
 			}
+			if r == nil {
+				r = jsonrpc.AppendErrorResponse(nil, st.ids[i], errNoResponse)
+			}
+			body = append(body, r...)
 		}
 		body = append(body, ']')
-		if len(body) == 2 {
-			body = nil
-		}
 	} else {
 		body = st.single
-	}
-	if body == nil {
-		c.w.WriteHeader(http.StatusAccepted)
-		return
+		if body == nil {
+			body = jsonrpc.AppendErrorResponse(nil, st.ids[0], errNoResponse)
+		}
 	}
 	hdr.Set("Content-Type", mediaJSON)
 	hdr.Set("Content-Length", strconv.Itoa(len(body)))
