@@ -174,7 +174,14 @@ func NewHandler(factory transport.SessionFactory, opts *Options) *Handler {
 
 // ServeHTTP serves a GET (open an SSE stream and a session) or a POST (a
 // message for a session). Other methods get 405.
+//
+// Every write has a deadline (Options.WriteTimeout), armed here first so
+// that even an error answer cannot hang on a client that does not read;
+// the SSE stream re-arms it before each write.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if h.opts.WriteTimeout > 0 {
+		_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(h.opts.WriteTimeout))
+	}
 	if err := httpsec.CheckHostOrigin(r, h.opts.AllowedHosts, h.opts.AllowedOrigins); err != nil {
 		writeError(w, http.StatusForbidden, jsonrpc.ID{}, &jsonrpc.Error{Code: jsonrpc.CodeInvalidRequest, Message: "forbidden: " + err.Error()})
 		return
@@ -213,6 +220,24 @@ func (h *Handler) Close() error {
 	}
 	h.wg.Wait()
 	return nil
+}
+
+// Shutdown is Close bounded by ctx: it ends every session and waits for
+// the handler's goroutines until ctx ends, and then returns ctx.Err()
+// while Close goes on in the background (a Session that ignores
+// cancellation is what makes it wait).
+func (h *Handler) Shutdown(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		h.Close()
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // track registers a goroutine with the handler; it reports false once the

@@ -1,9 +1,18 @@
 package streamable
 
 import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
 	"net/http"
+	"net/http/httptest"
+	neturl "net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // A POST carrying requests is answered with JSON or an SSE stream even
@@ -165,4 +174,142 @@ func doReply(t *testing.T, req *http.Request) statelessReply {
 		t.Fatal(err)
 	}
 	return statelessReply{resp.StatusCode, resp.Header, readBody(t, resp)}
+}
+
+// countingServer serves h on loopback and counts the ServeHTTP calls in
+// progress.
+func countingServer(t *testing.T, h http.Handler) (url string, active *atomic.Int32) {
+	t.Helper()
+	active = new(atomic.Int32)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		active.Add(1)
+		defer active.Add(-1)
+		h.ServeHTTP(w, r)
+	}))
+	t.Cleanup(func() {
+		srv.CloseClientConnections()
+		srv.Close()
+	})
+	return srv.URL, active
+}
+
+// stalledPost sends a POST on a raw connection that then reads nothing,
+// with a small receive buffer, so that a large response blocks the
+// server's writes.
+func stalledPost(t *testing.T, url string, hdr http.Header, body []byte) net.Conn {
+	t.Helper()
+	u, _ := neturl.Parse(url)
+	c, err := net.Dial("tcp", u.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	_ = c.(*net.TCPConn).SetReadBuffer(4 << 10)
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n", u.Path, u.Host, len(body))
+	for k, vs := range hdr {
+		for _, v := range vs {
+			fmt.Fprintf(&b, "%s: %s\r\n", k, v)
+		}
+	}
+	b.WriteString("\r\n")
+	b.Write(body)
+	go func() { _, _ = c.Write(b.Bytes()) }() // the server reads it all before answering
+	return c
+}
+
+// A client that never reads a large JSON response releases the handler
+// (and the response's buffer) within the write timeout (issue 10,
+// finding 2). The response is larger than what loopback socket buffers
+// absorb.
+func TestJSONResponseWriteDeadline(t *testing.T) {
+	const size = 24 << 20
+	params := `{"text":"` + strings.Repeat("a", size) + `"}`
+	opts := &Options{WriteTimeout: 300 * time.Millisecond, MaxBodyBytes: 2 * size}
+	for _, tt := range []struct {
+		name string
+		do   func(t *testing.T) (net.Conn, *atomic.Int32)
+	}{
+		{"session", func(t *testing.T) (net.Conn, *atomic.Int32) {
+			h := NewHandler(newTestFactory(), opts)
+			t.Cleanup(func() { h.Close() })
+			url, active := countingServer(t, h)
+			sid := initializeAt(t, url)
+			return stalledPost(t, url+"/mcp", http.Header{
+				HeaderSessionID: {sid}, "Accept": {"application/json"},
+			}, []byte(`{"jsonrpc":"2.0","id":1,"method":"echo","params":`+params+`}`)), active
+		}},
+		{"stateless", func(t *testing.T) (net.Conn, *atomic.Int32) {
+			h := NewHandler(newStatelessFactory(), opts)
+			t.Cleanup(func() { h.Close() })
+			url, active := countingServer(t, h)
+			meta := `"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}`
+			return stalledPost(t, url+"/mcp", http.Header{
+				HeaderProtocolVersion: {modern}, HeaderMethod: {"echo"}, "Accept": {"application/json"},
+			}, []byte(`{"jsonrpc":"2.0","id":1,"method":"echo","params":{"text":"`+strings.Repeat("a", size)+`",`+meta+`}}`)), active
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, active := tt.do(t)
+			deadline := time.Now().Add(10 * time.Second)
+			for active.Load() == 0 && time.Now().Before(deadline) {
+				time.Sleep(5 * time.Millisecond)
+			}
+			start := time.Now()
+			for active.Load() != 0 {
+				if time.Since(start) > 5*time.Second {
+					t.Fatalf("the handler is still writing to a client that does not read, %v after the request arrived", time.Since(start))
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+		})
+	}
+}
+
+// initializeAt opens a session at url (+"/mcp") and returns its id.
+func initializeAt(t *testing.T, url string) string {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, url+"/mcp", strings.NewReader(`{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25"}}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	readBody(t, resp)
+	sid := resp.Header.Get(HeaderSessionID)
+	if sid == "" {
+		t.Fatalf("initialize: %d, no session id", resp.StatusCode)
+	}
+	return sid
+}
+
+// Shutdown returns when its context ends even if a request handler ignores
+// cancellation; Close then finishes in the background.
+func TestShutdownIsBounded(t *testing.T) {
+	e := newEnv(t, nil)
+	sid := e.initialize("2025-11-25")
+	req, _ := http.NewRequest(http.MethodPost, e.url, strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"stuck"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	req.Header.Set(HeaderSessionID, sid)
+	go func() {
+		if resp, err := e.srv.Client().Do(req); err == nil {
+			resp.Body.Close()
+		}
+	}()
+	waitFor(t, "the stuck request to start", func() bool { return e.f.running.Load() == 1 })
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	if err := e.h.Shutdown(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Shutdown = %v, want DeadlineExceeded", err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("Shutdown took %v", d)
+	}
+	e.f.releaseAll()
+	if err := e.h.Shutdown(context.Background()); err != nil {
+		t.Fatalf("second Shutdown = %v", err)
+	}
 }

@@ -267,8 +267,36 @@ func (h *Handler) Close() error {
 	return nil
 }
 
+// Shutdown is Close bounded by ctx: it ends every session and waits for
+// their request handlers to return until ctx ends, and then returns
+// ctx.Err() while Close goes on in the background (a request handler that
+// ignores its context's cancellation is what makes it wait). Stalled
+// writes to clients that do not read end within Options.WriteTimeout, or
+// at once when the http.Server closes their connections.
+func (h *Handler) Shutdown(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		h.Close()
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
 // ServeHTTP implements http.Handler.
+//
+// Every write of a response has a deadline (Options.WriteTimeout): the
+// first is armed here, before anything else, so that even an error
+// answer cannot hang on a client that does not read; streams re-arm it
+// before each write.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if h.writeTimeout > 0 {
+		_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(h.writeTimeout))
+	}
 	if err := httpsec.CheckHostOrigin(r, h.allowedHosts, h.allowedOrigs); err != nil {
 		h.log.Info("streamable: request refused", "reason", err.Error(), "remote", r.RemoteAddr)
 		writeError(w, http.StatusForbidden, jsonrpc.CodeInvalidRequest, jsonrpc.ID{}, "forbidden: "+err.Error())

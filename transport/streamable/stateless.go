@@ -469,6 +469,7 @@ func (st *statelessStream) writeJSONLocked() {
 	}
 	w.Header().Set("Content-Type", mediaJSON)
 	w.Header().Set("Content-Length", strconv.Itoa(len(st.resp)))
+	st.c.deadline() // a client that does not read must not hold the handler
 	w.WriteHeader(statusFor(st.resp))
 	_, _ = w.Write(st.resp)
 }

@@ -300,6 +300,9 @@ func (st *stream) writeJSONLocked(c *conn, initFailed bool) {
 	}
 	hdr.Set("Content-Type", mediaJSON)
 	hdr.Set("Content-Length", strconv.Itoa(len(body)))
+	// The body may be large and the client may not read it: the write
+	// deadline releases the handler, and the body, when it does not.
+	c.deadline()
 	c.w.WriteHeader(http.StatusOK)
 	_, _ = c.w.Write(body)
 }
@@ -325,7 +328,7 @@ func (st *stream) detach(c *conn) {
 type conn struct {
 	h              *Handler
 	w              http.ResponseWriter
-	rc             *http.ResponseController // nil until SSE starts
+	rc             *http.ResponseController // nil until needed
 	end            chan struct{}            // closed when the response should end; nil while serveSingle needs none
 	watchDone      chan struct{}            // closed when serveSingle's watcher returns; nil if none started
 	inline         inlineState              // for a request served by serveSingle
@@ -353,7 +356,11 @@ func (c *conn) close() {
 // startSSE writes the headers of an SSE response.
 func (c *conn) startSSE() {
 	c.sse = true
-	c.rc = http.NewResponseController(c.w)
+	if c.h.writeTimeout < 0 {
+		// No limit on writes: lift any deadline the server set (such as
+		// http.Server.WriteTimeout) for this long-lived response.
+		_ = c.controller().SetWriteDeadline(time.Time{})
+	}
 	hdr := c.w.Header()
 	hdr.Set("Content-Type", sse.ContentType)
 	hdr.Set("Cache-Control", "no-cache")
@@ -362,10 +369,18 @@ func (c *conn) startSSE() {
 	c.w.WriteHeader(http.StatusOK)
 }
 
+// controller returns the response's ResponseController.
+func (c *conn) controller() *http.ResponseController {
+	if c.rc == nil {
+		c.rc = http.NewResponseController(c.w)
+	}
+	return c.rc
+}
+
 // deadline arms the write timeout before a write.
 func (c *conn) deadline() {
 	if c.h.writeTimeout > 0 && !c.noDeadline {
-		if err := c.rc.SetWriteDeadline(time.Now().Add(c.h.writeTimeout)); err != nil {
+		if err := c.controller().SetWriteDeadline(time.Now().Add(c.h.writeTimeout)); err != nil {
 			c.noDeadline = true // not supported by this ResponseWriter
 		}
 	}
@@ -373,7 +388,7 @@ func (c *conn) deadline() {
 
 func (c *conn) flush() error {
 	c.deadline()
-	return c.rc.Flush()
+	return c.controller().Flush()
 }
 
 func (c *conn) write(b []byte) error {
@@ -382,7 +397,7 @@ func (c *conn) write(b []byte) error {
 		return err
 	}
 	c.wroteSinceTick = true
-	return c.rc.Flush()
+	return c.controller().Flush()
 }
 
 // writeSSE encodes and writes one event.
@@ -425,9 +440,8 @@ func (c *conn) writeComment() error {
 
 // finalize runs before the HTTP handler returns: it re-arms the write
 // deadline, which may have passed on a quiet stream, so that net/http can
-// end the response cleanly.
+// end the response cleanly (and within the deadline: it flushes what is
+// buffered).
 func (c *conn) finalize() {
-	if c.rc != nil {
-		c.deadline()
-	}
+	c.deadline()
 }
