@@ -14,6 +14,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/netip"
 
 	"github.com/switchboard-mcp/switchboard/jsonrpc"
 )
@@ -96,6 +97,29 @@ type RequestInfo struct {
 	RemoteAddr string
 	// Host is the Host the client addressed.
 	Host string
+	// Client is the key under which the transport counts the client's
+	// sessions and requests against its per-client limits: by default
+	// RemoteAddrKey of the request, or an identity when the transport is
+	// configured so. Empty on transports without per-client limits.
+	Client string
+}
+
+// RemoteAddrKey is the default client key of the HTTP transports: the IP
+// address of r.RemoteAddr, an IPv6 address reduced to its /64 prefix (one
+// host usually holds a whole /64), or RemoteAddr itself when it is not an
+// IP address and port. Behind a reverse proxy every client has the proxy's
+// address: key clients by an authenticated identity there.
+func RemoteAddrKey(r *http.Request) string {
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	ip := ap.Addr().Unmap()
+	if ip.Is4() {
+		return ip.String()
+	}
+	p, _ := ip.WithZone("").Prefix(64)
+	return p.String()
 }
 
 type requestInfoKey struct{}

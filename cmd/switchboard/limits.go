@@ -64,6 +64,7 @@ type mcpLimits struct {
 	http                  httpLimits
 	maxBodyBytes          int64
 	maxSessions           int
+	maxSessionsPerClient  int
 	sessionIdleTimeout    time.Duration
 	maxInFlightPerSession int
 }
@@ -73,6 +74,7 @@ func (l *mcpLimits) register(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.Int64Var(&l.maxBodyBytes, "max-body-bytes", streamable.DefaultMaxBodyBytes, "largest POST body, in bytes")
 	f.IntVar(&l.maxSessions, "max-sessions", streamable.DefaultMaxSessions, "most MCP sessions at once (Streamable HTTP)")
+	f.IntVar(&l.maxSessionsPerClient, "max-sessions-per-client", 0, "most MCP sessions of one client address at once; a client at its limit loses its own session idle the longest (0: a tenth of --max-sessions; -1: no limit)")
 	f.DurationVar(&l.sessionIdleTimeout, "session-idle-timeout", streamable.DefaultIdleTimeout, "end a session after this long without requests (0: never)")
 	f.IntVar(&l.maxInFlightPerSession, "max-inflight-per-session", streamable.DefaultMaxInFlightPerSession, "most requests of one session handled at once")
 }
@@ -84,6 +86,7 @@ func (l *mcpLimits) streamable(logger *slog.Logger) *streamable.Options {
 		WriteTimeout:          orDisabled(l.http.writeTimeout),
 		MaxBodyBytes:          l.maxBodyBytes,
 		MaxSessions:           l.maxSessions,
+		MaxSessionsPerClient:  l.maxSessionsPerClient,
 		IdleTimeout:           orDisabled(l.sessionIdleTimeout),
 		MaxInFlightPerSession: l.maxInFlightPerSession,
 	}

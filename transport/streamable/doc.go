@@ -16,6 +16,13 @@
 // Options.IdleTimeout without requests, when the protocol layer closes them,
 // and when the Handler is closed.
 //
+// Options.MaxSessions bounds the sessions (503 with Retry-After beyond
+// it), and Options.MaxSessionsPerClient those of one client, as named by
+// Options.ClientKey (by default its IP address): a client at its bound
+// that initializes again ends its own session idle the longest, never
+// another client's, so that one client flooding initialize cannot lock
+// others out.
+//
 // An idle session costs a few hundred bytes of transport state and no
 // goroutine: one janitor goroutine per Handler ends expired sessions, and
 // every lookup checks expiry too, so an expired session is never served.

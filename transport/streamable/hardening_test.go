@@ -10,7 +10,9 @@ import (
 	"net/http/httptest"
 	neturl "net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -312,4 +314,134 @@ func TestShutdownIsBounded(t *testing.T) {
 	if err := e.h.Shutdown(context.Background()); err != nil {
 		t.Fatalf("second Shutdown = %v", err)
 	}
+}
+
+// clientFrom returns an HTTP client whose connections come from the
+// loopback address src; the test is skipped where that address cannot be
+// used.
+func clientFrom(t *testing.T, src string) *http.Client {
+	t.Helper()
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(src)}, Timeout: 5 * time.Second}
+	if c, err := d.Dial("tcp", "127.0.0.1:1"); err != nil && !errors.Is(err, syscall.ECONNREFUSED) {
+		t.Skipf("cannot connect from %s: %v", src, err)
+	} else if c != nil {
+		c.Close()
+	}
+	tr := &http.Transport{DialContext: d.DialContext}
+	t.Cleanup(tr.CloseIdleConnections)
+	return &http.Client{Transport: tr, Timeout: 10 * time.Second}
+}
+
+// initializeWith opens a session with client c; it returns the session id
+// ("" if refused) and the response.
+func initializeWith(t *testing.T, c *http.Client, url string, hdr http.Header) (string, *http.Response) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(`{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25"}}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	for k, v := range hdr {
+		req.Header[k] = v
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	readBody(t, resp)
+	if resp.StatusCode != http.StatusOK {
+		return "", resp
+	}
+	return resp.Header.Get(HeaderSessionID), resp
+}
+
+// One client flooding initialize cannot fill the session table: by default
+// a client (an address) holds at most a tenth of MaxSessions, and its own
+// oldest idle sessions make room for its new ones, so another client still
+// gets a session (issue 10, finding 3).
+func TestSessionFloodDoesNotLockOutOthers(t *testing.T) {
+	e := newEnv(t, &Options{MaxSessions: 20})
+	flooder, other := clientFrom(t, "127.0.0.1"), clientFrom(t, "127.0.0.2")
+	var sids []string
+	for i := range 25 {
+		sid, resp := initializeWith(t, flooder, e.url, nil)
+		if sid == "" {
+			t.Fatalf("flood initialize %d: %d (Retry-After %q)", i, resp.StatusCode, resp.Header.Get("Retry-After"))
+		}
+		sids = append(sids, sid)
+	}
+	if sid, resp := initializeWith(t, other, e.url, nil); sid == "" {
+		t.Fatalf("second client locked out: %d", resp.StatusCode)
+	}
+	if n := e.h.SessionCount(); n != 3 {
+		t.Fatalf("%d sessions, want the flooder's 2 and the other client's 1", n)
+	}
+	// The flooder's newest sessions are the ones left.
+	for i, sid := range sids {
+		resp := e.post(sid, `{"jsonrpc":"2.0","id":1,"method":"echo"}`)
+		readBody(t, resp)
+		if want := i >= len(sids)-2; (resp.StatusCode == http.StatusOK) != want {
+			t.Errorf("session %d: %d, live %v", i, resp.StatusCode, want)
+		}
+	}
+}
+
+// The per-client session limit: a client at its limit loses its own
+// session idle the longest; busy sessions are kept (429 when all are
+// busy); other clients are untouched; the global limit still answers 503.
+func TestSessionsPerClient(t *testing.T) {
+	e := newEnv(t, &Options{MaxSessions: 5, MaxSessionsPerClient: 3,
+		ClientKey: func(r *http.Request) string { return r.Header.Get("X-Client") }})
+	c := e.srv.Client()
+	as := func(client string) http.Header { return http.Header{"X-Client": {client}} }
+	open := func(client string) string {
+		t.Helper()
+		sid, resp := initializeWith(t, c, e.url, as(client))
+		if sid == "" {
+			t.Fatalf("initialize for %s: %d", client, resp.StatusCode)
+		}
+		return sid
+	}
+	alive := func(sid string) bool {
+		resp := e.post(sid, `{"jsonrpc":"2.0","id":1,"method":"echo"}`)
+		readBody(t, resp)
+		return resp.StatusCode == http.StatusOK
+	}
+	a1, a2, a3 := open("a"), open("a"), open("a")
+	b1 := open("b")
+	time.Sleep(2 * time.Millisecond)
+	alive(a1) // a2 is now a's session idle the longest
+	a4 := open("a")
+	if alive(a2) || !alive(a1) || !alive(a3) || !alive(a4) || !alive(b1) {
+		t.Fatalf("after a's fourth session: a1 %v a2 %v a3 %v a4 %v b1 %v; want only a2 ended",
+			alive(a1), alive(a2), alive(a3), alive(a4), alive(b1))
+	}
+	// Busy sessions are not ended: with a request in flight on each of a's
+	// sessions, a fifth initialize is refused.
+	var wg sync.WaitGroup
+	for _, sid := range []string{a1, a3, a4} {
+		wg.Go(func() { readBody(t, e.post(sid, `{"jsonrpc":"2.0","id":2,"method":"block"}`)) })
+	}
+	waitFor(t, "three blocked requests", func() bool { return e.f.running.Load() == 3 })
+	sid, resp := initializeWith(t, c, e.url, as("a"))
+	if sid != "" || resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("initialize with every session busy: %d, Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	e.f.releaseAll()
+	wg.Wait()
+	// The global limit: a (3) + b (1) + c (1) fill it.
+	open("c")
+	sid, resp = initializeWith(t, c, e.url, as("d"))
+	if sid != "" || resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("initialize beyond MaxSessions: %d, Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	// Ending sessions frees their client's places.
+	for _, sid := range []string{a1, a3, a4} {
+		readBody(t, e.do(http.MethodDelete, sid, "", nil))
+	}
+	e.h.mu.RLock()
+	_, tracked := e.h.clients["a"]
+	e.h.mu.RUnlock()
+	if tracked {
+		t.Error("client a is still tracked after its sessions ended")
+	}
+	open("d")
 }

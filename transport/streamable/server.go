@@ -91,6 +91,19 @@ type Options struct {
 	// MaxSessions bounds the live sessions (default 10000); initialize
 	// beyond it gets 503 with Retry-After.
 	MaxSessions int
+	// MaxSessionsPerClient bounds the live sessions of one client (see
+	// ClientKey; default a tenth of MaxSessions, at least 1; negative: no
+	// bound). A client at its bound that initializes again loses its own
+	// session that has been idle the longest (no HTTP request open and
+	// nothing in flight), never another client's; when none of its
+	// sessions is idle, initialize gets 429 with Retry-After.
+	MaxSessionsPerClient int
+	// ClientKey names the client a request comes from, for the per-client
+	// limits. Nil means transport.RemoteAddrKey (the client's IP address);
+	// behind a reverse proxy, or with authentication, return an identity
+	// instead, such as the authenticated subject that middleware put in
+	// the request's context. An empty key is a client of its own too.
+	ClientKey func(*http.Request) string
 	// MaxInFlightPerSession bounds the requests of one session handled at
 	// the same time (default 64). A POST waits for a free slot while its
 	// HTTP request lasts.
@@ -137,6 +150,8 @@ type Handler struct {
 	idleTimeout  time.Duration
 	maxBody      int64
 	maxSessions  int
+	maxPerClient int // 0: no per-client bound
+	clientKey    func(*http.Request) string
 	maxInFlight  int
 	allowedHosts []string
 	allowedOrigs []string
@@ -150,7 +165,8 @@ type Handler struct {
 
 	mu          sync.RWMutex
 	sessions    map[string]*session
-	creating    int  // sessions being created, counted against maxSessions
+	clients     map[string]*clientSessions // by client key
+	creating    int                        // sessions being created, counted against maxSessions
 	closed      bool // set by Close; no new sessions or requests after it
 	janitorStop chan struct{}
 	janitorDone chan struct{}
@@ -185,6 +201,11 @@ func NewHandler(factory transport.SessionFactory, opts *Options) *Handler {
 		allowedOrigs: slices.Clone(o.AllowedOrigins),
 		now:          time.Now,
 		sessions:     make(map[string]*session),
+		clients:      make(map[string]*clientSessions),
+		clientKey:    o.ClientKey,
+	}
+	if h.clientKey == nil {
+		h.clientKey = transport.RemoteAddrKey
 	}
 	if h.store == nil {
 		h.store = NewMemoryEventStore(nil)
@@ -213,6 +234,12 @@ func NewHandler(factory transport.SessionFactory, opts *Options) *Handler {
 	}
 	if h.maxSessions <= 0 {
 		h.maxSessions = DefaultMaxSessions
+	}
+	switch {
+	case o.MaxSessionsPerClient > 0:
+		h.maxPerClient = o.MaxSessionsPerClient
+	case o.MaxSessionsPerClient == 0:
+		h.maxPerClient = max(h.maxSessions/10, 1)
 	}
 	if h.maxInFlight <= 0 {
 		h.maxInFlight = DefaultMaxInFlightPerSession
@@ -514,7 +541,7 @@ func (h *Handler) servePost(w http.ResponseWriter, r *http.Request) {
 		reqs = make([]*jsonrpc.Request, 0, nreq)
 		ids = make([]jsonrpc.ID, 0, nreq)
 	}
-	ctx := newRequestContext(r, s.ctx)
+	ctx := newRequestContext(r, s.ctx, s.client)
 	for _, m := range msgs {
 		switch m := m.(type) {
 		case *jsonrpc.Request:
@@ -777,11 +804,27 @@ func (h *Handler) watch(r *http.Request, s *session, st *stream, c *conn, mode R
 // createSession creates a session for an initialize request, or answers the
 // request with an error and returns nil. The returned session is acquired.
 func (h *Handler) createSession(w http.ResponseWriter, r *http.Request) *session {
+	client := h.clientKey(r)
 	h.mu.Lock()
 	if h.closed {
 		h.mu.Unlock()
 		writeError(w, http.StatusServiceUnavailable, jsonrpc.CodeInternalError, jsonrpc.ID{}, "server shutting down")
 		return nil
+	}
+	cl := h.clients[client]
+	var victim *session
+	if h.maxPerClient > 0 && cl != nil && len(cl.sessions)+cl.creating >= h.maxPerClient {
+		// The client's own session idle the longest makes room; never
+		// another client's.
+		if victim = cl.idlest(); victim == nil {
+			h.mu.Unlock()
+			h.log.Info("streamable: per-client session limit reached, no idle session to end", "max", h.maxPerClient, "remote", r.RemoteAddr)
+			w.Header().Set("Retry-After", "5")
+			writeError(w, http.StatusTooManyRequests, jsonrpc.CodeInternalError, jsonrpc.ID{},
+				fmt.Sprintf("too many sessions for this client (limit %d, none idle)", h.maxPerClient))
+			return nil
+		}
+		h.unlinkLocked(victim)
 	}
 	if len(h.sessions)+h.creating >= h.maxSessions {
 		h.mu.Unlock()
@@ -791,20 +834,33 @@ func (h *Handler) createSession(w http.ResponseWriter, r *http.Request) *session
 		return nil
 	}
 	h.creating++
+	if cl == nil {
+		cl = &clientSessions{sessions: make(map[*session]struct{})}
+		h.clients[client] = cl
+	}
+	cl.creating++
 	if h.janitorStop == nil {
 		h.startJanitorLocked()
 	}
 	h.mu.Unlock()
+	if victim != nil {
+		h.endSession(victim, "its client reached the per-client session limit")
+	}
 
 	s := newSession(h, rand.Text())
-	sess, err := h.factory.NewSession(newRequestContext(r, context.Background()), s.id, s)
+	s.client = client
+	sess, err := h.factory.NewSession(newRequestContext(r, context.Background(), client), s.id, s)
 	h.mu.Lock()
 	h.creating--
+	cl.creating--
 	closed := h.closed
 	if err == nil && !closed {
 		s.sess = sess
 		s.acquire()
 		h.sessions[s.id] = s
+		cl.sessions[s] = struct{}{}
+	} else if len(cl.sessions) == 0 && cl.creating == 0 && h.clients[client] == cl {
+		delete(h.clients, client)
 	}
 	h.mu.Unlock()
 	if err != nil || closed {
@@ -839,9 +895,7 @@ func (h *Handler) createSession(w http.ResponseWriter, r *http.Request) *session
 // uses it any more, deletes its stored events.
 func (h *Handler) endSession(s *session, reason string) {
 	h.mu.Lock()
-	if h.sessions[s.id] == s {
-		delete(h.sessions, s.id)
-	}
+	h.unlinkLocked(s)
 	h.mu.Unlock()
 	s.mu.Lock()
 	if s.ended {
@@ -856,6 +910,41 @@ func (h *Handler) endSession(s *session, reason string) {
 	s.sess.Close()
 	if idle {
 		h.forget(s)
+	}
+}
+
+// clientSessions are the sessions of one client.
+type clientSessions struct {
+	sessions map[*session]struct{}
+	creating int // sessions being created
+}
+
+// idlest returns the client's session that has been idle the longest, or
+// nil if all are busy. h.mu must be held.
+func (cl *clientSessions) idlest() *session {
+	var best *session
+	var bestAt int64
+	for s := range cl.sessions {
+		if s.active.Load() != 0 {
+			continue
+		}
+		if at := s.lastActive.Load(); best == nil || at < bestAt {
+			best, bestAt = s, at
+		}
+	}
+	return best
+}
+
+// unlinkLocked removes s from the handler's tables. h.mu must be held.
+func (h *Handler) unlinkLocked(s *session) {
+	if h.sessions[s.id] == s {
+		delete(h.sessions, s.id)
+	}
+	if cl := h.clients[s.client]; cl != nil {
+		delete(cl.sessions, s)
+		if len(cl.sessions) == 0 && cl.creating == 0 {
+			delete(h.clients, s.client)
+		}
 	}
 }
 

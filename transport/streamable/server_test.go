@@ -748,7 +748,7 @@ func TestHostOriginChecks(t *testing.T) {
 }
 
 func TestSessionLimits(t *testing.T) {
-	e := newEnv(t, &Options{MaxSessions: 2})
+	e := newEnv(t, &Options{MaxSessions: 2, MaxSessionsPerClient: -1})
 	e.initialize("2025-11-25")
 	e.initialize("2025-11-25")
 	resp := e.post("", `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{}}`)
@@ -899,7 +899,7 @@ func TestMemoryPerIdleSession(t *testing.T) {
 	if testing.Short() {
 		t.Skip("memory measurement")
 	}
-	h := NewHandler(tinyFactory{}, nil)
+	h := NewHandler(tinyFactory{}, &Options{MaxSessionsPerClient: -1}) // one client
 	defer h.Close()
 	init := func() {
 		req := httptest.NewRequest(http.MethodPost, "/mcp", strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{}}`))
