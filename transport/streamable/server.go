@@ -167,7 +167,7 @@ type Handler struct {
 	sessions    map[string]*session
 	clients     map[string]*clientSessions // by client key
 	creating    int                        // sessions being created, counted against maxSessions
-	closed      bool // set by Close; no new sessions or requests after it
+	closed      bool                       // set by Close; no new sessions or requests after it
 	janitorStop chan struct{}
 	janitorDone chan struct{}
 
