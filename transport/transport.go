@@ -102,7 +102,26 @@ type RequestInfo struct {
 	// RemoteAddrKey of the request, or an identity when the transport is
 	// configured so. Empty on transports without per-client limits.
 	Client string
+	// Admitter, if set, counts work a request starts that outlives it
+	// (a task) against the transport's bounds on work in flight.
+	Admitter Admitter
 }
+
+// Admitter lets the protocol layer count work that outlives the request
+// that started it, such as a task, against a transport's bounds on work in
+// flight, so that such work cannot escape them. HTTP transports put one in
+// RequestInfo.
+type Admitter interface {
+	// Admit reserves room for one unit of work of client (a
+	// RequestInfo.Client). It returns a function that gives the room back,
+	// to be called exactly once when the work ends, or an error wrapping
+	// ErrBusy when the client or the server has too much in flight.
+	Admit(client string) (release func(), err error)
+}
+
+// ErrBusy is wrapped by the error of an Admitter refusing work: the client,
+// or the server, has too much in flight.
+var ErrBusy = errors.New("transport: too much work in flight")
 
 // RemoteAddrKey is the default client key of the HTTP transports: the IP
 // address of r.RemoteAddr, an IPv6 address reduced to its /64 prefix (one

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -444,4 +445,193 @@ func TestSessionsPerClient(t *testing.T) {
 		t.Error("client a is still tracked after its sessions ended")
 	}
 	open("d")
+}
+
+// postAsync sends a POST in a goroutine and reports its status (0 on a
+// transport error) and body on the returned channel.
+func postAsync(c *http.Client, url, sid, body string, hdr http.Header) <-chan reply {
+	out := make(chan reply, 1)
+	req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	req.Header.Set(HeaderSessionID, sid)
+	for k, v := range hdr {
+		req.Header[k] = v
+	}
+	go func() {
+		resp, err := c.Do(req)
+		if err != nil {
+			out <- reply{err: err}
+			return
+		}
+		b, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		out <- reply{status: resp.StatusCode, header: resp.Header, body: string(b), err: err}
+	}()
+	return out
+}
+
+type reply struct {
+	status int
+	header http.Header
+	body   string
+	err    error
+}
+
+// The request beyond a full session does not wait silently: after a short
+// wait it is refused with 429, Retry-After and a JSON-RPC error carrying
+// its id (issue 10, finding 4).
+func TestFullSessionRefuses(t *testing.T) {
+	e := newEnv(t, &Options{MaxInFlightPerSession: 2})
+	sid := e.initialize("2025-11-25")
+	c := &http.Client{Timeout: 5 * time.Second}
+	blocked := []<-chan reply{
+		postAsync(c, e.url, sid, `{"jsonrpc":"2.0","id":1,"method":"block"}`, nil),
+		postAsync(c, e.url, sid, `{"jsonrpc":"2.0","id":2,"method":"block"}`, nil),
+	}
+	waitFor(t, "two blocked requests", func() bool { return e.f.running.Load() == 2 })
+	start := time.Now()
+	r := <-postAsync(c, e.url, sid, `{"jsonrpc":"2.0","id":3,"method":"echo"}`, nil)
+	if r.err != nil {
+		t.Fatalf("the third request: %v after %v", r.err, time.Since(start))
+	}
+	if r.status != http.StatusTooManyRequests || r.header.Get("Retry-After") == "" || !strings.Contains(r.body, `"id":3`) {
+		t.Fatalf("the third request: %d, Retry-After %q, body %s", r.status, r.header.Get("Retry-After"), r.body)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("refused after %v", d)
+	}
+	e.f.releaseAll()
+	for _, ch := range blocked {
+		if r := <-ch; r.status != http.StatusOK {
+			t.Errorf("blocked request: %d %v", r.status, r.err)
+		}
+	}
+}
+
+// One client cannot have more than MaxInFlightPerClient requests in
+// flight (default 256), however many sessions it opens; beyond that it
+// gets 429 at once (issue 10, finding 4).
+func TestInFlightPerClientBound(t *testing.T) {
+	e := newEnv(t, nil)
+	c := &http.Client{Transport: &http.Transport{MaxConnsPerHost: 0, MaxIdleConnsPerHost: 400}, Timeout: 10 * time.Second}
+	defer c.CloseIdleConnections()
+	var sids []string
+	for range 5 { // 5 × 64 = 320 request slots
+		sids = append(sids, e.initialize("2025-11-25"))
+	}
+	var replies []<-chan reply
+	for i := range 256 {
+		replies = append(replies, postAsync(c, e.url, sids[i%5], fmt.Sprintf(`{"jsonrpc":"2.0","id":%d,"method":"block"}`, i), nil))
+	}
+	waitFor(t, "256 blocked requests", func() bool { return e.f.running.Load() == 256 })
+	r := <-postAsync(c, e.url, sids[0], `{"jsonrpc":"2.0","id":"x","method":"echo"}`, nil)
+	if r.status != http.StatusTooManyRequests || r.header.Get("Retry-After") == "" || !strings.Contains(r.body, `"id":"x"`) {
+		t.Errorf("request 257: %d %v, Retry-After %q, %s", r.status, r.err, r.header.Get("Retry-After"), r.body)
+	}
+	if n := e.f.running.Load(); n != 256 {
+		t.Errorf("%d requests running", n)
+	}
+	e.f.releaseAll()
+	for _, ch := range replies {
+		<-ch
+	}
+}
+
+// The work of a client that disconnected from a POST it cannot resume
+// (a plain JSON answer, or an SSE stream that gave it no event id yet) is
+// cancelled (issue 10, finding 4).
+func TestDisconnectedRequestCancelled(t *testing.T) {
+	for _, accept := range []string{"application/json", "application/json, text/event-stream"} {
+		t.Run(accept, func(t *testing.T) {
+			e := newEnv(t, nil)
+			sid := e.initialize("2025-11-25")
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				req, _ := http.NewRequestWithContext(ctx, http.MethodPost, e.url, strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"block"}`))
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("Accept", accept)
+				req.Header.Set(HeaderSessionID, sid)
+				if resp, err := e.srv.Client().Do(req); err == nil {
+					resp.Body.Close()
+				}
+			}()
+			waitFor(t, "the request to start", func() bool { return e.f.running.Load() == 1 })
+			cancel() // within the JSON response window: no event id sent
+			<-done
+			waitFor(t, "the request to be cancelled", func() bool { return e.f.running.Load() == 0 })
+		})
+	}
+}
+
+// Stateless requests count against the per-client bound too.
+func TestStatelessInFlightPerClientBound(t *testing.T) {
+	f, _, url := newStatelessServer(t, nil)
+	c := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 400}, Timeout: 10 * time.Second}
+	defer c.CloseIdleConnections()
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer cancel()
+	for i := range 256 {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url, strings.NewReader(fmt.Sprintf(`{"jsonrpc":"2.0","id":%d,"method":"block","params":%s}`, i, modernParams(""))))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set(HeaderProtocolVersion, modern)
+		req.Header.Set(HeaderMethod, "block")
+		wg.Go(func() {
+			if resp, err := c.Do(req); err == nil {
+				resp.Body.Close()
+			}
+		})
+	}
+	for range 256 {
+		select {
+		case <-f.started:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the blocked requests did not start")
+		}
+	}
+	r := postStateless(t, url, "echo", modernParams(""), nil)
+	if r.status != http.StatusTooManyRequests || r.header.Get("Retry-After") == "" {
+		t.Fatalf("request 257: %d, Retry-After %q, %s", r.status, r.header.Get("Retry-After"), r.body)
+	}
+}
+
+// The requests of a stream whose client left while able to resume it run
+// for ResumeWindow at most unless a client resumes the stream.
+func TestResumeWindow(t *testing.T) {
+	for _, resume := range []bool{false, true} {
+		t.Run(fmt.Sprint("resume=", resume), func(t *testing.T) {
+			e := newEnv(t, &Options{ResumeWindow: 300 * time.Millisecond})
+			sid := e.initialize("2025-11-25")
+			ctx, cancel := context.WithCancel(context.Background())
+			resp := e.doCtx(ctx, http.MethodPost, sid, `{"jsonrpc":"2.0","id":1,"method":"block"}`, nil)
+			ev, err := newEventReader(resp.Body).Next()
+			if err != nil || ev.ID == "" {
+				t.Fatalf("priming event %+v, %v", ev, err)
+			}
+			waitFor(t, "the request to start", func() bool { return e.f.running.Load() == 1 })
+			cancel()
+			resp.Body.Close()
+			if !resume {
+				start := time.Now()
+				waitFor(t, "the request to be cancelled", func() bool { return e.f.running.Load() == 0 })
+				if d := time.Since(start); d < 150*time.Millisecond {
+					t.Errorf("cancelled after %v, before the window", d)
+				}
+				return
+			}
+			get := e.do(http.MethodGet, sid, "", hdrs{"Last-Event-ID": ev.ID})
+			time.Sleep(600 * time.Millisecond) // twice the window
+			if e.f.running.Load() != 1 {
+				t.Fatal("a resumed stream's request was cancelled")
+			}
+			e.f.releaseAll()
+			if d := dataOf(readEvents(t, get)); len(d) != 1 || !strings.Contains(d[0], `"released"`) {
+				t.Fatalf("resumed stream: %q", d)
+			}
+		})
+	}
 }

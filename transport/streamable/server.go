@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/switchboard-mcp/switchboard/internal/httpsec"
+	"github.com/switchboard-mcp/switchboard/internal/limits"
 	"github.com/switchboard-mcp/switchboard/internal/sse"
 	"github.com/switchboard-mcp/switchboard/jsonrpc"
 	"github.com/switchboard-mcp/switchboard/transport"
@@ -60,6 +61,10 @@ const (
 	DefaultKeepAlive             = 25 * time.Second
 	DefaultIdleTimeout           = 30 * time.Minute
 	DefaultWriteTimeout          = 30 * time.Second
+	DefaultMaxInFlight           = 4096
+	DefaultMaxInFlightPerClient  = 256
+	DefaultInFlightWait          = time.Second
+	DefaultResumeWindow          = 5 * time.Minute
 )
 
 // Options configure a Handler. The zero value is ready to use; every zero
@@ -105,9 +110,32 @@ type Options struct {
 	// the request's context. An empty key is a client of its own too.
 	ClientKey func(*http.Request) string
 	// MaxInFlightPerSession bounds the requests of one session handled at
-	// the same time (default 64). A POST waits for a free slot while its
-	// HTTP request lasts.
+	// the same time (default 64). A request beyond it waits for a free
+	// slot up to InFlightWait, and is then refused with 429 and
+	// Retry-After.
 	MaxInFlightPerSession int
+	// InFlightWait is how long a request waits for a slot of its session
+	// (default 1s; negative: no wait).
+	InFlightWait time.Duration
+	// MaxInFlight bounds the requests handled at the same time by the
+	// Handler, all clients, sessions and stateless requests together,
+	// tasks still running included (default 4096; negative: no bound).
+	// Beyond it requests are refused at once with 503 and Retry-After.
+	MaxInFlight int
+	// MaxInFlightPerClient bounds those of one client (see ClientKey;
+	// default 256; negative: no bound). Beyond it requests are refused at
+	// once with 429 and Retry-After.
+	MaxInFlightPerClient int
+	// ResumeWindow bounds how long the requests of a POST keep running
+	// once their client has lost the response stream while it can resume
+	// it (it holds an event id of the stream): unless a GET with
+	// Last-Event-ID resumes the stream within the window, they are
+	// cancelled (default 5 minutes; negative: no bound). Requests whose
+	// client cannot resume (it was to get plain JSON, or no event id
+	// reached it yet) are cancelled as soon as it disconnects: nothing
+	// could ever deliver their responses. Tasks are not requests: they
+	// run on.
+	ResumeWindow time.Duration
 	// IdleTimeout ends sessions that have seen no HTTP request and have
 	// nothing in flight for this long (default 30 minutes; negative
 	// disables).
@@ -152,7 +180,10 @@ type Handler struct {
 	maxSessions  int
 	maxPerClient int // 0: no per-client bound
 	clientKey    func(*http.Request) string
-	maxInFlight  int
+	maxInFlight  int // per session
+	inFlightWait time.Duration
+	resumeWindow time.Duration
+	inflight     *limits.Counter // requests and tasks in flight, in all and per client
 	allowedHosts []string
 	allowedOrigs []string
 	now          func() time.Time // injectable clock for tests
@@ -244,7 +275,29 @@ func NewHandler(factory transport.SessionFactory, opts *Options) *Handler {
 	if h.maxInFlight <= 0 {
 		h.maxInFlight = DefaultMaxInFlightPerSession
 	}
+	h.inFlightWait = durationOr(o.InFlightWait, DefaultInFlightWait)
+	h.resumeWindow = durationOr(o.ResumeWindow, DefaultResumeWindow)
+	h.inflight = limits.New(intOr(o.MaxInFlight, DefaultMaxInFlight), intOr(o.MaxInFlightPerClient, DefaultMaxInFlightPerClient))
 	return h
+}
+
+// intOr returns n, or def when n is zero; negative values mean "no
+// bound" to limits.New.
+func intOr(n, def int) int {
+	if n == 0 {
+		return def
+	}
+	return n
+}
+
+// Admit implements transport.Admitter: it counts work a request started
+// that outlives it (a task) against MaxInFlight and MaxInFlightPerClient.
+func (h *Handler) Admit(client string) (release func(), err error) {
+	if err := h.inflight.Acquire(client); err != nil {
+		return nil, fmt.Errorf("%w: %w", transport.ErrBusy, err)
+	}
+	var once sync.Once
+	return func() { once.Do(func() { h.inflight.Release(client) }) }, nil
 }
 
 // durationOr returns d, or def when d is zero. Negative values are kept:
@@ -541,7 +594,10 @@ func (h *Handler) servePost(w http.ResponseWriter, r *http.Request) {
 		reqs = make([]*jsonrpc.Request, 0, nreq)
 		ids = make([]jsonrpc.ID, 0, nreq)
 	}
-	ctx := newRequestContext(r, s.ctx, s.client)
+	// Notifications get a context that lasts as long as the session (what
+	// they start may outlive the POST); requests one that also ends when
+	// their client can no longer get their responses (see ResumeWindow).
+	ctx := newRequestContext(r, s.ctx, s.client, h)
 	for _, m := range msgs {
 		switch m := m.(type) {
 		case *jsonrpc.Request:
@@ -567,51 +623,97 @@ func (h *Handler) servePost(w http.ResponseWriter, r *http.Request) {
 	case !acceptJSON:
 		mode = ResponseSSE
 	}
-	st := &stream{s: s, mode: mode, pending: len(reqs), batch: isBatch, init: hasInit, ids: ids}
+	// The first request is admitted before anything is written, so that a
+	// refusal can carry its HTTP status.
+	first := h.startRequest(r, s)
+	if first != nil && h.refuse(w, s, first, ids, isBatch, hasInit) {
+		return
+	}
+	rctx, cancel := context.WithCancelCause(s.ctx)
+	st := &stream{s: s, mode: mode, pending: len(reqs), batch: isBatch, init: hasInit, ids: ids, cancel: cancel}
 	if isBatch {
 		st.resps = make([][]byte, len(reqs))
 	}
+	reqCtx := newRequestContext(r, rctx, s.client, h)
+	var c *conn
 	if !isBatch && mode != ResponseSSE {
-		c := &conn{h: h, w: w} // serveSingle makes c.end if it needs it
-		st.conn = c
-		h.serveSingle(ctx, r, s, st, c, reqs[0], mode)
+		c = &conn{h: h, w: w} // serveSingle makes c.end if it needs it
+	} else {
+		c = newConn(h, w)
+	}
+	st.conn = c
+	// A client going away from a response it cannot resume ends its
+	// requests (see stream.detachLocked); watch notices it too, once it
+	// runs, but a request served inline has no watcher before its window.
+	stop := context.AfterFunc(r.Context(), func() { st.detach(c) })
+	defer stop()
+	if !isBatch && mode != ResponseSSE {
+		h.serveSingle(reqCtx, r, s, st, c, reqs[0], mode, first)
 		return
 	}
-	c := newConn(h, w)
-	st.conn = c
 	if mode == ResponseSSE {
 		st.mu.Lock()
 		st.startSSELocked()
 		st.mu.Unlock()
 	}
 	for i, req := range reqs {
-		if !h.startRequest(r, s) {
-			// The client left, or the session or handler ended, before a
-			// slot was free: the remaining requests are not served.
-			for j := i; j < len(reqs); j++ {
-				st.finish(j, nil)
-			}
-			break
+		err := first
+		if i > 0 {
+			err = h.startRequest(r, s)
 		}
-		go h.runRequest(ctx, s, st, i, req)
+		if err == nil {
+			go h.runRequest(reqCtx, s, st, i, req)
+			continue
+		}
+		if status, msg := refusal(err); status != 0 {
+			st.finish(i, jsonrpc.AppendErrorResponse(nil, req.ID, &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: msg}))
+			continue
+		}
+		// The client left, or the session or handler ended, before a slot
+		// was free: the remaining requests are not served.
+		for j := i; j < len(reqs); j++ {
+			st.finish(j, nil)
+		}
+		break
 	}
 	h.wait(r, s, st, c, mode)
 }
 
-// startRequest waits for a request slot in s and registers the request
-// goroutine about to start. It returns false if the HTTP request, the
-// session or the handler ends first.
-func (h *Handler) startRequest(r *http.Request, s *session) bool {
+// Reasons startRequest does not start a request besides the limits'
+// errors.
+var (
+	errSessionBusy = errors.New("streamable: the session has too many requests in flight")
+	errNotServed   = errors.New("streamable: the client left, or the session or handler ended")
+)
+
+// startRequest takes a request slot of s, waiting up to InFlightWait for
+// one, and one of the handler's and the client's bounds, and registers the
+// request goroutine about to start. It returns errSessionBusy,
+// limits.ErrPerClient or limits.ErrGlobal when a bound refuses the
+// request, errNotServed if the HTTP request, the session or the handler
+// ends first. endRequest gives back what it took.
+func (h *Handler) startRequest(r *http.Request, s *session) error {
 	select {
 	case s.sem <- struct{}{}:
 	default:
+		if h.inFlightWait < 0 {
+			return errSessionBusy
+		}
+		t := time.NewTimer(h.inFlightWait)
+		defer t.Stop()
 		select {
 		case s.sem <- struct{}{}:
+		case <-t.C:
+			return errSessionBusy
 		case <-r.Context().Done():
-			return false
+			return errNotServed
 		case <-s.ctx.Done():
-			return false
+			return errNotServed
 		}
+	}
+	if err := h.inflight.Acquire(s.client); err != nil {
+		<-s.sem
+		return err
 	}
 	h.mu.RLock()
 	ok := !h.closed
@@ -624,9 +726,53 @@ func (h *Handler) startRequest(r *http.Request, s *session) bool {
 		ok = false
 	}
 	if !ok {
-		<-s.sem
+		h.endRequest(s)
+		return errNotServed
 	}
-	return ok
+	return nil
+}
+
+// endRequest gives back the slots startRequest took.
+func (h *Handler) endRequest(s *session) {
+	h.inflight.Release(s.client)
+	<-s.sem
+}
+
+// refusal returns the HTTP status and message of a request a bound
+// refused, or 0 for another error.
+func refusal(err error) (status int, msg string) {
+	switch {
+	case errors.Is(err, errSessionBusy):
+		return http.StatusTooManyRequests, "too many requests in flight in this session; retry later"
+	case errors.Is(err, limits.ErrPerClient):
+		return http.StatusTooManyRequests, "too many requests in flight for this client; retry later"
+	case errors.Is(err, limits.ErrGlobal):
+		return http.StatusServiceUnavailable, "server busy: too many requests in flight; retry later"
+	}
+	return 0, ""
+}
+
+// refuse answers a POST whose first request a bound refused: 429 or 503
+// with Retry-After and a JSON-RPC error (with the request's id when it is
+// alone). A refused initialize ends the session it created. It returns
+// false, having written nothing, for an error that is not a refusal.
+func (h *Handler) refuse(w http.ResponseWriter, s *session, err error, ids []jsonrpc.ID, batch, init bool) bool {
+	status, msg := refusal(err)
+	if status == 0 {
+		return false
+	}
+	h.log.Info("streamable: request refused", "reason", msg, "session", s.id)
+	if init {
+		w.Header().Del(HeaderSessionID)
+		h.endSession(s, "initialize refused: "+msg)
+	}
+	var id jsonrpc.ID
+	if !batch {
+		id = ids[0]
+	}
+	w.Header().Set("Retry-After", "1")
+	writeError(w, status, jsonrpc.CodeInternalError, id, msg)
+	return true
 }
 
 // serveSingle serves a POST carrying one request with a JSON or adaptive
@@ -642,8 +788,11 @@ func (h *Handler) startRequest(r *http.Request, s *session) bool {
 // runs in its own goroutine, so that the response can end while the
 // request goes on, and the handler waits for the response to be detached.
 // Either way a client disconnecting does not cancel the request.
-func (h *Handler) serveSingle(ctx context.Context, r *http.Request, s *session, st *stream, c *conn, req *jsonrpc.Request, mode ResponseMode) {
-	if !h.startRequest(r, s) {
+//
+// admitted is what startRequest returned for the request: a refusal has
+// been answered already, any other error means the request is not served.
+func (h *Handler) serveSingle(ctx context.Context, r *http.Request, s *session, st *stream, c *conn, req *jsonrpc.Request, mode ResponseMode, admitted error) {
+	if admitted != nil {
 		// The client left, or the session or handler ended, before a slot
 		// was free: the request is not served.
 		st.finish(0, nil)
@@ -664,7 +813,7 @@ func (h *Handler) serveSingle(ctx context.Context, r *http.Request, s *session, 
 	timer := time.AfterFunc(d, c.lateInline)
 	if inline {
 		resp := h.handleRequest(ctx, s, st, req)
-		<-s.sem
+		h.endRequest(s)
 		st.finish(0, resp)
 		s.leave()
 	} else {
@@ -723,7 +872,7 @@ func (c *conn) lateInline() {
 func (h *Handler) runRequest(ctx context.Context, s *session, st *stream, i int, req *jsonrpc.Request) {
 	defer h.wg.Done()
 	resp := h.handleRequest(ctx, s, st, req)
-	<-s.sem
+	h.endRequest(s)
 	st.finish(i, resp)
 	s.leave()
 }
@@ -849,7 +998,7 @@ func (h *Handler) createSession(w http.ResponseWriter, r *http.Request) *session
 
 	s := newSession(h, rand.Text())
 	s.client = client
-	sess, err := h.factory.NewSession(newRequestContext(r, context.Background(), client), s.id, s)
+	sess, err := h.factory.NewSession(newRequestContext(r, context.Background(), client, h), s.id, s)
 	h.mu.Lock()
 	h.creating--
 	cl.creating--
@@ -1141,7 +1290,7 @@ func (h *Handler) resume(ctx context.Context, s *session, c *conn, last string) 
 		h.log.Debug("streamable: stream taken over by a resuming GET", "session", s.id, "stream", st.id)
 		st.detachLocked(old)
 	}
-	st.conn = c
+	st.attachLocked(c)
 	st.cursor = cursor
 	if err := c.flush(); err != nil {
 		st.detachLocked(c)

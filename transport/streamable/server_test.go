@@ -418,33 +418,25 @@ func TestRequestContext(t *testing.T) {
 	}
 }
 
-// A client disconnecting does not cancel its request; ending the session
-// does.
+// A client disconnecting from a stream it can resume (it got the priming
+// event's id) does not cancel its request; ending the session does. (A
+// client that cannot resume does: TestDisconnectedRequestCancelled.)
 func TestDisconnectIsNotCancellation(t *testing.T) {
 	e := newEnv(t, nil)
 	sid := e.initialize("2025-11-25")
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, e.url, strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"block"}`))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Accept", "application/json, text/event-stream")
-		req.Header.Set(HeaderSessionID, sid)
-		if resp, err := e.srv.Client().Do(req); err == nil {
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-		}
-	}()
+	resp := e.doCtx(ctx, http.MethodPost, sid, `{"jsonrpc":"2.0","id":1,"method":"block"}`, nil)
+	if ev, err := newEventReader(resp.Body).Next(); err != nil || ev.ID == "" {
+		t.Fatalf("priming event %+v, %v", ev, err)
+	}
 	waitFor(t, "handler to start", func() bool { return e.f.running.Load() == 1 })
 	cancel()
-	<-done
+	resp.Body.Close()
 	time.Sleep(50 * time.Millisecond)
 	if e.f.running.Load() != 1 {
 		t.Fatal("the request was cancelled by the client's disconnection")
 	}
-	resp := e.do(http.MethodDelete, sid, "", nil)
-	readBody(t, resp)
+	readBody(t, e.do(http.MethodDelete, sid, "", nil))
 	waitFor(t, "handler to be cancelled by DELETE", func() bool { return e.f.running.Load() == 0 })
 }
 

@@ -200,12 +200,12 @@ type requestContext struct {
 }
 
 // newRequestContext returns the context for the messages of r, ending when
-// done does; client is the client's key.
-func newRequestContext(r *http.Request, done context.Context, client string) context.Context {
+// done does; client is the client's key, a the admitter of its tasks.
+func newRequestContext(r *http.Request, done context.Context, client string, a transport.Admitter) context.Context {
 	rc := &requestContext{
 		done: done,
 		vals: context.WithoutCancel(r.Context()),
-		info: transport.RequestInfo{Header: r.Header, RemoteAddr: r.RemoteAddr, Host: r.Host, Client: client},
+		info: transport.RequestInfo{Header: r.Header, RemoteAddr: r.RemoteAddr, Host: r.Host, Client: client, Admitter: a},
 	}
 	return transport.WithRequestInfo(rc, &rc.info)
 }

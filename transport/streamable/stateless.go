@@ -291,6 +291,13 @@ func (h *Handler) serveStateless(w http.ResponseWriter, r *http.Request, msgs []
 		return
 	}
 	defer func() { <-h.statelessSem }()
+	client := h.clientKey(r)
+	if err := h.inflight.Acquire(client); err != nil {
+		status, msg := refusal(err)
+		w.Header().Set("Retry-After", "1")
+		writeError(w, status, jsonrpc.CodeInternalError, req.ID, msg)
+		return
+	}
 	h.mu.RLock()
 	closed := h.closed
 	if !closed {
@@ -298,6 +305,7 @@ func (h *Handler) serveStateless(w http.ResponseWriter, r *http.Request, msgs []
 	}
 	h.mu.RUnlock()
 	if closed {
+		h.inflight.Release(client)
 		writeError(w, http.StatusServiceUnavailable, jsonrpc.CodeInternalError, req.ID, "server shutting down")
 		return
 	}
@@ -313,7 +321,7 @@ func (h *Handler) serveStateless(w http.ResponseWriter, r *http.Request, msgs []
 	// cancellation of revision 2026-07-28) or the handler closes.
 	ctx, cancel := context.WithCancel(r.Context())
 	stopClose := context.AfterFunc(h.closedCtx, cancel)
-	ctx = transport.WithRequestInfo(ctx, &transport.RequestInfo{Header: r.Header, RemoteAddr: r.RemoteAddr, Host: r.Host})
+	ctx = transport.WithRequestInfo(ctx, &transport.RequestInfo{Header: r.Header, RemoteAddr: r.RemoteAddr, Host: r.Host, Client: client, Admitter: h})
 	st := &statelessStream{h: h, c: newConn(h, w), mode: mode, id: req.ID, end: make(chan struct{})}
 	if mode == ResponseSSE {
 		st.mu.Lock()
@@ -323,6 +331,7 @@ func (h *Handler) serveStateless(w http.ResponseWriter, r *http.Request, msgs []
 	go func() {
 		defer h.wg.Done()
 		resp := h.handleStatelessRequest(ctx, req, st)
+		h.inflight.Release(client)
 		st.finish(resp)
 	}()
 	st.wait(r.Context())

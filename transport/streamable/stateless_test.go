@@ -36,7 +36,7 @@ type statelessFactory struct {
 }
 
 func newStatelessFactory() *statelessFactory {
-	return &statelessFactory{testFactory: newTestFactory(), started: make(chan struct{}, 16)}
+	return &statelessFactory{testFactory: newTestFactory(), started: make(chan struct{}, 512)}
 }
 
 func (f *statelessFactory) HandleStateless(ctx context.Context, req *jsonrpc.Request, sink transport.Sink) []byte {

@@ -40,18 +40,27 @@ type stream struct {
 	batch      bool // the POST was a JSON-RPC batch: answer with an array
 	init       bool // the POST was initialize
 	standalone bool
-	ids        []jsonrpc.ID // the ids of the POST's requests, in order
+	ids        []jsonrpc.ID            // the ids of the POST's requests, in order
+	cancel     context.CancelCauseFunc // ends the requests' context; nil for the standalone stream
 
 	mu       sync.Mutex
-	id       string   // "" until the stream stores its first event
-	conn     *conn    // attached HTTP response, nil if none
-	cursor   string   // last event id the client may have seen ("" none)
-	sse      bool     // the stream has been an SSE stream: its events are stored
-	pending  int      // requests not finished
-	single   []byte   // response of a non-batch request, while undecided
-	resps    [][]byte // responses of a batch, while undecided
-	finished bool     // all responses are in
+	id       string      // "" until the stream stores its first event
+	conn     *conn       // attached HTTP response, nil if none
+	cursor   string      // last event id the client may have seen ("" none)
+	sse      bool        // the stream has been an SSE stream: its events are stored
+	pending  int         // requests not finished
+	single   []byte      // response of a non-batch request, while undecided
+	resps    [][]byte    // responses of a batch, while undecided
+	finished bool        // all responses are in
+	resumeBy *time.Timer // cancels the requests unless a client resumes the stream in time
 }
+
+// Causes of the cancellation of a POST's requests.
+var (
+	errClientLeft  = errors.New("streamable: the client disconnected from a response it cannot resume")
+	errNotResumed  = errors.New("streamable: the client did not resume the response stream within the resume window")
+	errRequestDone = errors.New("streamable: the requests of the POST are done")
+)
 
 // Send implements transport.Sink for the messages related to the POST's
 // requests.
@@ -227,6 +236,14 @@ func (st *stream) finish(i int, resp []byte) {
 		return
 	}
 	st.finished = true
+	if st.resumeBy != nil {
+		st.resumeBy.Stop()
+	}
+	// Release the requests' context (it is registered with the
+	// session's); tasks they started have contexts of their own.
+	if st.cancel != nil {
+		st.cancel(errRequestDone)
+	}
 	initFailed := st.init && st.s.protocolVersion() == ""
 	if c := st.conn; c != nil {
 		switch {
@@ -309,11 +326,51 @@ func (st *stream) writeJSONLocked(c *conn, initFailed bool) {
 
 // detachLocked detaches c from the stream and tells its HTTP handler to
 // end the response.
+//
+// A request stream that loses its response before its requests finish
+// decides their fate here. A client that holds no event id of the stream
+// cannot resume it: nothing will ever deliver the responses, so the
+// requests are cancelled (the spec does not make disconnection a
+// cancellation, but this work has no one left to do it for). A client
+// that holds one may resume it with GET and Last-Event-ID (after a broken
+// connection, or after CloseStream): the requests go on, for the handler's
+// ResumeWindow at most unless a client resumes the stream.
 func (st *stream) detachLocked(c *conn) {
 	if st.conn == c {
 		st.conn = nil
+		if !st.finished && st.cancel != nil {
+			h := st.s.h
+			switch {
+			case st.cursor == "":
+				h.log.Debug("streamable: cancelling requests: their client left and cannot resume", "session", st.s.id)
+				st.cancel(errClientLeft)
+			case h.resumeWindow > 0 && st.resumeBy == nil:
+				st.resumeBy = time.AfterFunc(h.resumeWindow, st.resumeExpired)
+			case h.resumeWindow > 0:
+				st.resumeBy.Reset(h.resumeWindow)
+			}
+		}
 	}
 	c.close()
+}
+
+// attachLocked makes c the stream's live response.
+func (st *stream) attachLocked(c *conn) {
+	st.conn = c
+	if st.resumeBy != nil {
+		st.resumeBy.Stop()
+	}
+}
+
+// resumeExpired cancels the requests of a stream that no client resumed
+// within the resume window.
+func (st *stream) resumeExpired() {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.conn == nil && !st.finished {
+		st.s.h.log.Debug("streamable: cancelling requests: no client resumed their stream", "session", st.s.id, "stream", st.id)
+		st.cancel(errNotResumed)
+	}
 }
 
 func (st *stream) detach(c *conn) {
