@@ -58,7 +58,9 @@ type ServerOptions struct {
 	Completion CompletionHandler
 
 	// TaskStore keeps the state of task-augmented requests. Nil means a
-	// MemoryTaskStore created on first use.
+	// MemoryTaskStore created on first use. The tasks a session owns (all
+	// of them unless TaskOwner names a principal) are deleted from the
+	// store when the session ends: no one can reach them any more.
 	TaskStore TaskStore
 
 	// DefaultTaskTTL is the lifetime of a task whose requestor asked for
@@ -68,6 +70,20 @@ type ServerOptions struct {
 	// TaskPollInterval is the polling interval suggested to requestors.
 	// Zero means one second.
 	TaskPollInterval time.Duration
+
+	// MaxTasksPerSession bounds the tasks of one session running at the
+	// same time; a task-augmented call beyond it is refused with an error
+	// (-32603). Zero means DefaultMaxTasksPerSession; negative means no
+	// bound.
+	MaxTasksPerSession int
+
+	// MaxTasksPerClient bounds the tasks running at the same time for one
+	// client, as the transport names it (transport.RequestInfo.Client),
+	// over all its sessions and stateless requests. Zero means
+	// DefaultMaxTasksPerClient; negative means no bound. Running tasks
+	// also count against the transport's bounds on work in flight
+	// (transport.RequestInfo.Admitter).
+	MaxTasksPerClient int
 
 	// OnSessionStart and OnSessionEnd, if set, observe session lifecycle.
 	OnSessionStart func(*ServerSession)
@@ -161,6 +177,12 @@ func NewServer(impl protocol.Implementation, opts *ServerOptions) *Server {
 	if s.opts.TaskPollInterval <= 0 {
 		s.opts.TaskPollInterval = time.Second
 	}
+	if s.opts.MaxTasksPerSession == 0 {
+		s.opts.MaxTasksPerSession = DefaultMaxTasksPerSession
+	}
+	if s.opts.MaxTasksPerClient == 0 {
+		s.opts.MaxTasksPerClient = DefaultMaxTasksPerClient
+	}
 	s.initVersions()
 	s.log = s.opts.Logger
 	if s.log == nil {
@@ -231,6 +253,10 @@ func (s *Server) forgetSession(ss *ServerSession) {
 	_, ok := s.sessions[ss]
 	delete(s.sessions, ss)
 	s.mu.Unlock()
+	if s.tasks != nil {
+		// Nobody can reach the tasks the session owned any more.
+		s.tasks.forgetOwner(ss.ownerID())
+	}
 	if ok && s.opts.OnSessionEnd != nil {
 		s.opts.OnSessionEnd(ss)
 	}
