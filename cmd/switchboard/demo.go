@@ -36,7 +36,7 @@ HTTP at /mcp and the legacy HTTP+SSE transport at /sse (messages at
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			logger := newLogger(verbose)
-			srv := everything.NewServer(&mcp.ServerOptions{Logger: logger})
+			srv := everything.NewServer(limits.server(&mcp.ServerOptions{Logger: logger}))
 			ctx := cmd.Context()
 			go everything.UpdateWatched(ctx, srv, 5*time.Second)
 			if httpAddr == "" {

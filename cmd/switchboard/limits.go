@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/switchboard-mcp/switchboard/internal/httpserve"
+	"github.com/switchboard-mcp/switchboard/mcp"
 	"github.com/switchboard-mcp/switchboard/transport/sse"
 	"github.com/switchboard-mcp/switchboard/transport/streamable"
 )
@@ -67,16 +68,35 @@ type mcpLimits struct {
 	maxSessionsPerClient  int
 	sessionIdleTimeout    time.Duration
 	maxInFlightPerSession int
+	maxInFlight           int
+	maxInFlightPerClient  int
+	inFlightWait          time.Duration
+	resumeWindow          time.Duration
+	maxTasksPerSession    int
+	maxTasksPerClient     int
 }
 
 func (l *mcpLimits) register(cmd *cobra.Command) {
 	l.http.register(cmd)
 	f := cmd.Flags()
 	f.Int64Var(&l.maxBodyBytes, "max-body-bytes", streamable.DefaultMaxBodyBytes, "largest POST body, in bytes")
-	f.IntVar(&l.maxSessions, "max-sessions", streamable.DefaultMaxSessions, "most MCP sessions at once (Streamable HTTP)")
+	f.IntVar(&l.maxSessions, "max-sessions", streamable.DefaultMaxSessions, "most MCP sessions at once (Streamable HTTP; legacy SSE streams are counted apart)")
 	f.IntVar(&l.maxSessionsPerClient, "max-sessions-per-client", 0, "most MCP sessions of one client address at once; a client at its limit loses its own session idle the longest (0: a tenth of --max-sessions; -1: no limit)")
 	f.DurationVar(&l.sessionIdleTimeout, "session-idle-timeout", streamable.DefaultIdleTimeout, "end a session after this long without requests (0: never)")
 	f.IntVar(&l.maxInFlightPerSession, "max-inflight-per-session", streamable.DefaultMaxInFlightPerSession, "most requests of one session handled at once")
+	f.DurationVar(&l.inFlightWait, "inflight-wait", streamable.DefaultInFlightWait, "how long a request waits for a free slot of its session before it is refused with 429 (0: no wait)")
+	f.IntVar(&l.maxInFlight, "max-inflight", streamable.DefaultMaxInFlight, "most requests (and running tasks) handled at once in all; more are refused with 503 (-1: no limit)")
+	f.IntVar(&l.maxInFlightPerClient, "max-inflight-per-client", streamable.DefaultMaxInFlightPerClient, "most requests (and running tasks) of one client address at once; more are refused with 429 (-1: no limit)")
+	f.DurationVar(&l.resumeWindow, "resume-window", streamable.DefaultResumeWindow, "how long the requests of a stream whose client disconnected run on, waiting for it to resume the stream (0: no limit)")
+	f.IntVar(&l.maxTasksPerSession, "max-tasks-per-session", mcp.DefaultMaxTasksPerSession, "most tasks of one session running at once (-1: no limit)")
+	f.IntVar(&l.maxTasksPerClient, "max-tasks-per-client", mcp.DefaultMaxTasksPerClient, "most tasks of one client address running at once (-1: no limit)")
+}
+
+// server sets the limits of the flags on the options of an MCP server.
+func (l *mcpLimits) server(o *mcp.ServerOptions) *mcp.ServerOptions {
+	o.MaxTasksPerSession = l.maxTasksPerSession
+	o.MaxTasksPerClient = l.maxTasksPerClient
+	return o
 }
 
 // streamable returns the Streamable HTTP handler options of the flags.
@@ -89,6 +109,10 @@ func (l *mcpLimits) streamable(logger *slog.Logger) *streamable.Options {
 		MaxSessionsPerClient:  l.maxSessionsPerClient,
 		IdleTimeout:           orDisabled(l.sessionIdleTimeout),
 		MaxInFlightPerSession: l.maxInFlightPerSession,
+		InFlightWait:          orDisabled(l.inFlightWait),
+		MaxInFlight:           l.maxInFlight,
+		MaxInFlightPerClient:  l.maxInFlightPerClient,
+		ResumeWindow:          orDisabled(l.resumeWindow),
 	}
 }
 
@@ -98,5 +122,10 @@ func (l *mcpLimits) sse() *sse.Options {
 		WriteTimeout:          orDisabled(l.http.writeTimeout),
 		MaxBodyBytes:          l.maxBodyBytes,
 		MaxInFlightPerSession: l.maxInFlightPerSession,
+		InFlightWait:          orDisabled(l.inFlightWait),
+		MaxInFlight:           l.maxInFlight,
+		MaxInFlightPerClient:  l.maxInFlightPerClient,
+		MaxSessions:           l.maxSessions,
+		MaxSessionsPerClient:  l.maxSessionsPerClient,
 	}
 }

@@ -52,7 +52,7 @@ an MCP session (mcp_binding=session:ID) end with the session.`,
 				return fmt.Errorf("listening on %s: %w", addr, err)
 			}
 			var as *authserver.Server
-			opts := &mcp.ServerOptions{Logger: logger}
+			opts := limits.server(&mcp.ServerOptions{Logger: logger})
 			if withAuth {
 				aln, err := net.Listen("tcp", authAddr)
 				if err != nil {
