@@ -8,6 +8,7 @@ package e2e
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -285,4 +286,134 @@ func memoryBound(base int64) int64 {
 		return 5 * base
 	}
 	return base
+}
+
+// The limits of `switchboard serve` under load, with short timeouts set by
+// flags: a session flood from one client does not lock out a second
+// client; clients that stop reading, trickle a body or hold a keep-alive
+// connection idle are cut within their timeouts; memory stays bounded
+// (issue 10, findings 2, 3 and 7, and the acceptance criteria).
+func TestLoadLimits(t *testing.T) {
+	s := startServe(t, "--max-sessions", "200", "--write-timeout", "1s", "--body-timeout", "1s",
+		"--idle-conn-timeout", "1s", "--read-header-timeout", "1s")
+	other := loopbackSources(t, s.addr, 1)[0]
+
+	t.Run("session flood", func(t *testing.T) {
+		// 300 initializes from one address: the table holds 200 sessions,
+		// a client 20 (a tenth); the flooder's oldest idle sessions make
+		// room for its new ones.
+		var refused atomicInt
+		parallel(300, 8, func(i int) {
+			rc := dialFrom(t, s.addr, "127.0.0.1")
+			if sid, status := rc.initializeOn(); sid == "" {
+				refused.add(1)
+				t.Logf("flood initialize %d: %d", i, status)
+			}
+			rc.c.Close()
+		})
+		if n := refused.load(); n > 0 {
+			t.Errorf("%d of the flooder's initializes were refused", n)
+		}
+		rc := dialFrom(t, s.addr, other)
+		sid, status := rc.initializeOn()
+		if sid == "" {
+			t.Fatalf("a second client is locked out: initialize got %d", status)
+		}
+		resp, body := rc.roundTrip(http.MethodPost, map[string]string{"Accept": "application/json", "Mcp-Session-Id": sid, "Mcp-Protocol-Version": "2025-11-25"},
+			[]byte(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"text":"hi"}}}`))
+		if resp.StatusCode != http.StatusOK || !bytes.Contains(body, []byte(`"hi"`)) {
+			t.Fatalf("the second client's call: %d %s", resp.StatusCode, body)
+		}
+	})
+
+	t.Run("slow clients", func(t *testing.T) {
+		var wg sync.WaitGroup
+		// A client that stops reading answers 4 × 3 MiB long: its
+		// connection is cut once a write has waited 1s.
+		for range 3 {
+			rc := dialFrom(t, s.addr, other)
+			sid, status := rc.initializeOn()
+			if sid == "" {
+				t.Fatalf("initialize: %d", status)
+			}
+			stallReader(rc, sid, 3<<20, 4)
+			wg.Go(func() {
+				time.Sleep(3 * time.Second) // the write timeout, and room
+				start := time.Now()
+				_ = rc.c.SetReadDeadline(start.Add(5 * time.Second))
+				n, err := io.Copy(io.Discard, rc.br)
+				var ne net.Error
+				if (errors.As(err, &ne) && ne.Timeout()) || n >= 4*(3<<20) {
+					t.Errorf("a client that stopped reading got %d bytes afterwards (%v): its answers were not cut", n, err)
+				}
+			})
+		}
+		// A body trickled one byte every 200 ms: cut after 1s.
+		for range 3 {
+			wg.Go(func() {
+				rc := dialFrom(t, s.addr, other)
+				fmt.Fprintf(rc.c, "POST /mcp HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nAccept: application/json\r\nContent-Length: 100\r\n\r\n{", s.addr)
+				start := time.Now()
+				go func() {
+					for range 99 {
+						time.Sleep(200 * time.Millisecond)
+						if _, err := rc.c.Write([]byte(" ")); err != nil {
+							return
+						}
+					}
+				}()
+				if d, cut := cutWithin(rc, 5*time.Second); !cut || d > 4*time.Second {
+					t.Errorf("a trickled body: connection cut %v after %v", cut, time.Since(start))
+				}
+			})
+		}
+		// Keep-alive connections left idle: closed after 1s.
+		for range 3 {
+			wg.Go(func() {
+				rc := dialFrom(t, s.addr, other)
+				resp, _ := rc.roundTrip(http.MethodGet, map[string]string{"Accept": "text/event-stream"}, nil)
+				if resp.StatusCode != http.StatusBadRequest {
+					t.Errorf("GET without a session: %d", resp.StatusCode)
+				}
+				if d, cut := cutWithin(rc, 5*time.Second); !cut || d > 4*time.Second {
+					t.Errorf("an idle connection: closed %v after %v", cut, d)
+				}
+			})
+		}
+		wg.Wait()
+	})
+
+	_, peak := s.memory()
+	t.Logf("server peak RSS %d MiB", peak>>20)
+	if bound := memoryBound(128 << 20); peak > bound {
+		t.Errorf("peak RSS %d MiB, over the bound of %d MiB", peak>>20, bound>>20)
+	}
+}
+
+// cutWithin reads rc until the server closes it or d passes, and reports
+// how long that took and whether the server closed it.
+func cutWithin(rc *rawConn, d time.Duration) (time.Duration, bool) {
+	start := time.Now()
+	_ = rc.c.SetReadDeadline(start.Add(d))
+	_, err := io.Copy(io.Discard, rc.br)
+	var ne net.Error
+	return time.Since(start), !(errors.As(err, &ne) && ne.Timeout())
+}
+
+// atomicInt is a counter for parallel workers.
+type atomicInt struct {
+	mu sync.Mutex
+	n  int
+}
+
+func (a *atomicInt) add(n int) {
+	a.mu.Lock()
+	a.n += n
+	a.mu.Unlock()
+}
+
+func (a *atomicInt) load() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.n
 }
