@@ -374,8 +374,9 @@ func (h *Handler) Shutdown(ctx context.Context) error {
 // answer cannot hang on a client that does not read; streams re-arm it
 // before each write.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if h.writeTimeout > 0 {
-		_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(h.writeTimeout))
+	wc := writeCtl{rc: http.NewResponseController(w)}
+	if h.writeTimeout > 0 && wc.rc.SetWriteDeadline(time.Now().Add(h.writeTimeout)) != nil {
+		wc.noDeadline = true // not supported by this ResponseWriter
 	}
 	if err := httpsec.CheckHostOrigin(r, h.allowedHosts, h.allowedOrigs); err != nil {
 		h.log.Info("streamable: request refused", "reason", err.Error(), "remote", r.RemoteAddr)
@@ -384,7 +385,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	switch r.Method {
 	case http.MethodPost:
-		h.servePost(w, r)
+		h.servePost(w, r, wc)
 	case http.MethodGet, http.MethodDelete:
 		if h.modernGetOrDelete(r) {
 			// Revision 2026-07-28 has neither the GET stream nor sessions.
@@ -394,7 +395,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if r.Method == http.MethodGet {
-			h.serveGet(w, r)
+			h.serveGet(w, r, wc)
 		} else {
 			h.serveDelete(w, r)
 		}
@@ -497,7 +498,7 @@ func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) []byte {
 	return body
 }
 
-func (h *Handler) servePost(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) servePost(w http.ResponseWriter, r *http.Request, wc writeCtl) {
 	if !isJSONContentType(r.Header.Get("Content-Type")) {
 		writeError(w, http.StatusUnsupportedMediaType, jsonrpc.CodeInvalidRequest, jsonrpc.ID{},
 			"Content-Type must be "+mediaJSON)
@@ -536,7 +537,7 @@ func (h *Handler) servePost(w http.ResponseWriter, r *http.Request) {
 	}
 	if candidate {
 		if routeStateless(r, msgs, isBatch) {
-			h.serveStateless(w, r, msgs, isBatch, acceptJSON, acceptSSE)
+			h.serveStateless(w, r, wc, msgs, isBatch, acceptJSON, acceptSSE)
 			return
 		}
 		if !h.checkVersionHeader(w, r) {
@@ -586,26 +587,24 @@ func (h *Handler) servePost(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
-	var (
-		reqs []*jsonrpc.Request
-		ids  []jsonrpc.ID
-	)
+	var reqs []*jsonrpc.Request
 	if nreq > 0 {
 		reqs = make([]*jsonrpc.Request, 0, nreq)
-		ids = make([]jsonrpc.ID, 0, nreq)
 	}
 	// Notifications get a context that lasts as long as the session (what
 	// they start may outlive the POST); requests one that also ends when
 	// their client can no longer get their responses (see ResumeWindow).
-	ctx := newRequestContext(r, s.ctx, s.client, h)
+	var nctx context.Context
 	for _, m := range msgs {
 		switch m := m.(type) {
 		case *jsonrpc.Request:
 			if m.IsNotification() {
-				s.sess.HandleNotification(ctx, m)
+				if nctx == nil {
+					nctx = newRequestContext(r, s.ctx, s.client, h)
+				}
+				s.sess.HandleNotification(nctx, m)
 			} else {
 				reqs = append(reqs, m)
-				ids = append(ids, m.ID)
 			}
 		case *jsonrpc.Response:
 			s.sess.HandleResponse(m)
@@ -626,31 +625,27 @@ func (h *Handler) servePost(w http.ResponseWriter, r *http.Request) {
 	// The first request is admitted before anything is written, so that a
 	// refusal can carry its HTTP status.
 	first := h.startRequest(r, s)
-	if first != nil && h.refuse(w, s, first, ids, isBatch, hasInit) {
+	if first != nil && h.refuse(w, s, first, reqs[0].ID, isBatch, hasInit) {
 		return
 	}
 	rctx, cancel := context.WithCancelCause(s.ctx)
-	st := &stream{s: s, mode: mode, pending: len(reqs), batch: isBatch, init: hasInit, ids: ids, cancel: cancel}
+	st := &stream{s: s, mode: mode, pending: len(reqs), batch: isBatch, init: hasInit, reqID: reqs[0].ID, cancel: cancel}
 	if isBatch {
 		st.resps = make([][]byte, len(reqs))
+		st.ids = make([]jsonrpc.ID, len(reqs))
+		for i, req := range reqs {
+			st.ids[i] = req.ID
+		}
 	}
 	reqCtx := newRequestContext(r, rctx, s.client, h)
-	var c *conn
 	if !isBatch && mode != ResponseSSE {
-		c = &conn{h: h, w: w} // serveSingle makes c.end if it needs it
-	} else {
-		c = newConn(h, w)
-	}
-	st.conn = c
-	// A client going away from a response it cannot resume ends its
-	// requests (see stream.detachLocked); watch notices it too, once it
-	// runs, but a request served inline has no watcher before its window.
-	stop := context.AfterFunc(r.Context(), func() { st.detach(c) })
-	defer stop()
-	if !isBatch && mode != ResponseSSE {
+		c := &conn{h: h, w: w, rc: wc.rc, noDeadline: wc.noDeadline} // serveSingle makes c.end if it needs it
+		st.conn = c
 		h.serveSingle(reqCtx, r, s, st, c, reqs[0], mode, first)
 		return
 	}
+	c := newConn(h, w, wc)
+	st.conn = c
 	if mode == ResponseSSE {
 		st.mu.Lock()
 		st.startSSELocked()
@@ -756,7 +751,7 @@ func refusal(err error) (status int, msg string) {
 // with Retry-After and a JSON-RPC error (with the request's id when it is
 // alone). A refused initialize ends the session it created. It returns
 // false, having written nothing, for an error that is not a refusal.
-func (h *Handler) refuse(w http.ResponseWriter, s *session, err error, ids []jsonrpc.ID, batch, init bool) bool {
+func (h *Handler) refuse(w http.ResponseWriter, s *session, err error, id jsonrpc.ID, batch, init bool) bool {
 	status, msg := refusal(err)
 	if status == 0 {
 		return false
@@ -766,9 +761,8 @@ func (h *Handler) refuse(w http.ResponseWriter, s *session, err error, ids []jso
 		w.Header().Del(HeaderSessionID)
 		h.endSession(s, "initialize refused: "+msg)
 	}
-	var id jsonrpc.ID
-	if !batch {
-		id = ids[0]
+	if batch {
+		id = jsonrpc.ID{}
 	}
 	w.Header().Set("Retry-After", "1")
 	writeError(w, status, jsonrpc.CodeInternalError, id, msg)
@@ -812,13 +806,23 @@ func (h *Handler) serveSingle(ctx context.Context, r *http.Request, s *session, 
 	}
 	timer := time.AfterFunc(d, c.lateInline)
 	if inline {
+		// A client that goes away from a response it cannot resume ends its
+		// request (see stream.detachLocked); nothing else watches before
+		// the timer fires.
+		stop := context.AfterFunc(r.Context(), func() { st.detach(c) })
 		resp := h.handleRequest(ctx, s, st, req)
+		stop()
 		h.endRequest(s)
 		st.finish(0, resp)
 		s.leave()
 	} else {
 		go h.runRequest(ctx, s, st, 0, req)
-		<-c.end
+		select {
+		case <-c.end:
+		case <-r.Context().Done():
+			st.detach(c) // see stream.detachLocked
+			<-c.end
+		}
 	}
 	timer.Stop()
 	// A late timer finds the response detached and does nothing; one that
@@ -1120,7 +1124,7 @@ func (h *Handler) forget(s *session) {
 
 // serveGet opens an SSE stream: the session's standalone stream, or with
 // Last-Event-ID the resumption of the stream that event belongs to.
-func (h *Handler) serveGet(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) serveGet(w http.ResponseWriter, r *http.Request, wc writeCtl) {
 	if _, sse := parseAccept(r.Header.Values("Accept")); !sse {
 		writeError(w, http.StatusNotAcceptable, jsonrpc.CodeInvalidRequest, jsonrpc.ID{}, "Accept must include "+mediaSSE)
 		return
@@ -1138,7 +1142,7 @@ func (h *Handler) serveGet(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer s.release()
-	c := newConn(h, w)
+	c := newConn(h, w, wc)
 	var st *stream
 	if last == "" {
 		st = h.listen(s, c)

@@ -245,7 +245,7 @@ func statusFor(resp []byte) int {
 }
 
 // serveStateless serves a POST of a stateless revision.
-func (h *Handler) serveStateless(w http.ResponseWriter, r *http.Request, msgs []jsonrpc.Message, isBatch, acceptJSON, acceptSSE bool) {
+func (h *Handler) serveStateless(w http.ResponseWriter, r *http.Request, wc writeCtl, msgs []jsonrpc.Message, isBatch, acceptJSON, acceptSSE bool) {
 	if hv := r.Header.Get(HeaderProtocolVersion); h.unknownVersion(hv) {
 		var id jsonrpc.ID
 		bv, hasMeta := "", false
@@ -322,7 +322,7 @@ func (h *Handler) serveStateless(w http.ResponseWriter, r *http.Request, msgs []
 	ctx, cancel := context.WithCancel(r.Context())
 	stopClose := context.AfterFunc(h.closedCtx, cancel)
 	ctx = transport.WithRequestInfo(ctx, &transport.RequestInfo{Header: r.Header, RemoteAddr: r.RemoteAddr, Host: r.Host, Client: client, Admitter: h})
-	st := &statelessStream{h: h, c: newConn(h, w), mode: mode, id: req.ID, end: make(chan struct{})}
+	st := &statelessStream{h: h, c: newConn(h, w, wc), mode: mode, id: req.ID, end: make(chan struct{})}
 	if mode == ResponseSSE {
 		st.mu.Lock()
 		st.startSSELocked()

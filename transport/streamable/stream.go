@@ -40,7 +40,8 @@ type stream struct {
 	batch      bool // the POST was a JSON-RPC batch: answer with an array
 	init       bool // the POST was initialize
 	standalone bool
-	ids        []jsonrpc.ID            // the ids of the POST's requests, in order
+	reqID      jsonrpc.ID              // the id of the POST's (first) request
+	ids        []jsonrpc.ID            // the ids of a batch's requests, in order
 	cancel     context.CancelCauseFunc // ends the requests' context; nil for the standalone stream
 
 	mu       sync.Mutex
@@ -312,7 +313,7 @@ func (st *stream) writeJSONLocked(c *conn, initFailed bool) {
 	} else {
 		body = st.single
 		if body == nil {
-			body = jsonrpc.AppendErrorResponse(nil, st.ids[0], errNoResponse)
+			body = jsonrpc.AppendErrorResponse(nil, st.reqID, errNoResponse)
 		}
 	}
 	hdr.Set("Content-Type", mediaJSON)
@@ -396,8 +397,15 @@ type conn struct {
 	buf            []byte
 }
 
-func newConn(h *Handler, w http.ResponseWriter) *conn {
-	return &conn{h: h, w: w, end: make(chan struct{})}
+// writeCtl is a response's ResponseController, made once per request, and
+// whether its writer can set write deadlines.
+type writeCtl struct {
+	rc         *http.ResponseController
+	noDeadline bool
+}
+
+func newConn(h *Handler, w http.ResponseWriter, wc writeCtl) *conn {
+	return &conn{h: h, w: w, rc: wc.rc, noDeadline: wc.noDeadline, end: make(chan struct{})}
 }
 
 // close tells the goroutine serving the response to end it.
@@ -496,9 +504,12 @@ func (c *conn) writeComment() error {
 }
 
 // finalize runs before the HTTP handler returns: it re-arms the write
-// deadline, which may have passed on a quiet stream, so that net/http can
-// end the response cleanly (and within the deadline: it flushes what is
-// buffered).
+// deadline of an SSE stream, which may have passed while it was quiet, so
+// that net/http can end the response cleanly (and within the deadline: it
+// flushes what is buffered). A JSON answer's deadline was armed just
+// before it was written.
 func (c *conn) finalize() {
-	c.deadline()
+	if c.sse {
+		c.deadline()
+	}
 }
