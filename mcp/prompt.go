@@ -81,7 +81,7 @@ func (s *Server) getPrompt(ctx context.Context, r *Request, p *protocol.GetPromp
 	sp, ok := s.prompts.get(p.Name)
 	s.mu.RUnlock()
 	if !ok {
-		return nil, jsonrpc.ErrInvalidParams("unknown prompt %q", p.Name)
+		return nil, jsonrpc.ErrInvalidParams("unknown prompt %s", jsonrpc.QuoteElided(p.Name, jsonrpc.EchoLimit))
 	}
 	var missing []string
 	for _, a := range sp.prompt.Arguments {
@@ -117,16 +117,19 @@ func (s *Server) complete(ctx context.Context, r *Request, p *protocol.CompleteR
 		sp, ok := s.prompts.get(ref.Name)
 		s.mu.RUnlock()
 		if !ok {
-			return nil, jsonrpc.ErrInvalidParams("unknown prompt %q", ref.Name)
+			return nil, jsonrpc.ErrInvalidParams("unknown prompt %s", jsonrpc.QuoteElided(ref.Name, jsonrpc.EchoLimit))
 		}
 		c = sp.complete
 	case *protocol.ResourceTemplateReference:
+		if err := s.checkURI(ref.URI); err != nil {
+			return nil, err
+		}
 		s.mu.RLock()
 		_, ok := s.templates.get(ref.URI)
 		s.mu.RUnlock()
 		if !ok {
 			if _, _, found := s.findResource(ref.URI); !found {
-				return nil, jsonrpc.ErrInvalidParams("unknown resource template %q", ref.URI)
+				return nil, jsonrpc.ErrInvalidParams("unknown resource template %s", jsonrpc.QuoteElided(ref.URI, jsonrpc.EchoLimit))
 			}
 		}
 	default:

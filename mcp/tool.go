@@ -225,7 +225,7 @@ func (s *Server) callTool(ctx context.Context, r *Request, p *protocol.CallToolR
 	st, ok := s.tools.get(p.Name)
 	s.mu.RUnlock()
 	if !ok {
-		return nil, jsonrpc.ErrInvalidParams("unknown tool %q", p.Name)
+		return nil, jsonrpc.ErrInvalidParams("unknown tool %s", jsonrpc.QuoteElided(p.Name, jsonrpc.EchoLimit))
 	}
 	if res, err := s.checkTaskSupport(r, st, p); res != nil || err != nil {
 		return res, err
@@ -245,7 +245,8 @@ func runTool(ctx context.Context, r *Request, st *serverTool, p *protocol.CallTo
 			args = emptyObject
 		}
 		if err := st.validator.ValidateJSON(args); err != nil {
-			return ErrorResult(fmt.Errorf("invalid arguments for tool %q: %w", p.Name, err)), nil
+			// The validator's issues may repeat argument names and values.
+			return ErrorResult(fmt.Errorf("invalid arguments for tool %q: %s", p.Name, jsonrpc.Elide(err.Error(), maxErrorMessage))), nil
 		}
 	}
 	res, err := st.wrapped(ctx, r, p)
