@@ -35,8 +35,11 @@ type Options struct {
 	LookupEnv func(string) (string, bool)
 	// Home is the value of ${userHome} for targets that cannot write it.
 	Home string
-	// Workspace is the value of ${workspaceFolder} for targets that
-	// cannot write it ("" leaves such values out).
+	// Workspace is the folder the source file belongs to: Read replaces
+	// ${workspaceFolder} with it (the reference would mean another folder
+	// in another file), and Edit writes it for targets that cannot hold
+	// the reference ("" keeps the reference when reading, and leaves such
+	// values out when writing).
 	Workspace string
 	// PreferRemote makes a server.json's first remote the server
 	// imported, when it has one, rather than its first package.
@@ -75,7 +78,17 @@ func text(e map[string]any, k string) (string, bool) {
 }
 
 // canon converts a value of the client's syntax to the canonical one.
-func (r *reader) canon(v string) string { return toCanonical(v, r.c.d.syn) }
+func (r *reader) canon(v string) string {
+	segs := parseValue(v, r.c.d.syn)
+	if r.opts.Workspace != "" {
+		for i, s := range segs {
+			if s.kind == segWorkspace {
+				segs[i] = seg{kind: segLit, text: r.opts.Workspace}
+			}
+		}
+	}
+	return canonical(segs)
+}
 
 func (r *reader) str(e map[string]any, k string) string {
 	s, _ := text(e, k)

@@ -2,6 +2,7 @@ package portability
 
 import (
 	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 )
@@ -108,4 +109,23 @@ func (e Env) userConfig(elem ...string) string {
 // inDir joins elements under the current directory.
 func (e Env) inDir(elem ...string) string {
 	return e.join(append([]string{e.Dir}, elem...)...)
+}
+
+// projectDirs are the folders whose parent is a project's workspace
+// folder (.vscode/mcp.json belongs to the folder that holds .vscode).
+var projectDirs = map[string]bool{".vscode": true, ".cursor": true, ".zed": true, ".gemini": true, ".codex": true, ".continue": true, ".opencode": true}
+
+// WorkspaceOf returns the workspace folder a file belongs to, as VS Code
+// and the gateway define ${workspaceFolder}: the file's directory, or its
+// parent when that directory is .vscode, .cursor, .zed, ...
+func WorkspaceOf(file string) string {
+	abs, err := filepath.Abs(file)
+	if err != nil {
+		abs = file
+	}
+	dir := filepath.Dir(abs)
+	if projectDirs[filepath.Base(dir)] {
+		return filepath.Dir(dir)
+	}
+	return dir
 }

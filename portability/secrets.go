@@ -205,9 +205,11 @@ func (r *Redactor) walk(v any, secret bool) {
 	case map[string]any:
 		for k, c := range x {
 			s := secret || secretKey(k)
-			switch k {
-			case "env", "envs", "environment", "headers", "http_headers":
+			switch {
+			case k == "env" || k == "envs" || k == "environment" || k == "headers" || k == "http_headers":
 				s = true
+			case k == "env_vars" || k == "env_keys" || k == "env_http_headers" || strings.HasSuffix(k, "_env_var"):
+				s = false // names of variables (Codex, Goose), not values
 			}
 			r.walk(c, s)
 		}
@@ -221,6 +223,9 @@ func (r *Redactor) walk(v any, secret bool) {
 		}
 	}
 }
+
+// Merge registers the values another Redactor knows.
+func (r *Redactor) Merge(o *Redactor) { r.values = append(r.values, o.values...) }
 
 // AddValue registers one secret value.
 func (r *Redactor) AddValue(v string) { r.addValue(v) }
@@ -260,4 +265,27 @@ func (r *Redactor) Redact(text string) string {
 		text = strings.ReplaceAll(text, v, RedactedValue)
 	}
 	return text
+}
+
+// RedactorFor returns a Redactor that knows the secrets of the given
+// contents of c's file: the values of env variables and headers of its
+// servers, and every value under a key whose name says it is secret.
+// Contents that do not parse are skipped.
+func RedactorFor(c *Client, opts *Options, contents ...[]byte) *Redactor {
+	r := &Redactor{}
+	o := opts.orZero()
+	for _, data := range contents {
+		if len(data) == 0 {
+			continue
+		}
+		if c.d.read == nil || c == Gateway {
+			if doc, err := parseDocument(data, c.format(o)); err == nil {
+				r.AddTree(doc.tree())
+			}
+		}
+		if set, _, err := c.Read(data, o); err == nil {
+			r.AddServers(set.Servers...)
+		}
+	}
+	return r
 }

@@ -309,6 +309,26 @@ func (d *tomlDoc) setMapEntry(path []string, name string, v obj) error {
 	}
 	var b bytes.Buffer
 	if len(spans) == 0 {
+		// After the last [path.*] section, or else at the end.
+		for i := len(headers) - 1; i >= 0; i-- {
+			h := headers[i]
+			if len(h.keys) <= len(path) || !slices.Equal(h.keys[:len(path)], path) {
+				continue
+			}
+			end := len(d.src)
+			if i+1 < len(headers) {
+				end = headers[i+1].start
+			}
+			end = trimTrailing(d.src, h.start, end)
+			if end == len(d.src) {
+				break
+			}
+			b.Write(d.src[:end])
+			b.WriteByte('\n')
+			b.Write(text)
+			b.Write(d.src[end:])
+			return d.reparse(b.Bytes())
+		}
 		b.Write(d.src)
 		if b.Len() > 0 && !bytes.HasSuffix(d.src, []byte("\n")) {
 			b.WriteByte('\n')
@@ -328,7 +348,12 @@ func (d *tomlDoc) setMapEntry(path []string, name string, v obj) error {
 		}
 		b.Write(d.src[prev:])
 	}
-	nd, err := parseTOMLDoc(b.Bytes())
+	return d.reparse(b.Bytes())
+}
+
+// reparse replaces the document with edited content.
+func (d *tomlDoc) reparse(data []byte) error {
+	nd, err := parseTOMLDoc(data)
 	if err != nil {
 		return fmt.Errorf("the edited file does not parse (%v)", err)
 	}
