@@ -63,7 +63,7 @@ func encodeCodex(w *writer, s *Server) obj {
 		lit := map[string]string{}
 		fromEnv := map[string]string{}
 		for _, h := range sortedKeys(s.Headers) {
-			v := s.Headers[h]
+			v := w.structuralRef(s.Name, "headers."+h, s.Headers[h])
 			if name, ok := bearerRef(v); ok && strings.EqualFold(h, "Authorization") {
 				o.set("bearer_token_env_var", name)
 				continue
@@ -94,11 +94,12 @@ func encodeCodex(w *writer, s *Server) obj {
 		env := map[string]string{}
 		var pass []string
 		for _, k := range sortedKeys(s.Env) {
-			if name, ok := refOnly(s.Env[k]); ok && name == k {
+			v := w.structuralRef(s.Name, "env."+k, s.Env[k])
+			if name, ok := refOnly(v); ok && name == k {
 				pass = append(pass, k)
 				continue
 			}
-			if out, ok := w.value(s.Name, "env."+k, s.Env[k], true); ok {
+			if out, ok := w.value(s.Name, "env."+k, v, true); ok {
 				env[k] = out
 			}
 		}
@@ -192,11 +193,12 @@ func encodeGoose(w *writer, s *Server) obj {
 		envs := map[string]string{}
 		var keys []string
 		for _, k := range sortedKeys(s.Env) {
-			if name, ok := refOnly(s.Env[k]); ok && name == k {
+			v := w.structuralRef(s.Name, "env."+k, s.Env[k])
+			if name, ok := refOnly(v); ok && name == k {
 				keys = append(keys, k)
 				continue
 			}
-			if out, ok := w.value(s.Name, "env."+k, s.Env[k], true); ok {
+			if out, ok := w.value(s.Name, "env."+k, v, true); ok {
 				envs[k] = out
 			}
 		}

@@ -186,10 +186,7 @@ func (w *writer) value(server, key, v string, secret bool) (string, bool) {
 			w.notes.warn(server, key, "a literal secret, and %s cannot read one from the environment: left out (--include-secrets copies the value)", w.name())
 			return "", false
 		}
-		field, k, _ := strings.Cut(key, ".")
-		name := secretVarName(server, field, k)
-		v = secretReference(v, name)
-		w.notes.warn(server, key, "a literal secret: written as a reference to the environment variable %s, which must be set where %s runs (--include-secrets copies the value instead)", name, w.name())
+		v = w.secretRef(server, key, v)
 	}
 	segs := parseValue(v, synGateway)
 	out := make([]seg, 0, len(segs))
@@ -254,6 +251,25 @@ func (w *writer) value(server, key, v string, secret bool) (string, bool) {
 		}
 	}
 	return render(out, w.syn), true
+}
+
+// secretRef turns a literal secret into a reference to an environment
+// variable named after the key, with a warning naming the variable.
+func (w *writer) secretRef(server, key, v string) string {
+	field, k, _ := strings.Cut(key, ".")
+	name := secretVarName(server, field, k)
+	w.notes.warn(server, key, "a literal secret: written as a reference to the environment variable %s, which must be set where %s runs (--include-secrets copies the value instead)", name, w.name())
+	return secretReference(v, name)
+}
+
+// structuralRef returns the value to map onto a client's own way of
+// naming variables (Codex's env_vars, Goose's env_keys): a literal secret
+// becomes a reference (unless IncludeSecrets), anything else is as it is.
+func (w *writer) structuralRef(server, key, v string) string {
+	if !w.opts.IncludeSecrets && IsSecret(lastKey(key), v) {
+		return w.secretRef(server, key, v)
+	}
+	return v
 }
 
 // lastKey returns the last element of a key path ("env.TOKEN" → "TOKEN").

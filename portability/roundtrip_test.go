@@ -193,13 +193,17 @@ func removeEntry(tree map[string]any, path []string, name string, list bool) {
 	}
 }
 
-// prune drops empty maps and lists (a container the edit created).
+// prune drops empty maps and lists and nulls (a container the edit
+// created or filled).
 func prune(v any) any {
 	switch x := v.(type) {
 	case map[string]any:
 		out := map[string]any{}
 		for k, c := range x {
 			p := prune(c)
+			if p == nil {
+				continue
+			}
 			if m, ok := p.(map[string]any); ok && len(m) == 0 {
 				continue
 			}
