@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // format returns the format of the client's file under opts.
@@ -161,6 +162,11 @@ func (c *Client) Edit(data []byte, set *Set, opts *Options) (*Result, error) {
 	w := &writer{c: c, opts: o, notes: &ns, syn: c.d.syn, container: c.d.container(doc.tree(), o)}
 	back := map[string]*Server{}
 	for _, s := range set.Servers {
+		if !validUTF8(s) {
+			ns.warn(s.Name, "", "not valid UTF-8: not written")
+			res.Skipped = append(res.Skipped, s.Name)
+			continue
+		}
 		entry := c.d.encode(w, s)
 		if entry == nil {
 			res.Skipped = append(res.Skipped, s.Name)
@@ -278,4 +284,21 @@ func (s *Set) Select(names []string) (*Set, error) {
 		return nil, errors.New("no server named " + strings.Join(missing, ", "))
 	}
 	return out, nil
+}
+
+// validUTF8 reports whether every string of s is valid UTF-8, as every
+// format written requires.
+func validUTF8(s *Server) bool {
+	vals := append([]string{s.Name, s.Transport, s.Command, s.Cwd, s.EnvFile, s.URL}, s.Args...)
+	for _, m := range []map[string]string{s.Env, s.Headers} {
+		for k, v := range m {
+			vals = append(vals, k, v)
+		}
+	}
+	for _, v := range vals {
+		if !utf8.ValidString(v) {
+			return false
+		}
+	}
+	return true
 }

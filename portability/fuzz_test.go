@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
+	"unicode/utf8"
 )
 
 // fuzzClients are the clients FuzzRead picks from by its first byte.
@@ -41,6 +43,12 @@ func FuzzRead(f *testing.F) {
 	f.Add(uint8(8), []byte("[mcp_servers.a]\ncommand = 'x'\nenv_vars = ['A']\n"))
 	f.Fuzz(func(t *testing.T, which uint8, data []byte) {
 		c := fuzzClients[int(which)%len(fuzzClients)]
+		start := time.Now()
+		defer func() {
+			if d := time.Since(start); d > 3*time.Second {
+				t.Fatalf("%s: %v for %d bytes", c.ID, d, len(data))
+			}
+		}()
 		o := &Options{Project: "/p", IncludeSecrets: true}
 		if c == Gateway {
 			o.Format = FormatOf(map[bool]string{true: "x.yaml", false: "x.json"}[which%2 == 0])
@@ -113,6 +121,9 @@ func FuzzValue(f *testing.F) {
 // fuzzEdit checks an editor: adding an entry either fails or gives a file
 // that parses, has the entry, and has every other key as before.
 func fuzzEdit(t *testing.T, f Format, data []byte, name string, list bool) {
+	if !utf8.ValidString(name) {
+		return // callers write valid UTF-8 (Edit skips other servers)
+	}
 	doc, err := parseDocument(data, f)
 	if err != nil {
 		return

@@ -3,6 +3,7 @@ package portability
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 
 	"github.com/goccy/go-yaml"
 )
@@ -125,6 +126,12 @@ func plain(v any) any {
 		return a
 	case int:
 		return float64(x)
+	case yaml.MapSlice:
+		m := make(map[string]any, len(x))
+		for _, it := range x {
+			m[fmt.Sprint(it.Key)] = plain(it.Value)
+		}
+		return m
 	}
 	return v
 }

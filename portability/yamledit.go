@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
 	"strings"
 	"time"
 
@@ -270,6 +271,9 @@ func (d *yamlDoc) render(key string, v any, ind int) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	if !yamlFaithful(out, doc) {
+		return nil, errors.New("a value cannot be written faithfully in YAML")
+	}
 	var b bytes.Buffer
 	pad := strings.Repeat(" ", ind)
 	for i, line := range yamlLines(out) {
@@ -286,6 +290,17 @@ func (d *yamlDoc) render(key string, v any, ind int) ([]byte, error) {
 		b.Write(line)
 	}
 	return b.Bytes(), nil
+}
+
+// yamlFaithful reports whether the encoder wrote what reads back as doc.
+func yamlFaithful(out []byte, doc any) bool {
+	var back any
+	if err := yaml.Unmarshal(out, &back); err != nil {
+		return false
+	}
+	n := 0
+	back, err := normalizeYAML(back, &n, 0)
+	return err == nil && reflect.DeepEqual(back, plain(doc))
 }
 
 // rootEntry finds the top-level key.
