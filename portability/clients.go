@@ -151,7 +151,9 @@ var clients = []*Client{
 }
 
 // Gateway is the Switchboard gateway's own configuration file (JSON or
-// YAML by its extension), as a source and a target.
+// YAML by its extension), as a source and a target. Like the values
+// Clients and Lookup return, it describes a format and must not be
+// modified.
 var Gateway = &Client{ID: "switchboard", Name: "the gateway", Format: YAML, Key: "mcpServers", Remote: true,
 	About: "the gateway's configuration file",
 	paths: func(e Env) string {
@@ -163,7 +165,8 @@ var Gateway = &Client{ID: "switchboard", Name: "the gateway", Format: YAML, Key:
 	d: &dialect{syn: synGateway, container: gatewayContainer, inputs: true, decode: decodeStd, encode: encodeGateway,
 		read: readGateway, check: checkGateway}}
 
-// Clients returns every client, in display order.
+// Clients returns every client, in display order. The clients describe
+// formats and must not be modified.
 func Clients() []*Client { return slices.Clone(clients) }
 
 // aliases are other names accepted by Lookup.
