@@ -217,6 +217,12 @@ func recordFrom(ctx context.Context) *record {
 	return r
 }
 
+// governed reports whether a request must be authorized or recorded:
+// whether there is an Authorize hook or an event record to fill.
+func (g *Gateway) governed(ctx context.Context) bool {
+	return g.opts.Hooks.Authorize != nil || recordFrom(ctx) != nil
+}
+
 // identity returns who makes r.
 func (g *Gateway) identity(ctx context.Context, r *mcp.Request) *Identity {
 	if g.opts.Hooks.Identify == nil || r == nil {

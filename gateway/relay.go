@@ -135,9 +135,11 @@ func (g *Gateway) begin(ctx context.Context, dreq *mcp.Request, u *upstream, ex 
 
 // callTool relays a tools/call.
 func (g *Gateway) callTool(ctx context.Context, dreq *mcp.Request, call *protocol.CallToolRequestParams, e *toolEntry) (*protocol.CallToolResult, error) {
-	if err := g.authorize(ctx, &Access{Method: protocol.MethodToolsCall, Kind: "tool", Upstream: e.u.spec.Name, Name: e.tool.Name, Original: e.orig,
-		Tool: &e.tool, Arguments: call.Arguments, Request: dreq}); err != nil {
-		return nil, err
+	if g.governed(ctx) {
+		if err := g.authorize(ctx, &Access{Method: protocol.MethodToolsCall, Kind: "tool", Upstream: e.u.spec.Name, Name: e.tool.Name, Original: e.orig,
+			Tool: &e.tool, Arguments: call.Arguments, Request: dreq}); err != nil {
+			return nil, err
+		}
 	}
 	params := appendCallParams(nil, "name", e.orig, call.Arguments, call.Meta)
 	if needsExchange(dreq) {
@@ -182,11 +184,7 @@ func toolCallError(err error) error {
 // toolResult wraps an upstream's raw tool result for the front server.
 func (g *Gateway) toolResult(u *upstream, raw jsontext.Value) *protocol.CallToolResult {
 	raw = g.exposeResultURIs(u, u.cleanResult(raw))
-	var probe struct {
-		IsError bool `json:"isError"`
-	}
-	_ = json.Unmarshal(raw, &probe, json.RejectUnknownMembers(false))
-	return &protocol.CallToolResult{Raw: raw, IsError: probe.IsError}
+	return &protocol.CallToolResult{Raw: raw, IsError: isErrorResult(raw)}
 }
 
 // cleanResult removes from a result what belongs to the hop between the
@@ -221,11 +219,7 @@ func (u *upstream) cleanResult(raw jsontext.Value) jsontext.Value {
 	return out
 }
 
-func (u *upstream) isStateless() bool {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	return u.lists.version == protocol.Version20260728
-}
+func (u *upstream) isStateless() bool { return u.stateless.Load() }
 
 // hopMeta lists the _meta members that belong to one hop (the client's
 // request to the gateway) and are not forwarded upstream: the upstream
