@@ -1,9 +1,11 @@
 // Command harness runs the side-by-side benchmark of Switchboard, mcp-go,
-// go-sdk and a plain net/http baseline, and writes BENCHMARKS.md.
+// go-sdk and a plain net/http baseline, and of Switchboard's gateway next
+// to other MCP gateways, and writes BENCHMARKS.md.
 //
 //	harness -servers bin/servers -out ../BENCHMARKS.md -json results.json
 //	harness -quick                      # every part, briefly (~1 minute)
 //	harness -render results.json -out ../BENCHMARKS.md   # report only
+//	harness -skip stateful,stateless,stdio,idle,inproc   # the gateway rows only
 //
 // Without -servers it builds the servers command itself. See package
 // harness for what is measured.
@@ -53,7 +55,10 @@ func run() error {
 	warmup := flag.Duration("warmup", -1, "warm-up before the first round (default 1s)")
 	quietWait := flag.Duration("quiet-wait", 0, "wait up to this long before each configuration for other load to fall below 0.3 cores (total bounded by 20s)")
 	cpuProfile := flag.String("cpuprofile", "", "write the load client's own CPU profile here")
-	skip := flag.String("skip", "", "comma-separated parts to skip: stateful,stateless,stdio,idle,inproc,profile")
+	skip := flag.String("skip", "", "comma-separated parts to skip: stateful,stateless,stdio,gateway,idle,inproc,profile")
+	peers := flag.String("peers", "", "comma-separated peer gateways for the gateway rows, or none (default: "+strings.Join(harness.GatewayPeers, ",")+")")
+	peerBin := flag.String("peer-bin-dir", "", "directory of the TBXark/mcp-proxy binary (default: bin under -moddir)")
+	peerNode := flag.String("peer-node-dir", "", "directory of the npm peers' node_modules (default: peers under -moddir)")
 	flag.Parse()
 
 	opts := harness.ReportOptions{}
@@ -126,10 +131,21 @@ func run() error {
 			cfg.InProc = false
 		case "profile":
 			cfg.Profile = false
+		case "gateway":
+			cfg.Gateway = false
 		default:
 			return fmt.Errorf("unknown part %q in -skip", s)
 		}
 	}
+
+	switch *peers {
+	case "":
+	case "none":
+		cfg.GatewayPeers = nil
+	default:
+		cfg.GatewayPeers = strings.Split(*peers, ",")
+	}
+	cfg.PeerBinDir, cfg.PeerNodeDir = *peerBin, *peerNode
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
