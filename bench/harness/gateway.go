@@ -163,7 +163,7 @@ func findNodePeer(pkg, script string) func(cfg *Config) (installed, string) {
 // startSwitchboardGateway runs `servers gateway`: gateway.New with the
 // one upstream and g.Handler() on loopback.
 func startSwitchboardGateway(ctx context.Context, cfg *Config, _ installed, up upstreamSpec) (*child, error) {
-	args := []string{servers.GatewayCommand}
+	args := append([]string{servers.GatewayCommand}, cfg.GatewayArgs...)
 	if up.transport == UpstreamHTTP {
 		args = append(args, "-upstream-url", up.url)
 	} else {

@@ -53,6 +53,9 @@ type Config struct {
 	// rows (of the GatewayPeers variable); those not installed are skipped
 	// with a note in the report.
 	GatewayPeers []string
+	// GatewayArgs are added to the command line of Switchboard's gateway
+	// (`servers gateway`), for experiments; recorded in the results.
+	GatewayArgs []string
 	// PeerBinDir holds the TBXark/mcp-proxy binary (TBXarkBinary) and
 	// PeerNodeDir the npm peers (node_modules) and loopback.cjs; default
 	// ModDir/bin and ModDir/peers, where `make peers` installs them.
@@ -145,6 +148,9 @@ type Results struct {
 	Problems []string   `json:"problems,omitempty"`
 	// Notes say what was skipped and why (peer gateways not installed).
 	Notes []string `json:"notes,omitempty"`
+	// GatewayArgs are the extra flags Switchboard's gateway ran with
+	// (Config.GatewayArgs).
+	GatewayArgs []string `json:"gatewayArgs,omitempty"`
 }
 
 func (c *Config) logf(format string, args ...any) {
@@ -183,7 +189,7 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	if cfg.PeerNodeDir == "" {
 		cfg.PeerNodeDir = filepath.Join(cfg.ModDir, "peers")
 	}
-	res := &Results{Started: time.Now(), Command: cfg.Command, Rounds: cfg.Rounds, Duration: cfg.Duration}
+	res := &Results{Started: time.Now(), Command: cfg.Command, Rounds: cfg.Rounds, Duration: cfg.Duration, GatewayArgs: cfg.GatewayArgs}
 	res.Machine = describeMachine(cfg.ModDir)
 	problem := func(format string, args ...any) {
 		msg := fmt.Sprintf(format, args...)

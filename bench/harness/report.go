@@ -206,6 +206,9 @@ func (r *Results) WriteMarkdown(w io.Writer, o ReportOptions) error {
 		p("| peer gateway | %s |\n", g)
 	}
 	p("| Switchboard | commit %s |\n", orDash(m.Commit))
+	if len(r.GatewayArgs) > 0 {
+		p("| Switchboard's gateway ran with | `%s` (an experiment, not its defaults) |\n", strings.Join(r.GatewayArgs, " "))
+	}
 	p("| protocol | %s (every session initializes with it; so do the peers' stateless clients); Switchboard stateless: %s (no initialize, no session) |\n",
 		servers.ProtocolVersion, servers.StatelessProtocolVersion)
 	p("| rounds | median of %d rounds of %v; a fresh server process per implementation and configuration; rounds interleaved across implementations |\n", r.Rounds, r.Duration)

@@ -37,6 +37,10 @@ type GatewayOptions struct {
 	Env     []string
 	// URL is the upstream's Streamable HTTP endpoint.
 	URL string
+	// MaxIdleConnsPerHost, if positive, gives an HTTP upstream a client
+	// whose idle pool keeps that many connections (an experiment: the
+	// gateway's default client keeps 16, see internal/httpclient).
+	MaxIdleConnsPerHost int
 	// Logger receives the gateway's logs (nil: discarded).
 	Logger *slog.Logger
 }
@@ -55,6 +59,12 @@ func NewGateway(o GatewayOptions) (*gateway.Gateway, error) {
 		up.Command = &gateway.Command{Path: o.Command, Args: o.Args, Env: o.Env}
 	case o.URL != "":
 		up.URL = o.URL
+		if o.MaxIdleConnsPerHost > 0 {
+			t := http.DefaultTransport.(*http.Transport).Clone()
+			t.MaxIdleConnsPerHost = o.MaxIdleConnsPerHost
+			t.MaxIdleConns = max(t.MaxIdleConns, o.MaxIdleConnsPerHost)
+			up.HTTPClient = &http.Client{Transport: t}
+		}
 	default:
 		return nil, errors.New("servers: the gateway needs an upstream command or URL")
 	}
@@ -77,7 +87,7 @@ func NewGateway(o GatewayOptions) (*gateway.Gateway, error) {
 // the same READY line and side endpoint as a server child (see Main):
 //
 //	servers gateway [-addr A] [-side A] [-upstream-env K=V]... -- COMMAND ARGS...
-//	servers gateway [-addr A] [-side A] -upstream-url URL
+//	servers gateway [-addr A] [-side A] [-upstream-max-idle-conns N] -upstream-url URL
 //
 // The gateway serves Streamable HTTP at /mcp (g.Handler()); a stdio
 // upstream is its child process, so its CPU time is counted with the
@@ -88,12 +98,13 @@ func MainGateway(args []string, stderr io.Writer) int {
 	addr := fs.String("addr", "127.0.0.1:0", "HTTP listen address (loopback)")
 	side := fs.String("side", "127.0.0.1:0", "side endpoint address for /stats and /debug/pprof/ (empty: none)")
 	url := fs.String("upstream-url", "", "the upstream's Streamable HTTP URL (instead of a command after --)")
+	idle := fs.Int("upstream-max-idle-conns", 0, "experiment: an HTTP upstream's client keeps this many idle connections (0: the gateway's default client)")
 	var env multiFlag
 	fs.Var(&env, "upstream-env", "KEY=VALUE added to a stdio upstream's environment (repeatable)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	o := GatewayOptions{URL: *url, Env: env,
+	o := GatewayOptions{URL: *url, Env: env, MaxIdleConnsPerHost: *idle,
 		Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}
 	if rest := fs.Args(); len(rest) > 0 {
 		o.Command, o.Args = rest[0], rest[1:]

@@ -57,6 +57,7 @@ func run() error {
 	cpuProfile := flag.String("cpuprofile", "", "write the load client's own CPU profile here")
 	skip := flag.String("skip", "", "comma-separated parts to skip: stateful,stateless,stdio,gateway,idle,inproc,profile")
 	peers := flag.String("peers", "", "comma-separated peer gateways for the gateway rows, or none (default: "+strings.Join(harness.GatewayPeers, ",")+")")
+	gwArgs := flag.String("gateway-args", "", "space-separated flags added to Switchboard's gateway command (`servers gateway`), for experiments")
 	peerBin := flag.String("peer-bin-dir", "", "directory of the TBXark/mcp-proxy binary (default: bin under -moddir)")
 	peerNode := flag.String("peer-node-dir", "", "directory of the npm peers' node_modules (default: peers under -moddir)")
 	flag.Parse()
@@ -146,6 +147,7 @@ func run() error {
 		cfg.GatewayPeers = strings.Split(*peers, ",")
 	}
 	cfg.PeerBinDir, cfg.PeerNodeDir = *peerBin, *peerNode
+	cfg.GatewayArgs = strings.Fields(*gwArgs)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
