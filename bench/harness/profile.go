@@ -140,7 +140,7 @@ func profileTarget(ctx context.Context, cfg *Config, t target, impl, transport s
 	if p.ObjectsTop, err = pprofTop(ctx, "-nodecount=15", "-sample_index=alloc_objects", "-base", allocs0, allocs1); err != nil {
 		return p, err
 	}
-	all, err := pprofTop(ctx, "-nodecount=1000000", cpu)
+	all, err := pprofTop(ctx, "-nodecount=1000000", "-nodefraction=0", "-edgefraction=0", cpu)
 	if err != nil {
 		return p, err
 	}
@@ -191,6 +191,26 @@ func pprofTop(ctx context.Context, args ...string) (string, error) {
 		}
 	}
 	return strings.Join(keep, "\n"), nil
+}
+
+// Regroup recomputes the by-area breakdown of every profile whose raw CPU
+// profile is still in its Dir (for results recorded by an older harness);
+// it returns how many it recomputed.
+func (r *Results) Regroup(ctx context.Context) (int, error) {
+	n := 0
+	for _, p := range r.Profiles {
+		cpu := filepath.Join(p.Dir, "cpu.pb.gz")
+		if _, err := os.Stat(cpu); err != nil {
+			continue
+		}
+		all, err := pprofTop(ctx, "-nodecount=1000000", "-nodefraction=0", "-edgefraction=0", cpu)
+		if err != nil {
+			return n, err
+		}
+		p.ByArea = groupByArea(all)
+		n++
+	}
+	return n, nil
 }
 
 // groupByArea sums the flat% column of a pprof -top table by area.

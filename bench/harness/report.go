@@ -213,6 +213,10 @@ func (r *Results) WriteMarkdown(w io.Writer, o ReportOptions) error {
 		servers.ProtocolVersion, servers.StatelessProtocolVersion)
 	p("| rounds | median of %d rounds of %v; a fresh server process per implementation and configuration; rounds interleaved across implementations |\n", r.Rounds, r.Duration)
 	p("| machine load (1/5/15 min) | before %s, after %s |\n\n", m.LoadBefore, m.LoadAfter)
+	if lo, hi, ok := r.otherLoadRange(); ok && hi >= 0.25 {
+		p("**The machine was shared during this run:** other work used between %.2f and %.2f of the %d cores during the rounds (the *other load* column, median of each row). ", lo, hi, m.Cores)
+		p("Absolute numbers moved against quieter runs, and so do single ratios; compare rows within a table, and see the reading below for the margins.\n\n")
+	}
 	if len(r.Problems) > 0 {
 		p("**Problems in this run:**\n\n")
 		for _, pr := range r.Problems {
@@ -342,9 +346,28 @@ func (r *Results) WriteMarkdown(w io.Writer, o ReportOptions) error {
 	r.gatewayMethod(&b)
 	p("- Every row is the median of the rounds; the JSON next to the report (`bench/results.json`) has every round.\n\n")
 	p("## Rerun\n\n```sh\n%s\n```\n\n", orDash(r.Command))
-	p("`make -C bench bench-quick` runs every part briefly (about a minute) as a smoke test; `go test ./...` in `bench/` runs it for about a second per part.\n")
+	p("`make -C bench bench-quick` runs every part briefly (about a minute) as a smoke test; `go test ./...` in `bench/` runs it for about a second per part. ")
+	p("`make -C bench bench-gateway` runs only the gateway rows (with the direct row and the profiles they are compared with) and writes its report into `bench/bin/`; `make -C bench peers` installs the peer gateways (the bench targets try it, and the harness skips a peer that is missing).\n")
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// otherLoadRange returns the lowest and highest other load (in cores) of
+// the measured load rows.
+func (r *Results) otherLoadRange() (lo, hi float64, ok bool) {
+	for _, l := range r.Load {
+		if l.Status != "" || len(l.Rounds) == 0 {
+			continue
+		}
+		if !ok || l.OtherCores < lo {
+			lo = l.OtherCores
+		}
+		if !ok || l.OtherCores > hi {
+			hi = l.OtherCores
+		}
+		ok = true
+	}
+	return lo, hi, ok
 }
 
 func (r *Results) profile(impl, transport string) *Profile {

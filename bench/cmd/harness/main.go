@@ -45,6 +45,7 @@ func run() error {
 	jsonOut := flag.String("json", "", "write the results as JSON here")
 	analysis := flag.String("analysis", "", "Markdown file included in the report after the profile")
 	render := flag.String("render", "", "only render the report from this results JSON")
+	regroup := flag.Bool("regroup", false, "with -render: recompute the profiles' areas from their raw profiles (if still on disk) and rewrite the JSON")
 	command := flag.String("command", "", "command line recorded in the report (default: this one)")
 	impls := flag.String("impls", "", "comma-separated implementations (default: all)")
 	sessions := flag.String("sessions", "", "comma-separated session counts for HTTP (default 1,16,64)")
@@ -54,6 +55,7 @@ func run() error {
 	duration := flag.Duration("duration", 0, "length of a round (default 5s)")
 	warmup := flag.Duration("warmup", -1, "warm-up before the first round (default 1s)")
 	quietWait := flag.Duration("quiet-wait", 0, "wait up to this long before each configuration for other load to fall below 0.3 cores (total bounded by 20s)")
+	profileDur := flag.Duration("profile-duration", 0, "length of each server CPU profile (default 4s)")
 	cpuProfile := flag.String("cpuprofile", "", "write the load client's own CPU profile here")
 	skip := flag.String("skip", "", "comma-separated parts to skip: stateful,stateless,stdio,gateway,idle,inproc,profile")
 	peers := flag.String("peers", "", "comma-separated peer gateways for the gateway rows, or none (default: "+strings.Join(harness.GatewayPeers, ",")+")")
@@ -78,6 +80,20 @@ func run() error {
 		var res harness.Results
 		if err := json.Unmarshal(b, &res); err != nil {
 			return fmt.Errorf("%s: %w", *render, err)
+		}
+		if *regroup {
+			n, err := res.Regroup(context.Background())
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(os.Stderr, "regrouped %d profiles\n", n)
+			b, err := json.MarshalIndent(&res, "", "  ")
+			if err != nil {
+				return err
+			}
+			if err := os.WriteFile(*render, append(b, '\n'), 0o644); err != nil {
+				return err
+			}
 		}
 		return writeReport(&res, *out, opts)
 	}
@@ -113,6 +129,9 @@ func run() error {
 	}
 	if *quietWait > 0 {
 		cfg.QuietWait = *quietWait
+	}
+	if *profileDur > 0 {
+		cfg.ProfileDuration = *profileDur
 	}
 	if *warmup >= 0 {
 		cfg.Warmup = *warmup
