@@ -346,7 +346,7 @@ func (r *Results) WriteMarkdown(w io.Writer, o ReportOptions) error {
 	r.gatewayMethod(&b)
 	p("- Every row is the median of the rounds; the JSON next to the report (`bench/results.json`) has every round.\n\n")
 	p("## Rerun\n\n```sh\n%s\n```\n\n", orDash(r.Command))
-	p("`make -C bench bench-quick` runs every part briefly (about a minute) as a smoke test; `go test ./...` in `bench/` runs it for about a second per part. ")
+	p("`make -C bench bench-quick` runs every part briefly (a couple of minutes) as a smoke test; `go test ./...` in `bench/` runs it for about a second per part. ")
 	p("`make -C bench bench-gateway` runs only the gateway rows (with the direct row and the profiles they are compared with) and writes its report into `bench/bin/`; `make -C bench peers` installs the peer gateways (the bench targets try it, and the harness skips a peer that is missing).\n")
 	_, err := io.WriteString(w, b.String())
 	return err
