@@ -2,7 +2,10 @@
 // implementation's server as a child process (the servers command), drives
 // it with one load client, measures idle sessions, runs the in-process
 // benchmarks, profiles Switchboard under load and writes the results as
-// JSON and as BENCHMARKS.md.
+// JSON and as BENCHMARKS.md. Its gateway rows put Switchboard's gateway
+// (the servers command's gateway mode) and peer gateways, when installed,
+// in front of the Switchboard echo server and compare them with that
+// server called directly.
 package harness
 
 import (
@@ -549,7 +552,7 @@ func describeMachine(modDir string) Machine {
 
 // linkedPaths are the parts of the main module that the servers command
 // links, relative to its root.
-var linkedPaths = []string{"go.mod", "go.sum", "mcp", "transport", "jsonrpc", "jsonschema", "protocol", "internal"}
+var linkedPaths = []string{"go.mod", "go.sum", "mcp", "transport", "jsonrpc", "jsonschema", "protocol", "internal", "gateway"}
 
 // modulesFromGoMod reads the peers' versions from the bench go.mod (for
 // test binaries, whose build info lists no dependencies).
