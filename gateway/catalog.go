@@ -176,9 +176,13 @@ func (g *Gateway) rebuild() {
 	defer g.rebuildMu.Unlock()
 	ups := g.upstreamList()
 	next := g.compute(ups)
+	if g.opts.Hooks.Catalog != nil {
+		g.opts.Hooks.Catalog(next.catalogTools())
+	}
 	prev := g.cat.Load()
 	g.front.Batch(func() { g.apply(prev, next) })
 	g.cat.Store(next)
+	g.rebuildVirtual(next)
 	for _, c := range next.collisions {
 		if !slices.ContainsFunc(prev.collisions, func(p Collision) bool { return reflect.DeepEqual(p, c) }) {
 			g.log.Error("name collision", "collision", c.String())
@@ -343,7 +347,11 @@ func (g *Gateway) prefixOf(u *upstream, configured int) string {
 
 // apply registers in the front server what next adds or changes and
 // removes what it drops. It runs inside a Batch.
-func (g *Gateway) apply(prev, next *catalog) {
+func (g *Gateway) apply(prev, next *catalog) { g.applyTo(g.front, prev, next) }
+
+// applyTo is apply for a server of one's choice (the front server, or a
+// virtual server's).
+func (g *Gateway) applyTo(srv *mcp.Server, prev, next *catalog) {
 	var gone []string
 	for name, e := range prev.tools {
 		if n, ok := next.tools[name]; !ok || n.u != e.u {
@@ -353,7 +361,7 @@ func (g *Gateway) apply(prev, next *catalog) {
 		}
 	}
 	if len(gone) > 0 {
-		g.front.RemoveTools(gone...)
+		srv.RemoveTools(gone...)
 	}
 	for name, e := range next.tools {
 		if p, ok := prev.tools[name]; ok && p.u == e.u && p.orig == e.orig && reflect.DeepEqual(p.tool, e.tool) {
@@ -361,7 +369,7 @@ func (g *Gateway) apply(prev, next *catalog) {
 			continue
 		}
 		tool := e.tool
-		g.front.AddTool(&tool, func(ctx context.Context, req *mcp.Request, call *protocol.CallToolRequestParams) (*protocol.CallToolResult, error) {
+		srv.AddTool(&tool, func(ctx context.Context, req *mcp.Request, call *protocol.CallToolRequestParams) (*protocol.CallToolResult, error) {
 			return g.callTool(ctx, req, call, e)
 		}, mcp.WithoutValidation())
 	}
@@ -373,7 +381,7 @@ func (g *Gateway) apply(prev, next *catalog) {
 		}
 	}
 	if len(gone) > 0 {
-		g.front.RemovePrompts(gone...)
+		srv.RemovePrompts(gone...)
 	}
 	for name, e := range next.prompts {
 		if p, ok := prev.prompts[name]; ok && p.u == e.u && p.orig == e.orig && reflect.DeepEqual(p.prompt, e.prompt) {
@@ -381,7 +389,7 @@ func (g *Gateway) apply(prev, next *catalog) {
 			continue
 		}
 		prompt := e.prompt
-		g.front.AddPrompt(&prompt, func(ctx context.Context, req *mcp.Request, args map[string]string) (*protocol.GetPromptResult, error) {
+		srv.AddPrompt(&prompt, func(ctx context.Context, req *mcp.Request, args map[string]string) (*protocol.GetPromptResult, error) {
 			return g.getPrompt(ctx, req, args, e)
 		})
 	}
@@ -398,7 +406,7 @@ func (g *Gateway) apply(prev, next *catalog) {
 		}
 	}
 	if len(gone) > 0 {
-		g.front.RemoveResources(gone...)
+		srv.RemoveResources(gone...)
 	}
 	for uri, e := range next.resources {
 		if p, ok := prev.resources[uri]; ok && p.u == e.u && p.orig == e.orig && reflect.DeepEqual(p.res, e.res) {
@@ -406,7 +414,7 @@ func (g *Gateway) apply(prev, next *catalog) {
 			continue
 		}
 		res := e.res
-		g.front.AddResource(&res, func(ctx context.Context, req *mcp.Request, uri string, _ map[string]string) (*protocol.ReadResourceResult, error) {
+		srv.AddResource(&res, func(ctx context.Context, req *mcp.Request, uri string, _ map[string]string) (*protocol.ReadResourceResult, error) {
 			return g.readResource(ctx, req, e.u, uri, e.orig)
 		})
 	}
@@ -416,7 +424,7 @@ func (g *Gateway) apply(prev, next *catalog) {
 			continue
 		}
 		tmpl := e.tmpl
-		g.front.AddResourceTemplate(&tmpl, func(ctx context.Context, req *mcp.Request, uri string, _ map[string]string) (*protocol.ReadResourceResult, error) {
+		srv.AddResourceTemplate(&tmpl, func(ctx context.Context, req *mcp.Request, uri string, _ map[string]string) (*protocol.ReadResourceResult, error) {
 			orig := uri
 			if e.tmpl.URITemplate != e.orig {
 				if o, ok := UnrewriteURI(e.u.uriPrefix, uri); ok {
