@@ -34,10 +34,10 @@
 //
 // For example:
 //
-//	- name: no-destructive-for-contractors
-//	  effect: deny
-//	  when: tool.annotations.destructiveHint && "contractors" in identity.groups
-//	  reason: contractors may not run tools that change things
+//   - name: no-destructive-for-contractors
+//     effect: deny
+//     when: tool.annotations.destructiveHint && "contractors" in identity.groups
+//     reason: contractors may not run tools that change things
 //
 // A condition that reads a key the request lacks (an argument not given:
 // args.path when there is no path) does not hold; arguments are only
