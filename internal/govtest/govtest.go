@@ -7,6 +7,7 @@ package govtest
 import (
 	"context"
 	"errors"
+	"net/http"
 	"net/http/httptest"
 	"slices"
 	"sync"
@@ -108,6 +109,12 @@ func splitPlus(s string) []string {
 // over stdio for Stdio.
 func Connect(t testing.TB, path Path, url string, srv *mcp.Server, name string, opts *mcp.ClientOptions) *mcp.ClientSession {
 	t.Helper()
+	return ConnectHTTP(t, path, url, srv, name, opts, nil)
+}
+
+// ConnectHTTP is Connect with the HTTP client of the HTTP paths.
+func ConnectHTTP(t testing.TB, path Path, url string, srv *mcp.Server, name string, opts *mcp.ClientOptions, hc *http.Client) *mcp.ClientSession {
+	t.Helper()
 	var o mcp.ClientOptions
 	if opts != nil {
 		o = *opts
@@ -116,10 +123,10 @@ func Connect(t testing.TB, path Path, url string, srv *mcp.Server, name string, 
 	switch path {
 	case Stateful:
 		o.ProtocolVersion = protocol.Version20251125
-		d = streamable.NewDialer(url, nil)
+		d = streamable.NewDialer(url, &streamable.ClientOptions{HTTPClient: hc})
 	case Stateless:
 		o.ProtocolVersion = protocol.Version20260728
-		d = streamable.NewDialer(url, nil)
+		d = streamable.NewDialer(url, &streamable.ClientOptions{HTTPClient: hc})
 	case Stdio:
 		d = pipeDialer{srv}
 	}
@@ -197,4 +204,34 @@ func (l *Events) All() []*gateway.Event {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return slices.Clone(l.events)
+}
+
+// StatusRecorder is an http.RoundTripper that records the status codes
+// and Retry-After headers of the responses.
+type StatusRecorder struct {
+	mu      sync.Mutex
+	Codes   []int
+	Retries []string
+}
+
+// RoundTrip implements http.RoundTripper.
+func (r *StatusRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err == nil && req.Method == http.MethodPost {
+		r.mu.Lock()
+		r.Codes = append(r.Codes, resp.StatusCode)
+		r.Retries = append(r.Retries, resp.Header.Get("Retry-After"))
+		r.mu.Unlock()
+	}
+	return resp, err
+}
+
+// Last returns the last POST's status code and Retry-After.
+func (r *StatusRecorder) Last() (int, string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.Codes) == 0 {
+		return 0, ""
+	}
+	return r.Codes[len(r.Codes)-1], r.Retries[len(r.Retries)-1]
 }
