@@ -157,7 +157,8 @@ func DialRedis(url string, timeout time.Duration) (*redis.Client, error) {
 		timeout = 100 * time.Millisecond
 	}
 	o.DialTimeout, o.ReadTimeout, o.WriteTimeout = timeout, timeout, timeout
-	o.MaxRetries = -1 // no retries
+	o.MaxRetries = -1   // no retries
+	o.DialerRetries = 1 // one dial attempt: a Redis that is down fails fast
 	o.ContextTimeoutEnabled = true
 	return redis.NewClient(o), nil
 }

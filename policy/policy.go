@@ -34,10 +34,11 @@
 //
 // For example:
 //
-//   - name: no-destructive-for-contractors
-//     effect: deny
-//     when: tool.annotations.destructiveHint && "contractors" in identity.groups
-//     reason: contractors may not run tools that change things
+//	rules:
+//	  - name: no-destructive-for-contractors
+//	    effect: deny
+//	    when: tool.annotations.destructiveHint && "contractors" in identity.groups
+//	    reason: contractors may not run tools that change things
 //
 // A condition that reads a key the request lacks (an argument not given:
 // args.path when there is no path) does not hold; arguments are only
@@ -260,8 +261,12 @@ func (d Decision) String() string {
 }
 
 // Decide evaluates the policy for a (in either mode).
-func (p *Policy) Decide(a *gateway.Access) Decision {
-	act := &activation{a: a, now: p.now}
+func (p *Policy) Decide(a *gateway.Access) Decision { return p.decide(a, nil, "") }
+
+// decide is Decide with the client and session of a fixture (a has no
+// Request).
+func (p *Policy) decide(a *gateway.Access, client *protocol.Implementation, session string) Decision {
+	act := &activation{a: a, now: p.now, client: client, session: session}
 	for i := range p.rules {
 		r := &p.rules[i]
 		out, _, err := r.prg.Eval(act)
@@ -335,10 +340,12 @@ func subject(id *gateway.Identity) string {
 // activation resolves a rule's variables from an Access, lazily: the
 // arguments are decoded only when a rule reads them.
 type activation struct {
-	a    *gateway.Access
-	now  func() time.Time
-	args map[string]any
-	done bool
+	a       *gateway.Access
+	client  *protocol.Implementation
+	session string
+	now     func() time.Time
+	args    map[string]any
+	done    bool
 }
 
 func (v *activation) Parent() interpreter.Activation { return nil }
@@ -355,7 +362,9 @@ func (v *activation) ResolveName(name string) (any, bool) {
 		return a.Identity.Tenant, true
 	case "client":
 		m := map[string]any{"name": "", "version": ""}
-		if a.Request != nil {
+		if v.client != nil {
+			m["name"], m["version"] = v.client.Name, v.client.Version
+		} else if a.Request != nil {
 			ci := a.Request.ClientInfo()
 			m["name"], m["version"] = ci.Name, ci.Version
 		}
@@ -389,7 +398,7 @@ func (v *activation) ResolveName(name string) (any, bool) {
 		}
 		return v.args, true
 	case "session":
-		id := ""
+		id := v.session
 		if a.Request != nil && a.Request.Session != nil {
 			id = a.Request.Session.ID()
 		}
