@@ -265,12 +265,13 @@ func (l *Limiter) Admit(ctx context.Context, a *gateway.Access) (func(), error) 
 	type held struct{ key, lease string }
 	var slots []held
 	release := func() {
+		// The request may be over (cancelled): release regardless. A Redis
+		// store's operations are bounded by the client's timeouts.
+		rctx := context.WithoutCancel(ctx)
 		for _, s := range slots {
-			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 			if err := l.store.Release(rctx, s.key, s.lease); err != nil {
 				l.log.Warn("limits: releasing a concurrency slot failed (it expires by itself)", "err", err)
 			}
-			cancel()
 		}
 	}
 	for i := range l.rules {

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -27,7 +28,7 @@ func (s *leaseSeq) next() string {
 		_, _ = rand.Read(b)
 		s.prefix = hex.EncodeToString(b)
 	})
-	return fmt.Sprintf("%s-%d", s.prefix, s.n.Add(1))
+	return s.prefix + "-" + strconv.FormatUint(s.n.Add(1), 10)
 }
 
 // Memory is a Store in this process's memory.

@@ -44,7 +44,7 @@
 // args.path when there is no path) does not hold; arguments are only
 // known when a tool is called, so for list items every condition on them
 // is unknown and does not hold. A condition that fails otherwise (a type
-// error, the cost limit) does not hold for a list item or an allow rule,
+// error) does not hold for a list item or an allow rule,
 // and denies on a call when its rule is a deny rule (fail closed).
 package policy
 
@@ -55,6 +55,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"cel.dev/cel-go/cel"
@@ -122,6 +123,8 @@ type Policy struct {
 	rules     []compiled
 	log       *slog.Logger
 	now       func() time.Time
+	tools     sync.Map // toolKey -> map[string]any, read-only once stored
+	toolCount atomic.Int64
 }
 
 type compiled struct {
@@ -216,7 +219,7 @@ func New(cfg Config, opts *Options) (*Policy, error) {
 			errs = append(errs, fmt.Errorf("policy: %s: the condition is a %s, not a bool", where, ast.OutputType()))
 			continue
 		}
-		prg, err := e.Program(ast, cel.EvalOptions(cel.OptOptimize), cel.CostLimit(1_000_000))
+		prg, err := e.Program(ast, cel.EvalOptions(cel.OptOptimize))
 		if err != nil {
 			errs = append(errs, fmt.Errorf("policy: %s: %v", where, err))
 			continue
@@ -266,7 +269,7 @@ func (p *Policy) Decide(a *gateway.Access) Decision { return p.decide(a, nil, ""
 // decide is Decide with the client and session of a fixture (a has no
 // Request).
 func (p *Policy) decide(a *gateway.Access, client *protocol.Implementation, session string) Decision {
-	act := &activation{a: a, now: p.now, client: client, session: session}
+	act := &activation{p: p, a: a, now: p.now, client: client, session: session}
 	for i := range p.rules {
 		r := &p.rules[i]
 		out, _, err := r.prg.Eval(act)
@@ -340,12 +343,15 @@ func subject(id *gateway.Identity) string {
 // activation resolves a rule's variables from an Access, lazily: the
 // arguments are decoded only when a rule reads them.
 type activation struct {
+	p       *Policy
 	a       *gateway.Access
 	client  *protocol.Implementation
 	session string
-	now     func() time.Time
-	args    map[string]any
-	done    bool
+	// identity and tool are built once per decision, on first use.
+	identity, tool map[string]any
+	now            func() time.Time
+	args           map[string]any
+	done           bool
 }
 
 func (v *activation) Parent() interpreter.Activation { return nil }
@@ -354,7 +360,10 @@ func (v *activation) ResolveName(name string) (any, bool) {
 	a := v.a
 	switch name {
 	case "identity":
-		return identityMap(a.Identity), true
+		if v.identity == nil {
+			v.identity = identityMap(a.Identity)
+		}
+		return v.identity, true
 	case "tenant":
 		if a.Identity == nil {
 			return "", true
@@ -384,7 +393,10 @@ func (v *activation) ResolveName(name string) (any, bool) {
 	case "original":
 		return a.Original, true
 	case "tool":
-		return toolMap(a), true
+		if v.tool == nil {
+			v.tool = v.p.toolMap(a)
+		}
+		return v.tool, true
 	case "args":
 		if !v.done {
 			v.done = true
@@ -422,6 +434,37 @@ func identityMap(id *gateway.Identity) map[string]any {
 	}
 	return map[string]any{"subject": id.Subject, "clientId": id.ClientID, "tenant": id.Tenant, "method": id.Method,
 		"groups": groups, "scopes": scopes, "anonymous": id.Subject == "" && id.ClientID == ""}
+}
+
+// toolKey names a tool definition the gateway keeps (Access.Tool points
+// into its catalog), for the cache of tool variables.
+type toolKey struct {
+	t              *protocol.Tool
+	name, original string
+}
+
+// maxToolCache bounds the cache of tool variables (it is dropped whole
+// when full: the catalog changed many times).
+const maxToolCache = 4096
+
+// toolMap returns the tool variable of a, from the cache when the same
+// definition was seen.
+func (p *Policy) toolMap(a *gateway.Access) map[string]any {
+	k := toolKey{a.Tool, a.Name, a.Original}
+	if a.Tool != nil {
+		if m, ok := p.tools.Load(k); ok {
+			return m.(map[string]any)
+		}
+	}
+	m := toolMap(a)
+	if a.Tool != nil {
+		if p.toolCount.Add(1) > maxToolCache {
+			p.tools.Clear()
+			p.toolCount.Store(0)
+		}
+		p.tools.Store(k, m)
+	}
+	return m
 }
 
 func toolMap(a *gateway.Access) map[string]any {
