@@ -73,7 +73,7 @@ func runPolicyTest(w io.Writer, file, configPath string) error {
 	if err != nil {
 		return err
 	}
-	failed := 0
+	failed, unchecked := 0, 0
 	for i, r := range p.Test(fx) {
 		mark := "    "
 		switch {
@@ -81,6 +81,8 @@ func runPolicyTest(w io.Writer, file, configPath string) error {
 			mark, failed = "FAIL", failed+1
 		case r.Case.Expect != "" || r.Case.ExpectRule != "":
 			mark = "PASS"
+		default:
+			unchecked++
 		}
 		name := r.Case.Name
 		if name == "" {
@@ -96,7 +98,11 @@ func runPolicyTest(w io.Writer, file, configPath string) error {
 		}
 		fmt.Fprintln(w, line)
 	}
-	fmt.Fprintf(w, "%d passed, %d failed\n", len(fx.Cases)-failed, failed)
+	fmt.Fprintf(w, "%d passed, %d failed", len(fx.Cases)-failed-unchecked, failed)
+	if unchecked > 0 {
+		fmt.Fprintf(w, " (%d without an expectation)", unchecked)
+	}
+	fmt.Fprintln(w)
 	if failed > 0 {
 		return errTestsFailed
 	}
