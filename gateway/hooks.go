@@ -255,6 +255,12 @@ func recordFrom(ctx context.Context) *record {
 	return r
 }
 
+// governed reports whether a request must be authorized or recorded:
+// whether there is an Authorize hook or an event record to fill.
+func (g *Gateway) governed(ctx context.Context) bool {
+	return g.opts.Hooks.Authorize != nil || recordFrom(ctx) != nil
+}
+
 // identity returns who makes r.
 func (g *Gateway) identity(ctx context.Context, r *mcp.Request) *Identity {
 	if g.opts.Hooks.Identify == nil || r == nil {
@@ -299,8 +305,8 @@ func (g *Gateway) authorize(ctx context.Context, a *Access) error {
 	return d.rpcError()
 }
 
-// visible is the front server's list filter: an item shows when
-// Hooks.Authorize allows it.
+// visible reports whether a list shows an item: when Hooks.Authorize
+// allows it.
 func (g *Gateway) visible(ctx context.Context, r *mcp.Request, item any) bool {
 	if g.opts.Hooks.Authorize == nil {
 		return true

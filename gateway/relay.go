@@ -25,7 +25,8 @@ func (g *Gateway) serverOptions() *mcp.ServerOptions {
 		o.Logger = g.log
 	}
 	o.Completion = g.complete
-	o.Visible = g.visible
+	o.ListFilter = g.listFilter
+	o.EditCapabilities = g.editCapabilities
 	o.ResourceFallback = func(ctx context.Context, req *mcp.Request, uri string, _ map[string]string) (*protocol.ReadResourceResult, error) {
 		u, orig, ok := g.resolveURI(uri)
 		if !ok {
@@ -134,14 +135,18 @@ func (g *Gateway) begin(ctx context.Context, dreq *mcp.Request, u *upstream, ex 
 
 // callTool relays a tools/call.
 func (g *Gateway) callTool(ctx context.Context, dreq *mcp.Request, call *protocol.CallToolRequestParams, e *toolEntry) (*protocol.CallToolResult, error) {
-	release, err := g.gate(ctx, &Access{Method: protocol.MethodToolsCall, Kind: "tool", Upstream: e.u.spec.Name, Name: e.tool.Name, Original: e.orig,
-		Tool: &e.tool, Arguments: call.Arguments, Request: dreq})
-	if err != nil {
-		var l *Limited
-		if errors.As(err, &l) {
-			return l.toolResult(), nil
+	release := func() {}
+	if g.governed(ctx) || g.opts.Hooks.Admit != nil || virtualFrom(ctx) != nil {
+		var err error
+		release, err = g.gate(ctx, &Access{Method: protocol.MethodToolsCall, Kind: "tool", Upstream: e.u.spec.Name, Name: e.tool.Name, Original: e.orig,
+			Tool: &e.tool, Arguments: call.Arguments, Request: dreq})
+		if err != nil {
+			var l *Limited
+			if errors.As(err, &l) {
+				return l.toolResult(), nil
+			}
+			return nil, err
 		}
-		return nil, err
 	}
 	defer release()
 	params := appendCallParams(nil, "name", e.orig, call.Arguments, call.Meta)
@@ -186,12 +191,8 @@ func toolCallError(err error) error {
 
 // toolResult wraps an upstream's raw tool result for the front server.
 func (g *Gateway) toolResult(u *upstream, raw jsontext.Value) *protocol.CallToolResult {
-	raw = u.cleanResult(raw)
-	var probe struct {
-		IsError bool `json:"isError"`
-	}
-	_ = json.Unmarshal(raw, &probe, json.RejectUnknownMembers(false))
-	return &protocol.CallToolResult{Raw: raw, IsError: probe.IsError}
+	raw = g.exposeResultURIs(u, u.cleanResult(raw))
+	return &protocol.CallToolResult{Raw: raw, IsError: isErrorResult(raw)}
 }
 
 // cleanResult removes from a result what belongs to the hop between the
@@ -226,11 +227,7 @@ func (u *upstream) cleanResult(raw jsontext.Value) jsontext.Value {
 	return out
 }
 
-func (u *upstream) isStateless() bool {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	return u.lists.version == protocol.Version20260728
-}
+func (u *upstream) isStateless() bool { return u.stateless.Load() }
 
 // hopMeta lists the _meta members that belong to one hop (the client's
 // request to the gateway) and are not forwarded upstream: the upstream

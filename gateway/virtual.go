@@ -171,7 +171,7 @@ func (g *Gateway) initVirtual(specs []VirtualServer) error {
 		vs.reg = &catalog{}
 		o := g.serverOptions()
 		o.Instructions = s.Instructions
-		o.Visible = vs.visible
+		o.ListFilter = vs.listFilter
 		fallback := o.ResourceFallback
 		o.ResourceFallback = func(ctx context.Context, req *mcp.Request, uri string, vars map[string]string) (*protocol.ReadResourceResult, error) {
 			if u, _, ok := g.resolveURI(uri); !ok || !vs.hasUpstream(u.spec.Name) {
@@ -206,6 +206,18 @@ func (vs *virtualServer) mark(next mcp.MethodHandler) mcp.MethodHandler {
 	return func(ctx context.Context, req *mcp.Request) (any, error) {
 		return next(context.WithValue(ctx, virtualKey{}, vs), req)
 	}
+}
+
+// listFilter is the virtual server's list filter: tools for apps only
+// never show; policy decides the rest.
+func (vs *virtualServer) listFilter(ctx context.Context, r *mcp.Request, item any) any {
+	if t, ok := item.(*protocol.Tool); ok && appOnly(t) {
+		return nil
+	}
+	if !vs.visible(ctx, r, item) {
+		return nil
+	}
+	return item
 }
 
 func (vs *virtualServer) visible(ctx context.Context, r *mcp.Request, item any) bool {
