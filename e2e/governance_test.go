@@ -104,8 +104,8 @@ virtualServers:
 	g2 := startServe(t, "--config", cfg, "--data-dir", filepath.Join(dir, "d2"))
 	ctx, cancel := context.WithTimeout(context.Background(), 3*wait)
 	defer cancel()
-	c1 := connectURL(t, ctx, g1.base+"/mcp")
-	c2 := connectURL(t, ctx, g2.base+"/mcp")
+	c1 := connectURL(t, ctx, "http://"+g1.addr+"/mcp")
+	c2 := connectURL(t, ctx, "http://"+g2.addr+"/mcp")
 
 	tools := gatewayTools(t, ctx, c1)
 	for _, n := range tools {
@@ -148,7 +148,7 @@ virtualServers:
 	}
 
 	// The virtual server in search mode.
-	vs := connectURL(t, ctx, g1.base+"/v/finder/mcp")
+	vs := connectURL(t, ctx, "http://"+g1.addr+"/v/finder/mcp")
 	if got := gatewayTools(t, ctx, vs); len(got) != 2 || got[0] != "call_tool" && got[0] != "find_tools" {
 		t.Errorf("search-mode tools: %v", got)
 	}
