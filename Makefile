@@ -13,7 +13,7 @@ FUZZTIME  ?= 3s
 NODE_STAMP := conformance/node_modules/.installed
 NEXT_STAMP := conformance-next/node_modules/.installed
 
-.PHONY: test check vet unit fuzz microbench conformance conformance-deps conformance-next conformance-next-deps conformance-gateway interop browser browser-deps bench bench-quick build clean
+.PHONY: redis-deps test check vet unit fuzz microbench conformance conformance-deps conformance-next conformance-next-deps conformance-gateway interop browser browser-deps bench bench-quick build clean
 
 test: check unit fuzz microbench conformance conformance-next conformance-gateway interop browser bench-check
 	@echo "make test: all passed"
@@ -29,8 +29,16 @@ check:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
-unit: conformance-deps
+unit: conformance-deps redis-deps
 	$(GO) test -race -timeout 10m ./...
+
+# The limits tests share counters across gateway processes through a real
+# redis-server (Debian's), started by the tests on a loopback port.
+redis-deps:
+	@command -v redis-server >/dev/null 2>&1 || { \
+		echo "installing Debian's redis-server for the limits tests"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq redis-server >/dev/null; }
 
 fuzz:
 	FUZZTIME=$(FUZZTIME) ./scripts/fuzz.sh

@@ -179,9 +179,13 @@ func (g *Gateway) rebuild() {
 	defer g.rebuildMu.Unlock()
 	ups := g.upstreamList()
 	next := g.compute(ups)
+	if g.opts.Hooks.Catalog != nil {
+		g.opts.Hooks.Catalog(next.catalogTools())
+	}
 	prev := g.cat.Load()
 	g.front.Batch(func() { g.apply(prev, next) })
 	g.cat.Store(next)
+	g.rebuildVirtual(next)
 	for _, c := range next.collisions {
 		if !slices.ContainsFunc(prev.collisions, func(p Collision) bool { return reflect.DeepEqual(p, c) }) {
 			g.log.Error("name collision", "collision", c.String())
@@ -355,37 +359,41 @@ func (g *Gateway) prefixOf(u *upstream, configured int) string {
 
 // apply registers in the front server what next adds or changes and
 // removes what it drops. It runs inside a Batch.
-func (g *Gateway) apply(prev, next *catalog) {
+func (g *Gateway) apply(prev, next *catalog) { g.applyTo(g.front, prev, next) }
+
+// applyTo is apply for a server of one's choice (the front server, or a
+// virtual server's).
+func (g *Gateway) applyTo(srv *mcp.Server, prev, next *catalog) {
 	if gone := removed(prev.tools, next.tools); len(gone) > 0 {
-		g.front.RemoveTools(gone...)
+		srv.RemoveTools(gone...)
 	}
 	if gone := removed(prev.prompts, next.prompts); len(gone) > 0 {
-		g.front.RemovePrompts(gone...)
+		srv.RemovePrompts(gone...)
 	}
 	if gone := append(removed(prev.resources, next.resources), removed(prev.templates, next.templates)...); len(gone) > 0 {
-		g.front.RemoveResources(gone...)
+		srv.RemoveResources(gone...)
 	}
 	added(prev.tools, next.tools, func(a, b *toolEntry) bool { return reflect.DeepEqual(a.tool, b.tool) }, func(e *toolEntry) {
 		tool := e.tool
-		g.front.AddTool(&tool, func(ctx context.Context, req *mcp.Request, call *protocol.CallToolRequestParams) (*protocol.CallToolResult, error) {
+		srv.AddTool(&tool, func(ctx context.Context, req *mcp.Request, call *protocol.CallToolRequestParams) (*protocol.CallToolResult, error) {
 			return g.callTool(ctx, req, call, e)
 		}, mcp.WithoutValidation())
 	})
 	added(prev.prompts, next.prompts, func(a, b *promptEntry) bool { return reflect.DeepEqual(a.prompt, b.prompt) }, func(e *promptEntry) {
 		prompt := e.prompt
-		g.front.AddPrompt(&prompt, func(ctx context.Context, req *mcp.Request, args map[string]string) (*protocol.GetPromptResult, error) {
+		srv.AddPrompt(&prompt, func(ctx context.Context, req *mcp.Request, args map[string]string) (*protocol.GetPromptResult, error) {
 			return g.getPrompt(ctx, req, args, e)
 		})
 	})
 	added(prev.resources, next.resources, func(a, b *resourceEntry) bool { return reflect.DeepEqual(a.res, b.res) }, func(e *resourceEntry) {
 		res := e.res
-		g.front.AddResource(&res, func(ctx context.Context, req *mcp.Request, uri string, _ map[string]string) (*protocol.ReadResourceResult, error) {
+		srv.AddResource(&res, func(ctx context.Context, req *mcp.Request, uri string, _ map[string]string) (*protocol.ReadResourceResult, error) {
 			return g.readResource(ctx, req, e.u, uri, e.orig)
 		})
 	})
 	added(prev.templates, next.templates, func(a, b *templateEntry) bool { return reflect.DeepEqual(a.tmpl, b.tmpl) }, func(e *templateEntry) {
 		tmpl := e.tmpl
-		g.front.AddResourceTemplate(&tmpl, func(ctx context.Context, req *mcp.Request, uri string, _ map[string]string) (*protocol.ReadResourceResult, error) {
+		srv.AddResourceTemplate(&tmpl, func(ctx context.Context, req *mcp.Request, uri string, _ map[string]string) (*protocol.ReadResourceResult, error) {
 			orig := uri
 			if e.tmpl.URITemplate != e.orig {
 				if o, ok := UnrewriteURI(e.u.uriPrefix, uri); ok {

@@ -58,7 +58,7 @@ func (g *Gateway) makeHTTP() {
 
 // Handler returns the gateway's HTTP endpoints: Streamable HTTP at /mcp,
 // the legacy HTTP+SSE transport at /sse and /message, liveness at /healthz
-// and readiness at /readyz.
+// and readiness at /readyz, and each virtual server at /v/NAME/mcp.
 func (g *Gateway) Handler() http.Handler {
 	mux := http.NewServeMux()
 	g.Mount(mux)
@@ -72,6 +72,7 @@ func (g *Gateway) Mount(mux *http.ServeMux) {
 	mux.Handle(PathMessage, g.SSEHandler())
 	mux.HandleFunc(PathHealthz, g.serveHealthz)
 	mux.HandleFunc(PathReadyz, g.serveReadyz)
+	g.mountVirtual(mux)
 }
 
 func (g *Gateway) serveHealthz(w http.ResponseWriter, r *http.Request) {

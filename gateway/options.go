@@ -75,6 +75,10 @@ type Options struct {
 	// events, tracing middleware.
 	Hooks Hooks
 
+	// VirtualServers are other views of the same upstreams, each served
+	// at /v/NAME/mcp by Handler and Mount (see VirtualServer).
+	VirtualServers []VirtualServer
+
 	// ServerOptions, if set, is the starting point of the front server's
 	// options (task store, request-state key, list TTLs, session hooks).
 	// The gateway sets the fields it needs (Completion, ResourceFallback,

@@ -49,5 +49,6 @@ client commands.`,
 		SilenceErrors: true,
 	}
 	root.AddCommand(newServeCmd(), newDemoCmd(), newInspectCmd(), newCallCmd(), newReadCmd(), newPromptCmd(), newCompleteCmd(), newLoginCmd(), newAuthServerCmd(), newConfigCmd(), newConnectCmd())
+	root.AddCommand(governanceCommands()...)
 	return root
 }

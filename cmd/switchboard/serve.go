@@ -150,6 +150,11 @@ func runServe(ctx context.Context, f *serveFlags) error {
 		return err
 	}
 	defer db.Close()
+	gov, err := newGovernance(cfg, &opts, db, logger)
+	if err != nil {
+		return err
+	}
+	defer gov.close()
 
 	if f.stdio {
 		g, err := gateway.New(opts)
@@ -158,6 +163,7 @@ func runServe(ctx context.Context, f *serveFlags) error {
 		}
 		defer g.Close()
 		startWatch(g)
+		gov.start(ctx, g)
 		return g.ServeStdio(ctx)
 	}
 
@@ -196,9 +202,10 @@ func runServe(ctx context.Context, f *serveFlags) error {
 	}
 	defer g.Close()
 	startWatch(g)
+	gov.start(ctx, g)
 
 	mux := http.NewServeMux()
-	adminOpts := console.Options{Token: f.adminToken, Logs: logs, Version: version}
+	adminOpts := console.Options{Token: f.adminToken, Logs: logs, Version: version, Routes: gov.adminRoutes()}
 	if adminOpts.Token == "" {
 		adminOpts.Token = os.Getenv("SWITCHBOARD_ADMIN_TOKEN")
 	}
@@ -210,6 +217,9 @@ func runServe(ctx context.Context, f *serveFlags) error {
 		authMW.Mount(mux, g.MCPHandler())
 		mux.HandleFunc(gateway.PathHealthz, func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 		mux.Handle(gateway.PathReadyz, g.Handler())
+		for _, name := range g.VirtualServerNames() {
+			mux.Handle(gateway.PathVirtual+name+gateway.PathMCP, authMW.Wrap(g.VirtualHandler(name)))
+		}
 	} else {
 		g.Mount(mux)
 	}
@@ -228,8 +238,9 @@ func runServe(ctx context.Context, f *serveFlags) error {
 	if cfg != nil {
 		fmt.Fprintf(os.Stderr, "  configuration: %s (reloaded when it changes, and on SIGHUP)\n", cfg.Path)
 	}
+	gov.mount(mux, g)
 	printUpstreams(g)
-	return serveUntilDone(ctx, ln, mux, g, &f.limits.http, logger)
+	return serveUntilDone(ctx, ln, gov.wrap(mux), g, &f.limits.http, logger)
 }
 
 // printUpstreams lists the upstreams and their state at start.

@@ -140,6 +140,7 @@ func (d *decoder) decode() *Config {
 		}
 	}
 	d.checkPrefixes(cfg)
+	d.decodeGovernance(root, cfg)
 	return cfg
 }
 
