@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"sync"
 
+	"github.com/switchboard-mcp/switchboard/mcp"
+	"github.com/switchboard-mcp/switchboard/transport"
 	"github.com/switchboard-mcp/switchboard/transport/sse"
 	"github.com/switchboard-mcp/switchboard/transport/streamable"
 )
@@ -52,7 +54,7 @@ func (g *Gateway) makeHTTP() {
 		c.Logger = g.log
 		o = &c
 	}
-	g.http.stream = streamable.NewHandler(g.front, o)
+	g.http.stream = streamable.NewHandler(g.sessionFactory(g.front), o)
 	g.http.sse = sse.NewHandler(g.front, g.opts.SSE)
 }
 
@@ -150,4 +152,13 @@ func (g *Gateway) closeHTTP() {
 	if g.http.sse != nil {
 		g.http.sse.Close()
 	}
+}
+
+// sessionFactory returns the session factory of srv's Streamable HTTP
+// endpoint (see Options.SessionFactory).
+func (g *Gateway) sessionFactory(srv *mcp.Server) transport.SessionFactory {
+	if g.opts.SessionFactory != nil {
+		return g.opts.SessionFactory(srv)
+	}
+	return srv
 }

@@ -612,7 +612,7 @@ func (g *Gateway) VirtualHandler(name string) http.Handler {
 				c.Logger = g.log
 				o = &c
 			}
-			vs.stream = streamable.NewHandler(vs.srv, o)
+			vs.stream = streamable.NewHandler(g.sessionFactory(vs.srv), o)
 		})
 		if vs.stream == nil {
 			return http.NotFoundHandler()

@@ -82,6 +82,7 @@ type KeySet struct {
 // immutable and safe for concurrent use; Sealer swaps keyrings.
 type Keyring struct {
 	primary string
+	secret  []byte // the primary key's, for DeriveKey
 	aeads   map[string]cipher.AEAD
 }
 
@@ -129,6 +130,9 @@ func NewKeyring(set KeySet) (*Keyring, error) {
 			return nil, err
 		}
 		k.aeads[key.ID] = aead
+		if key.ID == set.Primary {
+			k.secret = slices.Clone(key.Secret)
+		}
 	}
 	if _, ok := k.aeads[set.Primary]; !ok {
 		return nil, fmt.Errorf("seal: the primary key %q is not in the key set", set.Primary)
@@ -169,6 +173,18 @@ func GenerateKey(id string) Key {
 	b := make([]byte, MinSecretBytes)
 	rand.Read(b)
 	return Key{ID: id, Secret: b}
+}
+
+// DeriveKey derives a 32-byte key for another use (info names it) from
+// the primary key's secret with HKDF-SHA256, such as the HMAC key of
+// 2026-07-28 requestState that every instance must share. It changes when
+// the primary key does.
+func (k *Keyring) DeriveKey(info string) []byte {
+	b, err := hkdf.Key(sha256.New, k.secret, nil, "switchboard/seal/v1 derive "+info+" "+k.primary, 32)
+	if err != nil {
+		panic(err) // only for lengths HKDF cannot produce
+	}
+	return b
 }
 
 // Primary returns the id of the key that seals.

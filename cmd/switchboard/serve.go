@@ -31,6 +31,7 @@ type serveFlags struct {
 	verbose, withAuth          bool
 	autoApprove, stdio         bool
 	limits                     mcpLimits
+	cluster                    clusterFlags
 }
 
 func newServeCmd() *cobra.Command {
@@ -89,6 +90,7 @@ out.`,
 	cmd.Flags().StringVar(&f.adminToken, "admin-token", "", "require this bearer token on the admin API (/api/), which then answers from any address (default: $SWITCHBOARD_ADMIN_TOKEN; without one, loopback only)")
 	cmd.Flags().BoolVarP(&f.verbose, "verbose", "v", false, "log debug messages to stderr")
 	f.limits.register(cmd)
+	f.cluster.register(cmd)
 	return cmd
 }
 
@@ -196,6 +198,11 @@ func runServe(ctx context.Context, f *serveFlags) error {
 		}()
 		opts.ServerOptions.OnSessionEnd = func(ss *mcp.ServerSession) { as.RevokeSession(ss.ID()) }
 	}
+	so, err := startScaleOut(ctx, &f.cluster, &opts, logger)
+	if err != nil {
+		return err
+	}
+	defer so.close() // after the gateway closes
 	g, err := gateway.New(opts)
 	if err != nil {
 		return err
@@ -211,6 +218,9 @@ func runServe(ctx context.Context, f *serveFlags) error {
 	}
 	if rl != nil {
 		adminOpts.Reload = func() error { return rl.Reload("the admin API") }
+		if so != nil {
+			adminOpts.Reload = so.onReload(rl.Reload)
+		}
 	}
 	console.NewAdmin(g, adminOpts).Mount(mux)
 	if authMW != nil {
@@ -240,7 +250,7 @@ func runServe(ctx context.Context, f *serveFlags) error {
 	}
 	gov.mount(mux, g)
 	printUpstreams(g)
-	return serveUntilDone(ctx, ln, gov.wrap(mux), g, &f.limits.http, logger)
+	return serveUntilDone(so.drainOnCancel(ctx, f.cluster.drainDelay, g), ln, so.wrap(gov.wrap(mux)), g, &f.limits.http, logger)
 }
 
 // printUpstreams lists the upstreams and their state at start.
