@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/base64"
 	"log/slog"
 	"os"
 	"time"
@@ -36,7 +37,13 @@ HTTP at /mcp and the legacy HTTP+SSE transport at /sse (messages at
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			logger := newLogger(verbose)
-			srv := everything.NewServer(limits.server(&mcp.ServerOptions{Logger: logger}))
+			so := limits.server(&mcp.ServerOptions{Logger: logger})
+			if key, err := base64.StdEncoding.DecodeString(os.Getenv(envRequestStateKey)); err == nil && len(key) >= 32 {
+				// Replicas of this server (one per gateway instance of a
+				// cluster) verify each other's 2026-07-28 requestState.
+				so.RequestStateKey = key
+			}
+			srv := everything.NewServer(so)
 			ctx := cmd.Context()
 			go everything.UpdateWatched(ctx, srv, 5*time.Second)
 			if httpAddr == "" {

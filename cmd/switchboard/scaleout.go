@@ -3,11 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -117,6 +119,16 @@ func startScaleOut(ctx context.Context, f *clusterFlags, opts *gateway.Options, 
 		// rotation).
 		opts.ServerOptions.RequestStateKey = keys.DeriveKey("mcp-request-state")
 	}
+	// The demo upstream runs as a stdio child of every instance: its
+	// replicas must share a requestState key too (see envRequestStateKey).
+	demoKey := base64.StdEncoding.EncodeToString(keys.DeriveKey("demo-upstream-request-state"))
+	for i, u := range opts.Upstreams {
+		if c := u.Command; c != nil && len(c.Args) > 0 && c.Args[0] == "demo" {
+			cc := *c
+			cc.Env = append(slices.Clone(c.Env), envRequestStateKey+"="+demoKey)
+			opts.Upstreams[i].Command = &cc
+		}
+	}
 	logger.Info("joined the cluster", "instance", node.ID(), "redis", ropts.Addr, "sealing key", keys.Primary())
 	return so, nil
 }
@@ -220,3 +232,10 @@ func (so *scaleOut) close() {
 	}
 	so.rdb.Close()
 }
+
+// envRequestStateKey passes "switchboard demo everything" the base64 HMAC
+// key of its 2026-07-28 requestState, so that the replicas of a demo
+// upstream (one stdio child per gateway instance) accept each other's
+// state: a client's retry of an input-required call may reach another
+// instance, whose child must verify the state the first child sealed.
+const envRequestStateKey = "SWITCHBOARD_REQUEST_STATE_KEY"
