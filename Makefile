@@ -13,9 +13,9 @@ FUZZTIME  ?= 3s
 NODE_STAMP := conformance/node_modules/.installed
 NEXT_STAMP := conformance-next/node_modules/.installed
 
-.PHONY: redis-deps test check vet unit fuzz microbench conformance conformance-deps conformance-next conformance-next-deps conformance-gateway interop browser browser-deps bench bench-quick build clean
+.PHONY: redis-deps scale-deps scale bench-scale test check vet unit fuzz microbench conformance conformance-deps conformance-next conformance-next-deps conformance-gateway interop browser browser-deps bench bench-quick build clean
 
-test: check unit fuzz microbench conformance conformance-next conformance-gateway interop browser bench-check
+test: check unit fuzz microbench conformance conformance-next conformance-gateway scale interop browser bench-check
 	@echo "make test: all passed"
 
 build: $(BIN)
@@ -71,6 +71,28 @@ conformance-next: build conformance-deps conformance-next-deps
 conformance-gateway: build conformance-deps conformance-next-deps
 	SERVER_ARGS="serve --addr 127.0.0.1:0" BIN=$(BIN) ./scripts/conformance.sh server
 	SERVER_ARGS="serve --addr 127.0.0.1:0" BIN=$(BIN) ./conformance-next/run.sh server
+
+# Scale-out acceptance (docs/scale-out.md): three "switchboard serve"
+# processes sharing a redis-server behind Debian's haproxy (round robin, no
+# stickiness), all on loopback: both conformance suites' server scenarios
+# through the balancer, the failover soak (SIGKILL, restart, SIGTERM
+# drain), key rotation with live sessions, stateless requests with Redis
+# stopped; then the Kubernetes manifests and the Dockerfile checked
+# statically (deploy/).
+scale-deps: redis-deps conformance-deps conformance-next-deps
+	@command -v haproxy >/dev/null 2>&1 || { \
+		echo "installing Debian's haproxy for the scale-out tests"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq haproxy >/dev/null; }
+
+scale: scale-deps
+	SWITCHBOARD_SCALE_REQUIRED=1 $(GO) test -count=1 -timeout 10m -v ./scaletest/
+	cd deploy && $(GO) vet ./... && $(GO) test -count=1 ./...
+
+# Throughput of a CPU-bound tool through one and two gateway instances,
+# each pinned to its own core with taskset (bench/scale.go).
+bench-scale:
+	$(MAKE) -C bench bench-scale
 
 interop: build conformance-deps
 	cd interop && $(GO) vet ./... && $(GO) test -race -timeout 10m ./...
