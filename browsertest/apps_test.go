@@ -161,6 +161,21 @@ func TestApps(t *testing.T) {
 		}),
 		waitText(`[data-testid="app-activity"]`, "log (notifications/message)"),
 		shot(shots, "14-counter-after-calls"),
+		// Asked at every call: a denied call reaches the view as an error.
+		chromedp.SetValue(chromedp.CSS(`[data-testid="app-consent"]`), "always"),
+		chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+			_, err := chromedp.Evaluate[bool](`document.querySelector('[data-testid="app-consent"]').dispatchEvent(new Event('change'))`)(ctx, t)
+			return err
+		}),
+		clickInView(`#inc`),
+		waitText(`#dialog-body`, "asked at every call"),
+		chromedp.Click(chromedp.CSS(`[data-testid="dialog-deny"]`)),
+		waitView(`#status`, func(s string) bool { return strings.Contains(s, "denied") }),
+		waitText(`[data-testid="app-activity"]`, "denied by the person"),
+		chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+			_, err := waitView(`#count`, func(s string) bool { return s == plus(before, 2) })(ctx, t)
+			return err
+		}),
 	)
 	// The counter declares no CSP: the spec's default applies.
 	checkIsolation(t, ctx, consoleOrigin, "default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; media-src 'self' data:; connect-src 'none'; frame-src 'none'; object-src 'none'; base-uri 'self'; frame-ancestors "+consoleOrigin)

@@ -30,6 +30,10 @@ const CONSENT_KEY = 'switchboard-app-consent';
 const THEME_KEY = 'switchboard-app-theme';
 const MAX_HEIGHT = 720;
 
+// The tools the person allowed apps to call, for this page's life (the
+// console's MCP session): in "once per tool" mode they are not asked again.
+const approvedTools = new Set();
+
 // uiResourceOf returns the ui:// resource a tool declares ('' for none).
 export function uiResourceOf(tool) {
   const ui = tool?._meta?.ui;
@@ -88,7 +92,6 @@ export class AppView {
     this.nextId = 1;
     this.displayMode = 'inline';
     this.theme = sessionStorage.getItem(THEME_KEY) || systemTheme();
-    this.approved = new Set();
     this.appCaps = {};
     this.viewToolNames = undefined; // which names the view's tools answer to: 'v2' or 'v1'
     this.closed = false;
@@ -112,7 +115,7 @@ export class AppView {
     consent.value = sessionStorage.getItem(CONSENT_KEY) || 'once';
     consent.addEventListener('change', () => {
       sessionStorage.setItem(CONSENT_KEY, consent.value);
-      this.approved.clear();
+      approvedTools.clear();
     });
     const theme = el('select', { 'aria-label': 'Theme given to the app', 'data-testid': 'app-theme' },
       el('option', { value: 'light' }, 'Light'), el('option', { value: 'dark' }, 'Dark'));
@@ -360,7 +363,7 @@ export class AppView {
   // asks the person; resolves true when allowed.
   async consent(tool, args) {
     const mode = sessionStorage.getItem(CONSENT_KEY) || 'once';
-    if (mode === 'once' && this.approved.has(tool.name)) return true;
+    if (mode === 'once' && approvedTools.has(tool.name)) return true;
     const v = await this.o.confirm('The app wants to call a tool', [
       el('p', {}, 'The app of ', el('b', {}, this.o.upstream.name), ' asks to call ', el('code', {}, tool.name), tool.name !== tool.original ? el('span', { class: 'muted' }, ` (upstream: ${tool.original})`) : null, '.'),
       tool.tool.description ? el('p', { class: 'muted small' }, tool.tool.description) : null,
@@ -368,7 +371,7 @@ export class AppView {
       el('p', { class: 'muted small' }, mode === 'once' ? 'Allowing it lets the app call this tool again without asking, until you reload the console.' : 'You are asked at every call (see “Tool calls” above the app).'),
     ].filter(Boolean), [{ label: 'Deny', value: 'deny', danger: true }, { label: 'Allow', value: 'allow', primary: true }]);
     if (v !== 'allow') return false;
-    if (mode === 'once') this.approved.add(tool.name);
+    if (mode === 'once') approvedTools.add(tool.name);
     return true;
   }
 
