@@ -12,7 +12,7 @@
 // meaningful content.
 //
 //	s := mcp.NewServer(info, apps.Declare(nil))
-//	apps.AddResource(s, apps.Resource{URI: "ui://counter/view.html", Name: "counter", HTML: page})
+//	apps.MustAddResource(s, apps.Resource{URI: "ui://counter/view.html", Name: "counter", HTML: page})
 //	apps.AddTool(s, &protocol.Tool{Name: "show_counter"}, apps.ToolMeta{ResourceURI: "ui://counter/view.html"},
 //		func(ctx context.Context, req *mcp.Request, in Empty) (apps.Result[Count], error) {
 //			return apps.Result[Count]{Text: "The counter is at 3.", Data: Count{3}}, nil
@@ -112,9 +112,13 @@ type Permission struct{}
 // Permissions are the browser capabilities a view asks for. A non-nil
 // field asks for the capability (it is sent as {}).
 type Permissions struct {
-	Camera         *Permission `json:"camera,omitzero"`
-	Microphone     *Permission `json:"microphone,omitzero"`
-	Geolocation    *Permission `json:"geolocation,omitzero"`
+	// Camera asks for the camera (Permissions Policy "camera").
+	Camera *Permission `json:"camera,omitzero"`
+	// Microphone asks for the microphone ("microphone").
+	Microphone *Permission `json:"microphone,omitzero"`
+	// Geolocation asks for the location ("geolocation").
+	Geolocation *Permission `json:"geolocation,omitzero"`
+	// ClipboardWrite asks to write the clipboard ("clipboard-write").
 	ClipboardWrite *Permission `json:"clipboardWrite,omitzero"`
 }
 
@@ -297,6 +301,7 @@ func AddTool[In, Out any](s *mcp.Server, t *protocol.Tool, ui ToolMeta, h func(c
 // Settings is the extension's entry in capabilities: the mime types of
 // the views a host can render (clients) or a server offers (servers).
 type Settings struct {
+	// MIMETypes are the view types: MIMEType for HTML views.
 	MIMETypes []string `json:"mimeTypes"`
 }
 

@@ -30,8 +30,11 @@ const (
 // with the identifier the official validator gives it
 // (@modelcontextprotocol/ext-apps, src/validator/rules.ts).
 type Rule struct {
-	ID       string   `json:"id"`
-	Title    string   `json:"title"`
+	// ID is the official identifier, APP-001 to APP-011.
+	ID string `json:"id"`
+	// Title says what the rule requires.
+	Title string `json:"title"`
+	// Severity is that of the rule's findings.
 	Severity Severity `json:"severity"`
 	// Spec is the sentence of the spec the rule enforces.
 	Spec string `json:"spec"`
@@ -65,13 +68,18 @@ func RuleByID(id string) (Rule, bool) {
 
 // Finding is one breach of a rule.
 type Finding struct {
-	Rule     string   `json:"rule"`
+	// Rule is the identifier of the rule broken.
+	Rule string `json:"rule"`
+	// Severity is the rule's.
 	Severity Severity `json:"severity"`
 	// Subject is what the finding is about: "tool NAME" or a resource URI.
 	Subject string `json:"subject"`
+	// Message says what is wrong.
 	Message string `json:"message"`
 }
 
+// String returns the finding on one line: rule, severity, subject,
+// message.
 func (f Finding) String() string {
 	return fmt.Sprintf("%s %s: %s: %s", f.Rule, f.Severity, f.Subject, f.Message)
 }
