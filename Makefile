@@ -77,12 +77,19 @@ interop: build conformance-deps
 
 # The console's browser test drives Debian's chromium (installed here when
 # missing, with one apt-get update) through chromedp; screenshots go to
-# browsertest/screenshots/.
-browser-deps:
+# browsertest/screenshots/. Its MCP Apps test renders the official example
+# app server pinned in browsertest/package.json (npm ci).
+BROWSER_STAMP := browsertest/node_modules/.installed
+
+browser-deps: $(BROWSER_STAMP)
 	@command -v chromium >/dev/null 2>&1 || { \
 		echo "installing Debian's chromium for the browser test"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+$(BROWSER_STAMP): browsertest/package.json browsertest/package-lock.json
+	cd browsertest && npm ci --no-audit --no-fund
+	touch $@
 
 browser: browser-deps
 	cd browsertest && $(GO) vet ./... && $(GO) test -timeout 10m ./...

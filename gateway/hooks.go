@@ -10,6 +10,7 @@ import (
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 
+	"github.com/switchboard-mcp/switchboard/apps"
 	"github.com/switchboard-mcp/switchboard/jsonrpc"
 	"github.com/switchboard-mcp/switchboard/mcp"
 	"github.com/switchboard-mcp/switchboard/protocol"
@@ -372,6 +373,8 @@ func (g *Gateway) observe(next mcp.MethodHandler) mcp.MethodHandler {
 		if e.Identity != nil {
 			e.Tenant = e.Identity.Tenant
 		}
+		// The host of an MCP App marks the calls its views make.
+		_, e.AppOriginated = req.Meta()[apps.MetaAppOriginated]
 		if req.Session != nil {
 			e.Session = req.Session.ID()
 		}

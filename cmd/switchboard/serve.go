@@ -27,6 +27,7 @@ import (
 type serveFlags struct {
 	addr, authAddr, configPath string
 	dataDir, adminToken        string
+	appsAddr                   string
 	addrSet                    bool // --addr was given: it wins over the file's gateway.addr
 	verbose, withAuth          bool
 	autoApprove, stdio         bool
@@ -87,6 +88,7 @@ out.`,
 	cmd.Flags().BoolVar(&f.autoApprove, "auto-approve", false, "approve every authorization request without the consent page (with --auth; tests only)")
 	dataDirFlag(cmd.Flags(), &f.dataDir)
 	cmd.Flags().StringVar(&f.adminToken, "admin-token", "", "require this bearer token on the admin API (/api/), which then answers from any address (default: $SWITCHBOARD_ADMIN_TOKEN; without one, loopback only)")
+	cmd.Flags().StringVar(&f.appsAddr, "apps-addr", "127.0.0.1:0", "address of the sandbox through which the console renders MCP Apps: another origin than the console's (default: a free loopback port; \"off\": no apps in the console)")
 	cmd.Flags().BoolVarP(&f.verbose, "verbose", "v", false, "log debug messages to stderr")
 	f.limits.register(cmd)
 	return cmd
@@ -206,6 +208,20 @@ func runServe(ctx context.Context, f *serveFlags) error {
 
 	mux := http.NewServeMux()
 	adminOpts := console.Options{Token: f.adminToken, Logs: logs, Version: version, Routes: gov.adminRoutes()}
+	if f.appsAddr != "" && f.appsAddr != "off" {
+		sln, err := net.Listen("tcp", f.appsAddr)
+		if err != nil {
+			return fmt.Errorf("listening on %s (--apps-addr): %w", f.appsAddr, err)
+		}
+		adminOpts.AppsSandbox = console.SandboxOrigin(sln.Addr()) + console.PathSandbox
+		shs := httpserve.New(console.Sandbox(console.SandboxOptions{HostOrigins: []string{base}, Logger: logger}), f.limits.http.options(logger))
+		sandboxDone := make(chan error, 1)
+		go func() { sandboxDone <- shs.Run(ctx, sln) }()
+		defer func() {
+			cancel()
+			<-sandboxDone
+		}()
+	}
 	if adminOpts.Token == "" {
 		adminOpts.Token = os.Getenv("SWITCHBOARD_ADMIN_TOKEN")
 	}
@@ -229,6 +245,9 @@ func runServe(ctx context.Context, f *serveFlags) error {
 		access = "admin token required"
 	}
 	fmt.Fprintf(os.Stderr, "  console: %s%s (admin API %s%s, %s)\n", base, console.PathUI, base, console.PathAPI, access)
+	if adminOpts.AppsSandbox != "" {
+		fmt.Fprintf(os.Stderr, "  MCP Apps sandbox: %s\n", adminOpts.AppsSandbox)
+	}
 	if authMW == nil {
 		fmt.Fprintf(os.Stderr, "  legacy HTTP+SSE: %s%s\n", base, gateway.PathSSE)
 	} else {
