@@ -342,12 +342,24 @@ func (ss *ServerSession) keepAlive(d time.Duration) {
 }
 
 // initialize handles the initialize request.
+//
+// A session with an id (Streamable HTTP, HTTP+SSE) is initialized once:
+// each client there has a session of its own. A connection without one
+// (stdio, ServeStream) may be shared: a bridge such as supergateway's
+// stdio-to-SSE mode runs one server process for all its clients and passes
+// each client's initialize on. There a later initialize is answered like
+// the first, and the revision, capabilities and identity it declares
+// replace the earlier ones; the session stays initialized, so the clients
+// already served are not interrupted.
 func (ss *ServerSession) initialize(p *protocol.InitializeRequestParams) (*protocol.InitializeResult, error) {
-	if !ss.state.CompareAndSwap(int32(stateNew), int32(stateInitializing)) {
+	first := ss.state.CompareAndSwap(int32(stateNew), int32(stateInitializing))
+	if !first && (ss.id != "" || sessionState(ss.state.Load()) == stateClosed) {
 		return nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidRequest, Message: "session already initialized"}
 	}
 	if p.ProtocolVersion == "" {
-		ss.state.Store(int32(stateNew))
+		if first {
+			ss.state.Store(int32(stateNew))
+		}
 		return nil, jsonrpc.ErrInvalidParams("protocolVersion is required")
 	}
 	v := negotiate(p.ProtocolVersion, ss.server.opts.SupportedVersions)

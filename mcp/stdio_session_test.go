@@ -126,3 +126,36 @@ func TestStdioHandshakeInOneWrite(t *testing.T) {
 		}
 	}
 }
+
+// A second initialize on a stdio connection (a bridge such as
+// supergateway passing on each of its clients' handshakes) is answered
+// like the first; the revision and identity it declares replace the
+// earlier ones, and the session stays usable.
+func TestStdioSecondInitialize(t *testing.T) {
+	srv := echoServer()
+	w, r := stdioServer(t, srv)
+	second := `{"jsonrpc":"2.0","id":3,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"second","version":"2"}}}` + "\n"
+	if _, err := io.WriteString(w, initLine+initializedLine+second+initializedLine+callLine); err != nil {
+		t.Fatal(err)
+	}
+	got := readResponses(t, r, 1, 2, 3)
+	for id, resp := range got {
+		if resp.Error != nil {
+			t.Errorf("response %d: %v", id, resp.Error)
+		}
+	}
+	var res protocol.InitializeResult
+	if err := json.Unmarshal(got[3].Result, &res); err != nil || res.ProtocolVersion != "2025-06-18" || res.ServerInfo.Name != "order" {
+		t.Errorf("second initialize: %s, %v", got[3].Result, err)
+	}
+	n := 0
+	for ss := range srv.Sessions() {
+		n++
+		if info := ss.ClientInfo(); info.Name != "second" || ss.ProtocolVersion() != "2025-06-18" {
+			t.Errorf("after the second initialize the session has client %+v, revision %s", info, ss.ProtocolVersion())
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d sessions, want 1", n)
+	}
+}
