@@ -88,4 +88,3 @@ func TestSupergatewayBridge(t *testing.T) {
 		})
 	}
 }
-
