@@ -121,6 +121,14 @@ func (d *commandDialer) Dial(ctx context.Context) (transport.ClientConn, error) 
 	cmd.Env = childEnv(d.opts.Env, d.opts.InheritEnv)
 	cmd.Dir = d.opts.Dir
 	setProcessGroup(cmd)
+	if cmd.Dir != "" {
+		// os.StartProcess checks the directory itself only without
+		// SysProcAttr, which setProcessGroup sets; without this check a
+		// missing directory is reported as a missing program.
+		if _, err := os.Stat(cmd.Dir); err != nil {
+			return nil, fmt.Errorf("stdio: cannot start server %s: working directory: %w", strconv.Quote(d.name), err)
+		}
+	}
 
 	// The connection owns the pipes (rather than letting exec copy
 	// through goroutines of its own), so that Wait returns as soon as the
