@@ -34,6 +34,11 @@ type ServerSession struct {
 
 	state    atomic.Int32 // sessionState
 	lastSeen atomic.Int64 // unix nanoseconds of the last message from the client
+	// stateless is set once the client, before any initialize, sent a
+	// request of a stateless revision (server/discover, or _meta naming
+	// 2026-07-28): its later requests are served statelessly too, so one
+	// without _meta gets the error it would get over HTTP.
+	stateless atomic.Bool
 
 	mu       sync.Mutex
 	peer     peer
@@ -165,7 +170,8 @@ func (ss *ServerSession) initialized() bool {
 func (ss *ServerSession) HandleRequest(ctx context.Context, req *jsonrpc.Request, sink transport.Sink) []byte {
 	ss.seen()
 	st := sessionState(ss.state.Load())
-	if st == stateNew && isStatelessOpening(req) {
+	if st == stateNew && (isStatelessOpening(req) || ss.stateless.Load() && req.Method != protocol.MethodInitialize) {
+		ss.stateless.Store(true)
 		return ss.handleStateless(ctx, req, sink)
 	}
 	switch {
