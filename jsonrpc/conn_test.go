@@ -401,3 +401,18 @@ func TestConnInlineRequestsFinishBeforeTheNextMessage(t *testing.T) {
 		t.Errorf("wrote %q", out)
 	}
 }
+
+func TestErrorMessageNotRepeatingTheCode(t *testing.T) {
+	for _, tt := range []struct {
+		e    *Error
+		want string
+	}{
+		{&Error{Code: -32602, Message: "MCP error -32602: Tool x not found"}, "jsonrpc error -32602: Tool x not found"},
+		{&Error{Code: -32602, Message: "MCP error -32601: odd"}, "jsonrpc error -32602: MCP error -32601: odd"},
+		{&Error{Code: -32603, Message: "boom", Data: []byte(`{"a":1}`)}, `jsonrpc error -32603: boom (data: {"a":1})`},
+	} {
+		if got := tt.e.Error(); got != tt.want {
+			t.Errorf("%+v: %q, want %q", tt.e, got, tt.want)
+		}
+	}
+}
