@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/switchboard-mcp/switchboard/auth"
 	"github.com/switchboard-mcp/switchboard/authserver"
 	"github.com/switchboard-mcp/switchboard/internal/everything"
@@ -259,4 +261,18 @@ func TestLoginWithoutBrowserOrTerminal(t *testing.T) {
 	if !strings.Contains(errOut, asURL+"/authorize?") {
 		t.Errorf("login did not print the authorization URL:\n%s", errOut)
 	}
+}
+
+// The README promises --help with examples for every command.
+func TestEveryCommandHasExamples(t *testing.T) {
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		if c.Runnable() && c.Example == "" && c.Name() != "help" && c.Name() != "completion" {
+			t.Errorf("%q has no examples in --help", c.CommandPath())
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(newRootCmd())
 }
