@@ -13,9 +13,9 @@ FUZZTIME  ?= 3s
 NODE_STAMP := conformance/node_modules/.installed
 NEXT_STAMP := conformance-next/node_modules/.installed
 
-.PHONY: test check vet unit fuzz microbench conformance conformance-deps conformance-next conformance-next-deps conformance-gateway interop bench bench-quick build clean
+.PHONY: test check vet unit fuzz microbench conformance conformance-deps conformance-next conformance-next-deps conformance-gateway interop browser browser-deps bench bench-quick build clean
 
-test: check unit fuzz microbench conformance conformance-next conformance-gateway interop bench-check
+test: check unit fuzz microbench conformance conformance-next conformance-gateway interop browser bench-check
 	@echo "make test: all passed"
 
 build: $(BIN)
@@ -66,6 +66,18 @@ conformance-gateway: build conformance-deps conformance-next-deps
 
 interop: build conformance-deps
 	cd interop && $(GO) vet ./... && $(GO) test -race -timeout 10m ./...
+
+# The console's browser test drives Debian's chromium (installed here when
+# missing, with one apt-get update) through chromedp; screenshots go to
+# browsertest/screenshots/.
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "installing Debian's chromium for the browser test"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+browser: browser-deps
+	cd browsertest && $(GO) vet ./... && $(GO) test -timeout 10m ./...
 
 bench-check:
 	cd bench && $(GO) vet ./... && $(GO) test -timeout 5m ./...

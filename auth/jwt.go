@@ -341,6 +341,9 @@ func claimsToInfo(claims map[string]any) (*TokenInfo, error) {
 	if info.Binding, ok = str(BindingClaim); !ok {
 		return nil, invalid(BindingClaim + " is not a string")
 	}
+	if info.Grant, ok = str(GrantClaim); !ok {
+		return nil, invalid(GrantClaim + " is not a string")
+	}
 	switch aud := claims["aud"].(type) {
 	case nil:
 	case string:

@@ -83,6 +83,17 @@ type Options struct {
 	// (default 24 hours).
 	SessionTTL time.Duration
 
+	// RefuseMachineTokens refuses, with 403, tokens a client obtained on
+	// its own behalf ([TokenInfo.IsMachine]): only tokens a person
+	// approved are accepted.
+	RefuseMachineTokens bool
+	// Policy, if set, decides about every request whose token is valid and
+	// has the scopes the request needs: a non-nil error refuses the
+	// request with 403 (without a step-up challenge), and the error's text
+	// is sent to the client as the reason, so it must not contain secrets.
+	// It runs after RefuseMachineTokens and before the session check.
+	Policy func(r *http.Request, info *TokenInfo) error
+
 	// KeepAuthorizationHeader passes the Authorization header on to the
 	// next handler. By default it is removed once the token is verified,
 	// so that no handler can forward the token (token passthrough is
@@ -143,6 +154,8 @@ type Middleware struct {
 	maxBody      int64
 	sessions     *sessionTable
 	keepAuthz    bool
+	noMachines   bool
+	policy       func(*http.Request, *TokenInfo) error
 	log          *slog.Logger
 }
 
@@ -168,6 +181,8 @@ func New(v Verifier, opts *Options) (*Middleware, error) {
 		scopes:       slices.Clone(opts.Scopes),
 		maxBody:      opts.MaxBodyBytes,
 		keepAuthz:    opts.KeepAuthorizationHeader,
+		noMachines:   opts.RefuseMachineTokens,
+		policy:       opts.Policy,
 		log:          opts.Logger,
 	}
 	for _, set := range [][]string{m.scopes} {
@@ -332,6 +347,17 @@ func (m *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 		return
 	}
 
+	if m.noMachines && info.IsMachine() {
+		m.forbid(w, r, "this server accepts only tokens a person approved, not client credentials")
+		return
+	}
+	if m.policy != nil {
+		if err := m.policy(r, info); err != nil {
+			m.forbid(w, r, err.Error())
+			return
+		}
+	}
+
 	principal := info.Issuer + "\x00" + info.Subject + "\x00" + info.ClientID
 	if m.sessions != nil && sid != "" {
 		if !m.sessions.check(sid, principal) {
@@ -359,6 +385,15 @@ func (m *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 		}
 	}
 	next.ServeHTTP(w, r)
+}
+
+// forbid refuses a request whose token is valid but not allowed here. The
+// challenge carries no error code, so that clients do not try a step-up
+// that cannot help (RFC 6750 section 3.1 defines no code for this case).
+func (m *Middleware) forbid(w http.ResponseWriter, r *http.Request, reason string) {
+	m.log.Debug("auth: refused by policy", "reason", reason, "remote", r.RemoteAddr)
+	w.Header().Set("WWW-Authenticate", `Bearer resource_metadata="`+m.metaURL+`"`)
+	http.Error(w, "forbidden: "+reason, http.StatusForbidden)
 }
 
 // bearerToken extracts the bearer token of r (RFC 6750 section 2.1). It

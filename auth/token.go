@@ -28,6 +28,12 @@ type TokenInfo struct {
 	// Audience lists the resources the token is meant for ("aud"); after
 	// verification it includes the protected resource's canonical URI.
 	Audience []string
+	// Grant is the kind of grant the token was issued from, as the
+	// [GrantClaim] claim says: [GrantAuthorizationCode] (a person
+	// approved it), [GrantClientCredentials] (a client acting on its own
+	// behalf), or "" when the issuer does not say. See
+	// [TokenInfo.IsMachine].
+	Grant string
 	// Binding is the grant binding the token carries ("mcp_binding"), such
 	// as "session:<Mcp-Session-Id>", or "" for an unbound grant. See
 	// [BindingClaim].
@@ -41,6 +47,37 @@ type TokenInfo struct {
 func (t *TokenInfo) HasScope(scope string) bool {
 	return t != nil && slices.Contains(t.Scopes, scope)
 }
+
+// IsMachine reports whether the token was issued to a client acting on
+// its own behalf, with no person behind it: its [GrantClaim] is
+// [GrantClientCredentials], or, when the issuer does not set that claim,
+// its subject is its client id (RFC 9068 section 2.2: the subject of a
+// token obtained without a resource owner identifies the client).
+func (t *TokenInfo) IsMachine() bool {
+	if t == nil {
+		return false
+	}
+	switch t.Grant {
+	case GrantClientCredentials:
+		return true
+	case "":
+		return t.Subject != "" && t.Subject == t.ClientID
+	}
+	return false
+}
+
+// GrantClaim is the JWT claim, and introspection response member, naming
+// the grant an access token was issued from (a Switchboard extension set
+// by package authserver): [GrantAuthorizationCode] for tokens a person
+// approved (refreshed ones included), [GrantClientCredentials] for tokens
+// a client obtained on its own behalf.
+const GrantClaim = "mcp_grant"
+
+// Values of [GrantClaim].
+const (
+	GrantAuthorizationCode = "authorization_code"
+	GrantClientCredentials = "client_credentials"
+)
 
 // MissingScopes returns the scopes of required that the token does not
 // grant, in the order of required, without duplicates.

@@ -1,6 +1,7 @@
 package authserver
 
 import (
+	"context"
 	"crypto/subtle"
 	"errors"
 	"fmt"
@@ -42,6 +43,7 @@ type pendingAuth struct {
 	req     *authRequest
 	csrf    string
 	subject string
+	addr    string // the address that opened it (see clientAddress)
 	expires time.Time
 }
 
@@ -85,7 +87,7 @@ func (s *Server) parseAuthRequest(r *http.Request, q url.Values) (*authRequest, 
 	req := &authRequest{client: client, state: q.Get("state")}
 	switch ru := q.Get("redirect_uri"); {
 	case ru != "":
-		if !slices.Contains(client.redirectURIs, ru) {
+		if !matchRedirectURI(client.redirectURIs, ru) {
 			return nil, errors.New("redirect_uri is not registered for this client")
 		}
 		req.redirectURI, req.redirectGiven = ru, true
@@ -129,9 +131,10 @@ func (s *Server) parseAuthRequest(r *http.Request, q url.Values) (*authRequest, 
 		if err := validBinding(b); err != nil {
 			return req, &authError{"invalid_request", err.Error()}
 		}
-		s.mu.Lock()
-		_, revoked := s.bindings[b]
-		s.mu.Unlock()
+		revoked, err := s.store.BindingRevoked(r.Context(), b)
+		if err != nil {
+			return req, &authError{"temporarily_unavailable", "the server cannot reach its storage"}
+		}
 		if revoked {
 			return req, &authError{"invalid_request", "the " + BindingParam + " has ended"}
 		}
@@ -270,15 +273,13 @@ func (s *Server) startAuthorization(w http.ResponseWriter, r *http.Request) {
 		s.issueCode(w, r, req, subject, http.StatusFound)
 		return
 	}
-	p := &pendingAuth{req: req, csrf: randomToken(32), subject: subject, expires: s.now().Add(s.opts.ConsentTTL)}
+	p := &pendingAuth{req: req, csrf: randomToken(32), subject: subject, addr: clientAddress(r), expires: s.now().Add(s.opts.ConsentTTL)}
 	id := randomToken(16)
-	s.mu.Lock()
-	s.sweepLocked()
-	if len(s.pending) >= maxPending {
-		evictOne(s.pending)
+	if !s.addPending(r.Context(), id, p) {
+		w.Header().Set("Retry-After", "60")
+		s.errorPage(w, http.StatusServiceUnavailable, "Too many sign-ins are waiting for an answer; try again in a minute.")
+		return
 	}
-	s.pending[id] = p
-	s.mu.Unlock()
 	http.SetCookie(w, &http.Cookie{
 		Name:     consentCookie(id),
 		Value:    p.csrf,
@@ -291,8 +292,49 @@ func (s *Server) startAuthorization(w http.ResponseWriter, r *http.Request) {
 	s.renderConsent(w, id, p)
 }
 
-// maxPending bounds consent pages waiting for an answer.
-const maxPending = 10000
+// addPending records a consent page waiting for an answer, within the
+// bounds of Options: an address over its bound loses its own oldest page;
+// a client over its bound, or a full table, refuses the new page and
+// keeps the old ones. It reports whether p was added.
+func (s *Server) addPending(ctx context.Context, id string, p *pendingAuth) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sweepLocked(ctx)
+	if ids := s.pendingByAddr[p.addr]; len(ids) >= s.opts.MaxPendingPerAddress {
+		s.dropPendingLocked(ids[0])
+	}
+	if len(s.pending) >= s.opts.MaxPendingConsents || s.pendingByClient[p.req.client.id] >= s.opts.MaxPendingPerClient {
+		s.log.Warn("authserver: pending consents at their bound; authorization request refused", "client_id", p.req.client.id)
+		return false
+	}
+	s.pending[id] = p
+	s.pendingByClient[p.req.client.id]++
+	s.pendingByAddr[p.addr] = append(s.pendingByAddr[p.addr], id)
+	return true
+}
+
+// dropPendingLocked forgets a pending consent. s.mu must be held.
+func (s *Server) dropPendingLocked(id string) {
+	p := s.pending[id]
+	if p == nil {
+		return
+	}
+	delete(s.pending, id)
+	if n := s.pendingByClient[p.req.client.id] - 1; n > 0 {
+		s.pendingByClient[p.req.client.id] = n
+	} else {
+		delete(s.pendingByClient, p.req.client.id)
+	}
+	ids := slices.DeleteFunc(s.pendingByAddr[p.addr], func(x string) bool { return x == id })
+	if len(ids) > 0 {
+		s.pendingByAddr[p.addr] = ids
+	} else {
+		delete(s.pendingByAddr, p.addr)
+	}
+}
+
+// maxCodes bounds issued authorization codes not yet expired.
+const maxCodes = 10000
 
 func consentCookie(id string) string { return "sb_consent_" + id[:12] }
 
@@ -328,7 +370,7 @@ func (s *Server) consent(w http.ResponseWriter, r *http.Request) {
 		subtle.ConstantTimeCompare([]byte(form["csrf_token"]), []byte(p.csrf)) == 1 &&
 		subtle.ConstantTimeCompare([]byte(cookie.Value), []byte(p.csrf)) == 1
 	if ok {
-		delete(s.pending, id) // one answer per page
+		s.dropPendingLocked(id) // one answer per page
 	}
 	s.mu.Unlock()
 	if !ok {
@@ -356,9 +398,13 @@ func (s *Server) consent(w http.ResponseWriter, r *http.Request) {
 func (s *Server) issueCode(w http.ResponseWriter, r *http.Request, req *authRequest, subject string, status int) {
 	code := randomToken(32)
 	s.mu.Lock()
-	s.sweepLocked()
-	if len(s.codes) >= maxPending {
-		evictOne(s.codes)
+	s.sweepLocked(r.Context())
+	if len(s.codes) >= maxCodes {
+		// Codes live a minute: wait rather than evict someone else's.
+		s.mu.Unlock()
+		w.Header().Set("Retry-After", "60")
+		s.errorPage(w, http.StatusServiceUnavailable, "Too many sign-ins at once; try again in a minute.")
+		return
 	}
 	s.codes[hashOf(code)] = &authCode{req: req, subject: subject, expires: s.now().Add(s.opts.CodeTTL)}
 	s.mu.Unlock()
@@ -388,14 +434,6 @@ func (s *Server) redirect(w http.ResponseWriter, r *http.Request, req *authReque
 	q.Set("iss", s.issuer)
 	u.RawQuery = q.Encode()
 	http.Redirect(w, r, u.String(), status)
-}
-
-// evictOne removes an arbitrary entry of a bounded map.
-func evictOne[K comparable, V any](m map[K]V) {
-	for k := range m {
-		delete(m, k)
-		return
-	}
 }
 
 var pageTemplate = template.Must(template.New("page").Parse(`<!DOCTYPE html>
@@ -466,6 +504,10 @@ func (s *Server) renderConsent(w http.ResponseWriter, id string, p *pendingAuth)
 	if u, err := url.Parse(p.req.redirectURI); err == nil {
 		d.RedirectHost = u.Host
 		d.LoopbackOnly = auth.IsLoopbackHost(u.Hostname())
+		if u.Scheme != "http" && u.Scheme != "https" {
+			// A private-use scheme: any app on the device may claim it.
+			d.RedirectHost, d.LoopbackOnly = u.Scheme+":", true
+		}
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	_ = pageTemplate.Execute(w, d)

@@ -375,7 +375,7 @@ func ParseClientMetadataDocument(data []byte, url string) (*ClientMetadata, erro
 	case m.TokenEndpointAuthMethod != "" && m.TokenEndpointAuthMethod != "none":
 		return nil, fmt.Errorf("client metadata document: token_endpoint_auth_method %q is not supported", m.TokenEndpointAuthMethod)
 	}
-	grants, err := validateMetadata(&m)
+	grants, err := validateMetadata(&m, true)
 	if err != nil {
 		return nil, fmt.Errorf("client metadata document: %w", err)
 	}

@@ -1,6 +1,7 @@
 package authserver
 
 import (
+	"context"
 	"crypto/subtle"
 	"errors"
 	"fmt"
@@ -44,9 +45,10 @@ type Client struct {
 type clientKind int
 
 const (
-	kindPreregistered clientKind = iota
-	kindDynamic
-	kindMetadataDocument
+	kindPreregistered    clientKind = iota // Options.Clients
+	kindMachine                            // provisioned in the Storage by an administrator
+	kindDynamic                            // Dynamic Client Registration
+	kindMetadataDocument                   // Client ID Metadata Document
 )
 
 // clientRecord is a client as the server keeps it. Secrets are kept as
@@ -65,6 +67,34 @@ type clientRecord struct {
 }
 
 func (c *clientRecord) allowsGrant(g string) bool { return slices.Contains(c.grantTypes, g) }
+
+// provisioned reports whether an administrator set the client up (in
+// Options or in the Storage), rather than the client itself.
+func (c *clientRecord) provisioned() bool {
+	return c.kind == kindPreregistered || c.kind == kindMachine
+}
+
+// recordOf turns a stored client into the server's form.
+func recordOf(c *StoredClient) *clientRecord {
+	rec := &clientRecord{
+		id:           c.ID,
+		kind:         kindDynamic,
+		authMethod:   c.AuthMethod,
+		name:         c.Name,
+		uri:          c.URI,
+		redirectURIs: c.RedirectURIs,
+		grantTypes:   c.GrantTypes,
+		scopes:       c.Scopes,
+	}
+	if c.Kind == ClientMachine {
+		rec.kind = kindMachine
+	}
+	if len(c.SecretHash) == len(rec.secretHash) {
+		copy(rec.secretHash[:], c.SecretHash)
+		rec.confidential = true
+	}
+	return rec
+}
 
 func (c *clientRecord) checkSecret(secret string) bool {
 	h := hashOf(secret)
@@ -97,7 +127,7 @@ func newPreregistered(c Client) (*clientRecord, error) {
 		return nil, fmt.Errorf("unsupported auth method %q", rec.authMethod)
 	}
 	for _, u := range c.RedirectURIs {
-		if err := checkRedirectURI(u); err != nil {
+		if err := checkRedirectURI(u, !rec.confidential); err != nil {
 			return nil, err
 		}
 	}
@@ -135,9 +165,12 @@ func isURLClientID(id string) bool {
 	return strings.HasPrefix(id, "https://") || strings.HasPrefix(id, "http://")
 }
 
-// checkRedirectURI enforces MCP's rule: https, or http on a loopback host;
-// an absolute URI without fragment or user information.
-func checkRedirectURI(s string) error {
+// checkRedirectURI enforces MCP's and RFC 8252's rules on a redirect URI:
+// an absolute URI without fragment or user information that uses https,
+// or http on a loopback host; public (native) clients may also use a
+// private-use URI scheme named after a reversed domain name, such as
+// "com.example.app:/oauth2redirect" (RFC 8252 section 7.1).
+func checkRedirectURI(s string, public bool) error {
 	if len(s) > 2048 {
 		return errors.New("redirect URI too long")
 	}
@@ -146,18 +179,71 @@ func checkRedirectURI(s string) error {
 		return fmt.Errorf("redirect URI %q: %w", s, err)
 	}
 	switch {
-	case u.Host == "":
-		return fmt.Errorf("redirect URI %q: not an absolute URL", s)
 	case u.Fragment != "" || strings.Contains(s, "#"):
 		return fmt.Errorf("redirect URI %q: must not have a fragment", s)
 	case u.User != nil:
 		return fmt.Errorf("redirect URI %q: must not have user information", s)
-	case u.Scheme == "https":
-		return nil
-	case u.Scheme == "http" && auth.IsLoopbackHost(u.Hostname()):
+	case u.Scheme == "https" || u.Scheme == "http":
+		switch {
+		case u.Host == "":
+			return fmt.Errorf("redirect URI %q: not an absolute URL", s)
+		case u.Scheme == "https", auth.IsLoopbackHost(u.Hostname()):
+			return nil
+		}
+		return fmt.Errorf("redirect URI %q: must use https, or http on localhost", s)
+	case isPrivateUseScheme(u.Scheme):
+		if !public {
+			return fmt.Errorf("redirect URI %q: private-use URI schemes are for public (native) clients", s)
+		}
+		if u.Opaque != "" || u.Path == "" {
+			return fmt.Errorf("redirect URI %q: want the form scheme:/path", s)
+		}
 		return nil
 	}
-	return fmt.Errorf("redirect URI %q: must use https, or http on localhost", s)
+	return fmt.Errorf("redirect URI %q: must use https, http on localhost, or (native clients) a private-use scheme such as com.example.app:/path", s)
+}
+
+// isPrivateUseScheme reports whether scheme has the form RFC 8252
+// section 7.1 asks of private-use URI schemes: a reversed domain name,
+// so at least one period, and none of the schemes browsers treat
+// specially.
+func isPrivateUseScheme(scheme string) bool {
+	scheme = strings.ToLower(scheme)
+	if !strings.Contains(scheme, ".") || strings.HasPrefix(scheme, ".") || strings.HasSuffix(scheme, ".") {
+		return false
+	}
+	switch scheme {
+	case "http", "https", "javascript", "data", "file", "blob", "about", "vbscript", "ftp", "ws", "wss":
+		return false
+	}
+	return true
+}
+
+// matchRedirectURI reports whether got is one of the registered redirect
+// URIs. Matching is exact, except that an http redirect URI on a
+// loopback host (127.0.0.1, [::1], localhost) matches with any port, as
+// RFC 8252 section 7.3 requires: native apps listen on a port the
+// operating system chooses at the time of the request.
+func matchRedirectURI(registered []string, got string) bool {
+	if slices.Contains(registered, got) {
+		return true
+	}
+	u, err := url.Parse(got)
+	if err != nil || u.Scheme != "http" || u.User != nil || u.Fragment != "" || strings.Contains(got, "#") ||
+		!auth.IsLoopbackHost(u.Hostname()) {
+		return false
+	}
+	for _, r := range registered {
+		ru, err := url.Parse(r)
+		if err != nil || ru.Scheme != "http" || !auth.IsLoopbackHost(ru.Hostname()) {
+			continue
+		}
+		if strings.EqualFold(ru.Hostname(), u.Hostname()) && ru.EscapedPath() == u.EscapedPath() &&
+			ru.RawQuery == u.RawQuery && ru.ForceQuery == u.ForceQuery {
+			return true
+		}
+	}
+	return false
 }
 
 // ClientMetadata is the client metadata of Dynamic Client Registration
@@ -202,8 +288,9 @@ func regErr(code, format string, args ...any) error {
 }
 
 // validateMetadata checks metadata common to registration and metadata
-// documents and returns the grant types it asks for.
-func validateMetadata(m *ClientMetadata) ([]string, error) {
+// documents and returns the grant types it asks for. public tells whether
+// the client will be a public (native or browser) client.
+func validateMetadata(m *ClientMetadata, public bool) ([]string, error) {
 	for _, s := range []string{m.ClientName, m.ClientURI, m.LogoURI, m.Scope, m.TOSURI, m.PolicyURI, m.SoftwareID, m.SoftwareVersion, m.JWKSURI} {
 		if len(s) > maxMetadataString {
 			return nil, regErr("invalid_client_metadata", "a metadata value is too long")
@@ -213,7 +300,7 @@ func validateMetadata(m *ClientMetadata) ([]string, error) {
 		return nil, regErr("invalid_redirect_uri", "too many redirect URIs")
 	}
 	for _, u := range m.RedirectURIs {
-		if err := checkRedirectURI(u); err != nil {
+		if err := checkRedirectURI(u, public); err != nil {
 			return nil, regErr("invalid_redirect_uri", "%v", err)
 		}
 	}
@@ -261,13 +348,18 @@ func (s *Server) serveRegister(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusBadRequest, "invalid_client_metadata", "malformed client metadata")
 		return
 	}
-	rec, resp, err := s.register(&m)
+	rec, resp, err := s.register(r.Context(), &m)
 	if err != nil {
 		var re *registrationError
 		if errors.As(err, &re) {
 			writeJSONError(w, http.StatusBadRequest, re.code, re.desc)
 			return
 		}
+		if !errors.Is(err, errTooManyClients) {
+			s.log.Error("authserver: storage failed", "op", "register", "error", err.Error())
+			err = errors.New("the server cannot reach its storage; try again")
+		}
+		w.Header().Set("Retry-After", "60")
 		writeJSONError(w, http.StatusServiceUnavailable, "temporarily_unavailable", err.Error())
 		return
 	}
@@ -276,12 +368,11 @@ func (s *Server) serveRegister(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, resp)
 }
 
+// errTooManyClients refuses a registration when MaxClients are stored.
+var errTooManyClients = errors.New("too many registered clients; try again later")
+
 // register validates dynamic registration metadata and stores the client.
-func (s *Server) register(m *ClientMetadata) (*clientRecord, *ClientMetadata, error) {
-	grants, err := validateMetadata(m)
-	if err != nil {
-		return nil, nil, err
-	}
+func (s *Server) register(ctx context.Context, m *ClientMetadata) (*clientRecord, *ClientMetadata, error) {
 	method := m.TokenEndpointAuthMethod
 	if method == "" {
 		method = "client_secret_basic" // RFC 7591 section 2
@@ -289,8 +380,16 @@ func (s *Server) register(m *ClientMetadata) (*clientRecord, *ClientMetadata, er
 	if method != "none" && method != "client_secret_basic" && method != "client_secret_post" {
 		return nil, nil, regErr("invalid_client_metadata", "unsupported token_endpoint_auth_method %q", method)
 	}
-	if method == "none" && slices.Contains(grants, "client_credentials") {
-		return nil, nil, regErr("invalid_client_metadata", "client_credentials needs a confidential client")
+	grants, err := validateMetadata(m, method == "none")
+	if err != nil {
+		return nil, nil, err
+	}
+	if slices.Contains(grants, "client_credentials") {
+		// A client that obtains tokens with no person and no consent
+		// page must be provisioned by an administrator (Options.Clients,
+		// "switchboard auth-server clients add"), never by open
+		// registration.
+		return nil, nil, regErr("invalid_client_metadata", "client_credentials clients are provisioned by the administrator, not registered")
 	}
 	if m.Scope != "" {
 		scopes, _ := auth.ParseScope(m.Scope)
@@ -325,13 +424,28 @@ func (s *Server) register(m *ClientMetadata) (*clientRecord, *ClientMetadata, er
 		zero := int64(0)
 		resp.ClientSecretExpiresAt = &zero
 	}
+	now := s.now()
+	sc := &StoredClient{
+		ID: rec.id, Kind: ClientRegistered, AuthMethod: rec.authMethod, Name: rec.name, URI: rec.uri,
+		RedirectURIs: rec.redirectURIs, GrantTypes: rec.grantTypes, CreatedAt: now,
+		ExpiresAt: now.Add(s.opts.UnusedClientTTL),
+	}
+	if rec.confidential {
+		sc.SecretHash = rec.secretHash[:]
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.dynamic >= s.opts.MaxClients {
-		return nil, nil, errors.New("too many registered clients")
+	s.sweepLocked(ctx)
+	n, err := s.store.CountClients(ctx, ClientRegistered)
+	if err != nil {
+		return nil, nil, err
 	}
-	s.dynamic++
-	s.clients[rec.id] = rec
+	if n >= s.opts.MaxClients {
+		return nil, nil, errTooManyClients
+	}
+	if err := s.store.CreateClient(ctx, sc); err != nil {
+		return nil, nil, err
+	}
 	return rec, &resp, nil
 }
 
@@ -360,13 +474,17 @@ func (s *Server) lookupClient(r *http.Request, id string) (*clientRecord, error)
 		}
 		return s.cimd.get(r.Context(), id)
 	}
-	s.mu.Lock()
-	c := s.clients[id]
-	s.mu.Unlock()
-	if c == nil {
-		return nil, errors.New("unknown client")
+	if c := s.static[id]; c != nil {
+		return c, nil
 	}
-	return c, nil
+	sc, err := s.store.Client(r.Context(), id)
+	if errors.Is(err, ErrNotFound) || (err == nil && !sc.ExpiresAt.IsZero() && !s.now().Before(sc.ExpiresAt)) {
+		return nil, errors.New("unknown client")
+	} else if err != nil {
+		s.log.Error("authserver: storage failed", "op", "client", "error", err.Error())
+		return nil, errors.New("the server cannot reach its storage")
+	}
+	return recordOf(sc), nil
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -17,7 +17,8 @@
 //     client_id_metadata_document_supported;
 //   - the authorization endpoint (/authorize): authorization code with
 //     PKCE S256 only (plain and missing challenges are refused), an exact
-//     redirect URI match, a required resource parameter (RFC 8707) that
+//     redirect URI match (any port for loopback http redirect URIs, RFC
+//     8252 section 7.3), a required resource parameter (RFC 8707) that
 //     becomes the token's audience, the iss response parameter (RFC 9207),
 //     and a server-rendered consent page protected against CSRF and
 //     framing (Options.AutoApprove skips it for tests);
@@ -51,6 +52,24 @@
 // middleware also refuses a session-bound token on requests of any other
 // session.
 //
-// All state (clients, codes, grants, revocations) is in memory and lost on
-// restart; with a generated key, so are the tokens' signatures.
+// # Machine clients
+//
+// Only clients an administrator provisions (Options.Clients with a secret,
+// or [ProvisionMachineClient] into the Storage, which is what
+// "switchboard auth-server clients add" does) may use client_credentials;
+// Dynamic Client Registration and metadata documents never yield one.
+// Tokens carry the mcp_grant claim (auth.GrantClaim), so that resource
+// servers can tell them from tokens a person approved
+// (auth.TokenInfo.IsMachine, auth.Options.RefuseMachineTokens).
+//
+// # State and abuse
+//
+// Durable state (signing key, clients, grants, refresh token digests,
+// access token records, revocations) lives in a [Storage]: in memory by
+// default, in SQLite with package store. Tokens without a record are
+// inactive. Authorization codes and pending consent pages stay in memory.
+// Per-address rate limits ([RateLimits]), bounds on pending consents that a
+// flood cannot use to evict a person's open page, and the expiry of unused
+// registrations (Options.UnusedClientTTL) keep unauthenticated callers from
+// exhausting the server.
 package authserver

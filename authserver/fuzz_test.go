@@ -1,7 +1,9 @@
 package authserver
 
 import (
+	"context"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -50,7 +52,7 @@ func FuzzParseClientMetadataDocument(f *testing.F) {
 			t.Fatalf("accepted %+v", m)
 		}
 		for _, u := range m.RedirectURIs {
-			if checkRedirectURI(u) != nil {
+			if checkRedirectURI(u, true) != nil {
 				t.Fatalf("accepted redirect URI %q", u)
 			}
 		}
@@ -69,14 +71,11 @@ func FuzzClientMetadataRegistration(f *testing.F) {
 		if err := jsonUnmarshal(data, &m); err != nil {
 			return
 		}
-		rec, resp, err := s.register(&m)
+		rec, resp, err := s.register(context.Background(), &m)
 		if err != nil {
 			return
 		}
-		s.mu.Lock()
-		delete(s.clients, rec.id)
-		s.dynamic--
-		s.mu.Unlock()
+		_ = s.store.DeleteClient(context.Background(), rec.id)
 		if rec.confidential != (resp.ClientSecret != "") {
 			t.Fatal("secret issued to the wrong kind of client")
 		}
@@ -109,5 +108,34 @@ func FuzzBindingAndChallenge(f *testing.F) {
 		if validChallenge(c) && len(c) != 43 {
 			t.Fatalf("challenge %q accepted", c)
 		}
+	})
+}
+
+// FuzzMatchRedirectURI: a redirect URI of an authorization request is
+// accepted only when it is a valid redirect URI that equals a registered
+// one, or differs from a registered loopback one in its port alone.
+func FuzzMatchRedirectURI(f *testing.F) {
+	reg := []string{"http://127.0.0.1/cb", "http://[::1]:8/cb?a=b", "https://app.example.com/cb", "com.example.app:/cb"}
+	for _, s := range []string{"http://127.0.0.1:5/cb", "http://[::1]:9/cb?a=b", "http://127.0.0.1:5/cb#x", "http://u@127.0.0.1:5/cb", "com.example.app:/cb", "http://127.0.0.1:99999999/cb"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, got string) {
+		if !matchRedirectURI(reg, got) {
+			return
+		}
+		if slices.Contains(reg, got) {
+			return
+		}
+		if err := checkRedirectURI(got, true); err != nil {
+			t.Fatalf("matched an invalid redirect URI %q: %v", got, err)
+		}
+		u, _ := url.Parse(got)
+		for _, r := range reg {
+			ru, _ := url.Parse(r)
+			if ru.Scheme == u.Scheme && strings.EqualFold(ru.Hostname(), u.Hostname()) && ru.Path == u.Path && ru.RawQuery == u.RawQuery {
+				return
+			}
+		}
+		t.Fatalf("matched %q", got)
 	})
 }

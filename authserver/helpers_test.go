@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -23,8 +24,23 @@ const (
 // asFixture is an authorization server on an httptest loopback server.
 type asFixture struct {
 	as     *Server
+	opts   Options
 	ts     *httptest.Server
-	client *http.Client // follows no redirects
+	cur    atomic.Pointer[Server] // what ts serves
+	client *http.Client           // follows no redirects
+}
+
+// restart replaces the server by a new one made from the same options
+// (the same Storage, when they name one), on the same address: what a
+// process restart does.
+func (f *asFixture) restart(t *testing.T) {
+	t.Helper()
+	as, err := New(f.opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.as = as
+	f.cur.Store(as)
 }
 
 func newAS(t *testing.T, mutate func(*Options)) *asFixture {
@@ -48,13 +64,15 @@ func newAS(t *testing.T, mutate func(*Options)) *asFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts.Config.Handler = as
-	ts.Start()
-	t.Cleanup(ts.Close)
-	return &asFixture{as: as, ts: ts, client: &http.Client{
+	f := &asFixture{as: as, opts: opts, ts: ts, client: &http.Client{
 		Timeout:       10 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}}
+	f.cur.Store(as)
+	ts.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { f.cur.Load().ServeHTTP(w, r) })
+	ts.Start()
+	t.Cleanup(ts.Close)
+	return f
 }
 
 // pkce returns a verifier and its S256 challenge.

@@ -3,6 +3,9 @@ package authserver
 import (
 	"context"
 	"crypto"
+	"crypto/subtle"
+	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -38,8 +41,12 @@ func (s *Server) Verifier(resource string) (auth.Verifier, error) {
 			return nil, err
 		}
 		jti, _ := info.Claims["jti"].(string)
-		if !s.tokenActive(jti, info.Binding) {
-			return nil, &auth.InvalidTokenError{Reason: "the access token was revoked"}
+		active, err := s.tokenActive(ctx, jti, info.Binding)
+		if err != nil {
+			return nil, fmt.Errorf("authserver: checking revocation: %w", err)
+		}
+		if !active {
+			return nil, &auth.InvalidTokenError{Reason: "the access token was revoked or is unknown"}
 		}
 		return info, nil
 	}), nil
@@ -68,6 +75,7 @@ func (s *Server) verifyOwn(token string) (*auth.TokenInfo, bool) {
 	info := &auth.TokenInfo{Issuer: iss, Claims: claims, Expiry: time.Unix(int64(exp), 0)}
 	info.ClientID, _ = claims["client_id"].(string)
 	info.Binding, _ = claims[auth.BindingClaim].(string)
+	info.Grant, _ = claims[auth.GrantClaim].(string)
 	return info, true
 }
 
@@ -86,7 +94,7 @@ func (s *Server) serveIntrospect(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c, te := s.authenticateClient(r, form)
-	if te == nil && (!c.confidential || c.kind != kindPreregistered) {
+	if te == nil && (!c.confidential || !c.provisioned()) {
 		te = &tokenError{http.StatusUnauthorized, "invalid_client", "this client may not introspect tokens", false}
 	}
 	if te != nil {
@@ -98,49 +106,65 @@ func (s *Server) serveIntrospect(w http.ResponseWriter, r *http.Request) {
 		writeTokenError(w, tokErr("invalid_request", "token is required"))
 		return
 	}
-	writeJSON(w, http.StatusOK, s.introspect(r.Context(), tok))
+	out, err := s.introspect(r.Context(), tok)
+	if err != nil {
+		writeTokenError(w, s.storageFailed("introspect", err))
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
-// introspect describes token as RFC 7662 section 2.2 does.
-func (s *Server) introspect(ctx context.Context, tok string) map[string]any {
+// introspect describes token as RFC 7662 section 2.2 does. Tokens this
+// server has no record of are inactive.
+func (s *Server) introspect(ctx context.Context, tok string) (map[string]any, error) {
 	inactive := map[string]any{"active": false}
 	if strings.Count(tok, ".") == 2 {
 		info, ok := s.verifyOwn(tok)
 		if !ok {
-			return inactive
+			return inactive, nil
 		}
 		jti, _ := info.Claims["jti"].(string)
-		if !s.tokenActive(jti, info.Binding) {
-			return inactive
+		active, err := s.tokenActive(ctx, jti, info.Binding)
+		if err != nil || !active {
+			return inactive, err
 		}
 		out := map[string]any{"active": true, "token_type": "Bearer"}
-		for _, k := range []string{"iss", "sub", "aud", "exp", "iat", "jti", "client_id", "scope", auth.BindingClaim} {
+		for _, k := range []string{"iss", "sub", "aud", "exp", "iat", "jti", "client_id", "scope", auth.BindingClaim, auth.GrantClaim} {
 			if v, ok := info.Claims[k]; ok {
 				out[k] = v
 			}
 		}
-		return out
+		return out, nil
 	}
 	now := s.now()
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	h := hashOf(tok)
-	e := s.refresh[h]
-	if e == nil || !now.Before(e.expires) {
-		return inactive
+	e, err := s.store.RefreshToken(ctx, h[:])
+	if errors.Is(err, ErrNotFound) {
+		return inactive, nil
+	} else if err != nil {
+		return nil, err
 	}
-	g := s.grants[e.grantID]
-	if g == nil || g.revoked || !g.hasRT || g.refresh != h {
-		return inactive
+	if !now.Before(e.ExpiresAt) {
+		return inactive, nil
+	}
+	g, err := s.store.Grant(ctx, e.GrantID)
+	if errors.Is(err, ErrNotFound) {
+		return inactive, nil
+	} else if err != nil {
+		return nil, err
+	}
+	if g.Revoked || g.RefreshHash == nil || subtle.ConstantTimeCompare(g.RefreshHash, h[:]) != 1 {
+		return inactive, nil
 	}
 	out := map[string]any{
 		"active": true, "token_type": "refresh_token", "iss": s.issuer,
-		"sub": g.subject, "client_id": g.clientID, "exp": e.expires.Unix(),
+		"sub": g.Subject, "client_id": g.ClientID, "exp": e.ExpiresAt.Unix(),
+		auth.GrantClaim: g.GrantType,
 	}
-	if len(g.scopes) > 0 {
-		out["scope"] = auth.FormatScope(g.scopes)
+	if len(g.Scopes) > 0 {
+		out["scope"] = auth.FormatScope(g.Scopes)
 	}
-	return out
+	return out, nil
 }
 
 // serveRevoke is the revocation endpoint (RFC 7009). Revoking a refresh
@@ -166,25 +190,48 @@ func (s *Server) serveRevoke(w http.ResponseWriter, r *http.Request) {
 		writeTokenError(w, tokErr("invalid_request", "token is required"))
 		return
 	}
-	if strings.Count(tok, ".") == 2 {
-		if info, ok := s.verifyOwn(tok); ok && info.ClientID == c.id {
-			jti, _ := info.Claims["jti"].(string)
-			s.mu.Lock()
-			if e := s.access[jti]; e != nil {
-				e.revoked = true
-			} else {
-				s.access[jti] = &accessEntry{revoked: true, expires: info.Expiry.Add(time.Minute)}
-			}
-			s.mu.Unlock()
-		}
-	} else {
-		s.mu.Lock()
-		if e := s.refresh[hashOf(tok)]; e != nil {
-			if g := s.grants[e.grantID]; g != nil && g.clientID == c.id {
-				s.revokeGrantLocked(g)
-			}
-		}
-		s.mu.Unlock()
+	if err := s.revoke(r.Context(), c, tok); err != nil {
+		writeTokenError(w, s.storageFailed("revoke", err))
+		return
 	}
 	w.WriteHeader(http.StatusOK)
+}
+
+// revoke revokes tok if it is one of c's: an access token alone, or a
+// refresh token with its whole grant.
+func (s *Server) revoke(ctx context.Context, c *clientRecord, tok string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if strings.Count(tok, ".") == 2 {
+		info, ok := s.verifyOwn(tok)
+		if !ok || info.ClientID != c.id {
+			return nil
+		}
+		jti, _ := info.Claims["jti"].(string)
+		e, err := s.store.AccessToken(ctx, jti)
+		if errors.Is(err, ErrNotFound) {
+			return nil // unknown tokens are inactive already
+		} else if err != nil {
+			return err
+		}
+		e.Revoked = true
+		return s.store.PutAccessToken(ctx, e)
+	}
+	h := hashOf(tok)
+	e, err := s.store.RefreshToken(ctx, h[:])
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	g, err := s.store.Grant(ctx, e.GrantID)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	if g.ClientID != c.id {
+		return nil
+	}
+	return s.revokeGrantLocked(ctx, g.ID)
 }

@@ -1,6 +1,7 @@
 package authserver
 
 import (
+	"context"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -12,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"time"
 
 	"encoding/json"
 	"github.com/go-jose/go-jose/v4"
@@ -77,15 +79,44 @@ func MarshalSigningKey(key crypto.Signer) ([]byte, error) {
 	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), nil
 }
 
+// storageKeyTimeout bounds reading or creating the stored signing key at
+// start.
+const storageKeyTimeout = 30 * time.Second
+
+// storedSigningKey returns the signing key kept in the Storage, generating
+// and storing one for alg on first use.
+func (s *Server) storedSigningKey(alg string) (crypto.Signer, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), storageKeyTimeout)
+	defer cancel()
+	pemKey, err := s.store.SigningKey(ctx)
+	if errors.Is(err, ErrNotFound) {
+		key, err := GenerateSigningKey(alg)
+		if err != nil {
+			return nil, err
+		}
+		fresh, err := MarshalSigningKey(key)
+		if err != nil {
+			return nil, err
+		}
+		if pemKey, err = s.store.CreateSigningKey(ctx, fresh); err != nil {
+			return nil, fmt.Errorf("authserver: storing the signing key: %w", err)
+		}
+	} else if err != nil {
+		return nil, fmt.Errorf("authserver: reading the stored signing key: %w", err)
+	}
+	return ParseSigningKey(pemKey)
+}
+
 // initKeys sets up the signer and the published JWKS.
 func (s *Server) initKeys() error {
 	key := s.opts.SigningKey
 	alg := s.opts.Algorithm
 	if key == nil {
 		var err error
-		if key, err = GenerateSigningKey(alg); err != nil {
+		if key, err = s.storedSigningKey(alg); err != nil {
 			return err
 		}
+		alg = "" // Algorithm chose the stored key's type when it was made; the key decides now
 	}
 	switch k := key.(type) {
 	case *ecdsa.PrivateKey:

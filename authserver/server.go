@@ -28,6 +28,14 @@ const (
 	DefaultRefreshTokenTTL = 7 * 24 * time.Hour
 	DefaultCodeTTL         = time.Minute
 	DefaultConsentTTL      = 10 * time.Minute
+	DefaultUnusedClientTTL = 24 * time.Hour
+)
+
+// Default bounds of pending consent pages (see Options).
+const (
+	DefaultMaxPendingConsents   = 10000
+	DefaultMaxPendingPerClient  = 1000
+	DefaultMaxPendingPerAddress = 20
 )
 
 // DefaultSubject is the resource owner of every grant when Options has no
@@ -59,9 +67,10 @@ type Options struct {
 	Issuer string
 
 	// SigningKey signs access tokens: an *rsa.PrivateKey (RS256, 2048 bits
-	// or more) or an *ecdsa.PrivateKey on P-256 (ES256). Nil means a key
-	// generated in memory for Algorithm; tokens then die with the process.
-	// See [LoadSigningKey].
+	// or more) or an *ecdsa.PrivateKey on P-256 (ES256). Nil means the
+	// key kept in Storage, generated for Algorithm and stored there on
+	// first start (with the default memory Storage, tokens then die with
+	// the process). See [LoadSigningKey].
 	SigningKey crypto.Signer
 	// Algorithm is "ES256" (default) or "RS256"; it must fit SigningKey.
 	Algorithm string
@@ -97,10 +106,44 @@ type Options struct {
 	// redirect, and return ErrHandled).
 	Authenticate func(w http.ResponseWriter, r *http.Request) (subject string, err error)
 
+	// Storage keeps the state that must outlive a request: the signing
+	// key, registered and provisioned clients, grants, refresh token
+	// digests, access token records and revocations. Nil means a new
+	// [MemoryStorage]: all of it ends with the process. Package store
+	// provides a durable one.
+	Storage Storage
+
 	// DisableRegistration turns off Dynamic Client Registration (RFC 7591).
 	DisableRegistration bool
-	// MaxClients bounds dynamically registered clients (default 10000).
+	// MaxClients bounds dynamically registered clients (default 10000);
+	// beyond it registration answers 503 until unused ones expire.
 	MaxClients int
+	// UnusedClientTTL is how long a dynamically registered client is kept
+	// after its registration or after the expiry of the last token it
+	// obtained (default 24 hours): registrations that are never used go
+	// away.
+	UnusedClientTTL time.Duration
+
+	// RateLimits limit the requests of one address to the registration,
+	// authorization, token, introspection and revocation endpoints
+	// (defaults in [DefaultRateLimits]); over the limit the answer is 429
+	// with Retry-After. Addresses are the peer's IP address (an IPv6
+	// address's /64); behind a reverse proxy every client shares the
+	// proxy's address, so set the proxy's own limits and Disable these.
+	RateLimits RateLimits
+
+	// MaxPendingConsents bounds the consent pages waiting for an answer
+	// (default 10000); MaxPendingPerClient bounds those of one client
+	// (default 1000). Beyond either bound new authorization requests get
+	// 503 with Retry-After, and the pages already open stay valid: a
+	// flood cannot evict the page a person is looking at.
+	// MaxPendingPerAddress bounds the pages opened from one address
+	// (default 20); beyond it, that address's oldest page is dropped.
+	// Behind a reverse proxy every client shares the proxy's address:
+	// raise it there.
+	MaxPendingConsents   int
+	MaxPendingPerClient  int
+	MaxPendingPerAddress int
 
 	// CIMD configures Client ID Metadata Documents.
 	CIMD CIMDOptions
@@ -127,7 +170,8 @@ var ErrHandled = errors.New("authserver: response already written")
 // client_credentials, Dynamic Client Registration (RFC 7591), Client ID
 // Metadata Documents, resource indicators bound into the token audience
 // (RFC 8707), JWT access tokens (RFC 9068), introspection (RFC 7662) and
-// revocation (RFC 7009). All state is in memory.
+// revocation (RFC 7009). Durable state is in its [Storage]; codes and
+// pending consent pages are in memory.
 //
 // A Server is an http.Handler; it is safe for concurrent use and owns no
 // goroutines.
@@ -146,16 +190,19 @@ type Server struct {
 	log        *slog.Logger
 	now        func() time.Time
 
-	mu        sync.Mutex
-	clients   map[string]*clientRecord
-	dynamic   int
-	pending   map[string]*pendingAuth
-	codes     map[[32]byte]*authCode
-	grants    map[string]*grant
-	refresh   map[[32]byte]*refreshEntry
-	access    map[string]*accessEntry // by jti
-	bindings  map[string]time.Time    // revoked bindings → when
-	lastSweep time.Time
+	store  Storage
+	static map[string]*clientRecord // Options.Clients, by id
+	limits struct{ register, authorize, token, introspect, revoke *limiter }
+
+	// mu guards codes, pending consents and the sweep time, and
+	// serializes the read-modify-write sequences on the Storage (code
+	// redemption, refresh rotation, revocation).
+	mu              sync.Mutex
+	pending         map[string]*pendingAuth
+	pendingByClient map[string]int      // client id → pending pages
+	pendingByAddr   map[string][]string // address → pending page ids, oldest first
+	codes           map[[32]byte]*authCode
+	lastSweep       time.Time
 }
 
 // New returns a Server for opts.
@@ -166,18 +213,20 @@ func New(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("authserver: Issuer %q must be an https URL (http only on loopback) without query or fragment", opts.Issuer)
 	}
 	s := &Server{
-		issuer:     strings.TrimSuffix(opts.Issuer, "/"),
-		issuerPath: strings.TrimSuffix(iss.EscapedPath(), "/"),
-		opts:       opts,
-		log:        opts.Logger,
-		now:        opts.Now,
-		clients:    make(map[string]*clientRecord),
-		pending:    make(map[string]*pendingAuth),
-		codes:      make(map[[32]byte]*authCode),
-		grants:     make(map[string]*grant),
-		refresh:    make(map[[32]byte]*refreshEntry),
-		access:     make(map[string]*accessEntry),
-		bindings:   make(map[string]time.Time),
+		issuer:          strings.TrimSuffix(opts.Issuer, "/"),
+		issuerPath:      strings.TrimSuffix(iss.EscapedPath(), "/"),
+		opts:            opts,
+		log:             opts.Logger,
+		now:             opts.Now,
+		store:           opts.Storage,
+		static:          make(map[string]*clientRecord),
+		pending:         make(map[string]*pendingAuth),
+		pendingByClient: make(map[string]int),
+		pendingByAddr:   make(map[string][]string),
+		codes:           make(map[[32]byte]*authCode),
+	}
+	if s.store == nil {
+		s.store = NewMemoryStorage()
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -190,8 +239,21 @@ func New(opts Options) (*Server, error) {
 	o.RefreshTokenTTL = durOr(o.RefreshTokenTTL, DefaultRefreshTokenTTL)
 	o.CodeTTL = durOr(o.CodeTTL, DefaultCodeTTL)
 	o.ConsentTTL = durOr(o.ConsentTTL, DefaultConsentTTL)
+	o.UnusedClientTTL = durOr(o.UnusedClientTTL, DefaultUnusedClientTTL)
 	if o.MaxClients <= 0 {
 		o.MaxClients = 10000
+	}
+	o.MaxPendingConsents = intOr(o.MaxPendingConsents, DefaultMaxPendingConsents)
+	o.MaxPendingPerClient = intOr(o.MaxPendingPerClient, DefaultMaxPendingPerClient)
+	o.MaxPendingPerAddress = intOr(o.MaxPendingPerAddress, DefaultMaxPendingPerAddress)
+	if rl := o.RateLimits; !rl.Disable {
+		d := DefaultRateLimits
+		n := intOr(rl.MaxAddresses, d.MaxAddresses)
+		s.limits.register = newLimiter(rl.Register.orDefault(d.Register), n)
+		s.limits.authorize = newLimiter(rl.Authorize.orDefault(d.Authorize), n)
+		s.limits.token = newLimiter(rl.Token.orDefault(d.Token), n)
+		s.limits.introspect = newLimiter(rl.Introspect.orDefault(d.Introspect), n)
+		s.limits.revoke = newLimiter(rl.Revoke.orDefault(d.Revoke), n)
 	}
 	for _, r := range o.Resources {
 		c, err := auth.CanonicalResource(r)
@@ -213,10 +275,10 @@ func New(opts Options) (*Server, error) {
 		if err != nil {
 			return nil, fmt.Errorf("authserver: client %q: %w", c.ID, err)
 		}
-		if _, dup := s.clients[rec.id]; dup {
+		if _, dup := s.static[rec.id]; dup {
 			return nil, fmt.Errorf("authserver: client %q registered twice", c.ID)
 		}
-		s.clients[rec.id] = rec
+		s.static[rec.id] = rec
 	}
 	if !o.CIMD.Disable {
 		s.cimd = newCIMDFetcher(o.CIMD, s.now)
@@ -227,6 +289,13 @@ func New(opts Options) (*Server, error) {
 	}
 	s.routes()
 	return s, nil
+}
+
+func intOr(n, def int) int {
+	if n <= 0 {
+		return def
+	}
+	return n
 }
 
 func durOr(d, def time.Duration) time.Duration {
@@ -305,13 +374,13 @@ func (s *Server) routes() {
 		mux.Handle(p+WellKnownOAuth, doc)
 	}
 	mux.HandleFunc(p+PathJWKS, s.serveJWKS)
-	mux.HandleFunc(p+PathAuthorize, s.serveAuthorize)
-	mux.HandleFunc(p+PathToken, s.serveToken)
+	mux.Handle(p+PathAuthorize, s.limit(s.limits.authorize, true, s.serveAuthorize))
+	mux.Handle(p+PathToken, s.limit(s.limits.token, false, s.serveToken))
 	if !s.opts.DisableRegistration {
-		mux.HandleFunc(p+PathRegister, s.serveRegister)
+		mux.Handle(p+PathRegister, s.limit(s.limits.register, false, s.serveRegister))
 	}
-	mux.HandleFunc(p+PathIntrospect, s.serveIntrospect)
-	mux.HandleFunc(p+PathRevoke, s.serveRevoke)
+	mux.Handle(p+PathIntrospect, s.limit(s.limits.introspect, false, s.serveIntrospect))
+	mux.Handle(p+PathRevoke, s.limit(s.limits.revoke, false, s.serveRevoke))
 	s.mux = mux
 }
 

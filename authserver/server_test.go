@@ -191,11 +191,12 @@ func TestTokenResourceMismatch(t *testing.T) {
 }
 
 // TestRedirectURINotRegistered: an unregistered redirect URI is never
-// redirected to.
+// redirected to. (Another port of a registered loopback redirect URI is
+// the same redirect URI: see TestLoopbackRedirectAnyPort.)
 func TestRedirectURINotRegistered(t *testing.T) {
 	f := newAS(t, nil)
 	_, challenge := pkce()
-	for _, ru := range []string{"http://127.0.0.1:2/callback/", "http://127.0.0.1:3/callback", "https://evil.example.com/cb"} {
+	for _, ru := range []string{"http://127.0.0.1:2/callback/", "http://localhost:2/callback", "https://evil.example.com/cb"} {
 		q := authParams(challenge)
 		q.Set("redirect_uri", ru)
 		resp := f.authorize(t, q)
@@ -353,9 +354,8 @@ func TestBoundGrantCannotBeRefreshed(t *testing.T) {
 	f := newAS(t, nil)
 	now := time.Now()
 	f.as.mu.Lock()
-	g := &grant{id: "g1", clientID: "public-app", subject: "u", resource: testResource, binding: "task:t1"}
-	f.as.grants[g.id] = g
-	resp, _ := f.as.issueLocked(g, nil, true, now)
+	g := &StoredGrant{ID: "g1", ClientID: "public-app", Subject: "u", Resource: testResource, Binding: "task:t1"}
+	resp, _ := f.as.issueLocked(context.Background(), f.as.static["public-app"], g, nil, true, now)
 	rt := resp.RefreshToken
 	f.as.mu.Unlock()
 	status, body := f.post(t, PathToken, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}, "client_id": {"public-app"}})

@@ -1,6 +1,7 @@
 package authserver
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
@@ -150,31 +151,8 @@ type TokenResponse struct {
 	Scope        string `json:"scope,omitempty"`
 }
 
-// grant is a chain of tokens issued from one authorization: an
-// authorization code, its refresh tokens, or a client_credentials request.
-type grant struct {
-	id       string
-	clientID string
-	subject  string
-	scopes   []string
-	resource string
-	binding  string
-	revoked  bool
-	refresh  [32]byte // digest of the current refresh token
-	hasRT    bool
-	expires  time.Time // of the current refresh token, or of the last access token
-}
-
-type refreshEntry struct {
-	grantID string
-	expires time.Time
-}
-
-type accessEntry struct {
-	grantID string
-	expires time.Time
-	revoked bool
-}
+// storageError is the token endpoint's answer when the Storage fails.
+var storageError = &tokenError{http.StatusServiceUnavailable, "temporarily_unavailable", "the server cannot reach its storage; try again", false}
 
 func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	if !corsPOST(w, r) {
@@ -192,14 +170,15 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 		writeTokenError(w, te)
 		return
 	}
+	ctx := r.Context()
 	var resp *TokenResponse
 	switch gt := form["grant_type"]; gt {
 	case "authorization_code":
-		resp, te = s.exchangeCode(client, form)
+		resp, te = s.exchangeCode(ctx, client, form)
 	case "refresh_token":
-		resp, te = s.refreshGrant(client, form)
+		resp, te = s.refreshGrant(ctx, client, form)
 	case "client_credentials":
-		resp, te = s.clientCredentials(client, form)
+		resp, te = s.clientCredentials(ctx, client, form)
 	case "":
 		te = tokErr("invalid_request", "grant_type is required")
 	default:
@@ -213,7 +192,14 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, resp)
 }
 
-func (s *Server) exchangeCode(c *clientRecord, form map[string]string) (*TokenResponse, *tokenError) {
+// storageFailed logs a Storage error and returns the token endpoint's
+// answer to it.
+func (s *Server) storageFailed(op string, err error) *tokenError {
+	s.log.Error("authserver: storage failed", "op", op, "error", err.Error())
+	return storageError
+}
+
+func (s *Server) exchangeCode(ctx context.Context, c *clientRecord, form map[string]string) (*TokenResponse, *tokenError) {
 	if !c.allowsGrant("authorization_code") {
 		return nil, tokErr("unauthorized_client", "the client may not use this grant")
 	}
@@ -234,8 +220,10 @@ func (s *Server) exchangeCode(c *clientRecord, form map[string]string) (*TokenRe
 		return nil, tokErr("invalid_grant", "the authorization code is invalid or expired")
 	case ac.used:
 		// A code used twice was probably stolen: revoke what it gave.
-		if g := s.grants[ac.grantID]; g != nil {
-			s.revokeGrantLocked(g)
+		if ac.grantID != "" {
+			if err := s.revokeGrantLocked(ctx, ac.grantID); err != nil {
+				return nil, s.storageFailed("revoke grant", err)
+			}
 		}
 		return nil, tokErr("invalid_grant", "the authorization code was already used")
 	case ac.req.client.id != c.id:
@@ -258,26 +246,30 @@ func (s *Server) exchangeCode(c *clientRecord, form map[string]string) (*TokenRe
 		}
 	}
 	if ac.req.binding != "" {
-		if _, revoked := s.bindings[ac.req.binding]; revoked {
+		ended, err := s.store.BindingRevoked(ctx, ac.req.binding)
+		if err != nil {
+			return nil, s.storageFailed("binding", err)
+		}
+		if ended {
 			return nil, tokErr("invalid_grant", "the grant's binding has ended")
 		}
 	}
 	ac.used = true
-	g := &grant{
-		id:       randomToken(12),
-		clientID: c.id,
-		subject:  ac.subject,
-		scopes:   ac.req.scopes,
-		resource: ac.req.resource,
-		binding:  ac.req.binding,
+	g := &StoredGrant{
+		ID:        randomToken(12),
+		ClientID:  c.id,
+		Subject:   ac.subject,
+		GrantType: auth.GrantAuthorizationCode,
+		Scopes:    ac.req.scopes,
+		Resource:  ac.req.resource,
+		Binding:   ac.req.binding,
 	}
-	ac.grantID = g.id
-	s.grants[g.id] = g
-	withRefresh := c.allowsGrant("refresh_token") && g.binding == ""
-	return s.issueLocked(g, g.scopes, withRefresh, now)
+	ac.grantID = g.ID
+	withRefresh := c.allowsGrant("refresh_token") && g.Binding == ""
+	return s.issueLocked(ctx, c, g, g.Scopes, withRefresh, now)
 }
 
-func (s *Server) refreshGrant(c *clientRecord, form map[string]string) (*TokenResponse, *tokenError) {
+func (s *Server) refreshGrant(ctx context.Context, c *clientRecord, form map[string]string) (*TokenResponse, *tokenError) {
 	if !c.allowsGrant("refresh_token") {
 		return nil, tokErr("unauthorized_client", "the client may not use this grant")
 	}
@@ -289,36 +281,43 @@ func (s *Server) refreshGrant(c *clientRecord, form map[string]string) (*TokenRe
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	h := hashOf(rt)
-	e := s.refresh[h]
-	if e == nil {
+	e, err := s.store.RefreshToken(ctx, h[:])
+	if errors.Is(err, ErrNotFound) {
 		return nil, tokErr("invalid_grant", "the refresh token is invalid")
+	} else if err != nil {
+		return nil, s.storageFailed("refresh token", err)
 	}
-	g := s.grants[e.grantID]
+	g, err := s.store.Grant(ctx, e.GrantID)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return nil, s.storageFailed("grant", err)
+	}
 	switch {
-	case g == nil || g.revoked:
+	case g == nil || g.Revoked:
 		return nil, tokErr("invalid_grant", "the refresh token was revoked")
-	case g.clientID != c.id:
+	case g.ClientID != c.id:
 		return nil, tokErr("invalid_grant", "the refresh token was issued to another client")
-	case !g.hasRT || g.refresh != h:
+	case g.RefreshHash == nil || subtle.ConstantTimeCompare(g.RefreshHash, h[:]) != 1:
 		// An old refresh token came back after rotation: either the
 		// client or an attacker holds a stolen copy. Revoke the whole
 		// family (OAuth 2.1 section 4.3.1).
-		s.revokeGrantLocked(g)
-		s.log.Warn("authserver: refresh token reuse; grant revoked", "client_id", g.clientID, "subject", g.subject)
+		if err := s.revokeGrantLocked(ctx, g.ID); err != nil {
+			return nil, s.storageFailed("revoke grant", err)
+		}
+		s.log.Warn("authserver: refresh token reuse; grant revoked", "client_id", g.ClientID, "subject", g.Subject)
 		return nil, tokErr("invalid_grant", "the refresh token was already used; the grant is revoked")
-	case !now.Before(e.expires):
+	case !now.Before(e.ExpiresAt):
 		return nil, tokErr("invalid_grant", "the refresh token expired")
-	case g.binding != "":
-		return nil, tokErr("invalid_grant", "a grant bound to %s cannot be refreshed; authorize again", g.binding)
+	case g.Binding != "":
+		return nil, tokErr("invalid_grant", "a grant bound to %s cannot be refreshed; authorize again", g.Binding)
 	}
-	scopes := g.scopes
+	scopes := g.Scopes
 	if sc, ok := form["scope"]; ok {
 		req, err := auth.ParseScope(sc)
 		if err != nil {
 			return nil, tokErr("invalid_scope", "%v", err)
 		}
 		for _, x := range req {
-			if !slices.Contains(g.scopes, x) {
+			if !slices.Contains(g.Scopes, x) {
 				return nil, tokErr("invalid_scope", "scope %q was not granted", x)
 			}
 		}
@@ -326,15 +325,17 @@ func (s *Server) refreshGrant(c *clientRecord, form map[string]string) (*TokenRe
 	}
 	if res, ok := form["resource"]; ok {
 		cr, err := auth.CanonicalResource(res)
-		if err != nil || cr != g.resource {
+		if err != nil || cr != g.Resource {
 			return nil, tokErr("invalid_target", "the grant is for another resource")
 		}
 	}
-	return s.issueLocked(g, scopes, true, now)
+	return s.issueLocked(ctx, c, g, scopes, true, now)
 }
 
-func (s *Server) clientCredentials(c *clientRecord, form map[string]string) (*TokenResponse, *tokenError) {
-	if !c.confidential || !c.allowsGrant("client_credentials") {
+func (s *Server) clientCredentials(ctx context.Context, c *clientRecord, form map[string]string) (*TokenResponse, *tokenError) {
+	// Only clients an administrator provisioned act on their own behalf;
+	// registered and metadata document clients always need a person.
+	if !c.confidential || !c.provisioned() || !c.allowsGrant("client_credentials") {
 		return nil, tokErr("unauthorized_client", "the client may not use the client_credentials grant")
 	}
 	res := form["resource"]
@@ -349,12 +350,16 @@ func (s *Server) clientCredentials(c *clientRecord, form map[string]string) (*To
 	if err != nil {
 		return nil, tokErr("invalid_scope", "%v", err)
 	}
+	if _, asked := form["scope"]; !asked && c.scopes != nil {
+		// No scope asked for: everything the client is allowed (RFC 6749
+		// section 3.3 lets the server choose a default).
+		scopes = slices.Clone(c.scopes)
+	}
 	now := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	g := &grant{id: randomToken(12), clientID: c.id, subject: c.id, scopes: scopes, resource: cr}
-	s.grants[g.id] = g
-	return s.issueLocked(g, scopes, false, now)
+	g := &StoredGrant{ID: randomToken(12), ClientID: c.id, Subject: c.id, GrantType: auth.GrantClientCredentials, Scopes: scopes, Resource: cr}
+	return s.issueLocked(ctx, c, g, scopes, false, now)
 }
 
 // accessClaims are the claims of an access token (RFC 9068).
@@ -368,43 +373,72 @@ type accessClaims struct {
 	ClientID string `json:"client_id"`
 	Scope    string `json:"scope,omitempty"`
 	Binding  string `json:"mcp_binding,omitempty"`
+	Grant    string `json:"mcp_grant"`
 }
 
-// issueLocked mints an access token (and a rotated refresh token) for g.
-// s.mu must be held.
-func (s *Server) issueLocked(g *grant, scopes []string, withRefresh bool, now time.Time) (*TokenResponse, *tokenError) {
-	defer s.sweepLocked() // after g's expiry is set, so that g survives
+// issueLocked mints an access token (and a rotated refresh token) for g,
+// and stores what it issued: the access token's record, the refresh
+// token's digest, then the grant (which makes the new refresh token the
+// current one). s.mu must be held.
+func (s *Server) issueLocked(ctx context.Context, c *clientRecord, g *StoredGrant, scopes []string, withRefresh bool, now time.Time) (*TokenResponse, *tokenError) {
+	defer s.sweepLocked(ctx)
 	exp := now.Add(s.opts.AccessTokenTTL)
 	claims := accessClaims{
-		Issuer: s.issuer, Subject: g.subject, Audience: g.resource,
+		Issuer: s.issuer, Subject: g.Subject, Audience: g.Resource,
 		Expiry: exp.Unix(), IssuedAt: now.Unix(), JTI: randomToken(16),
-		ClientID: g.clientID, Scope: auth.FormatScope(scopes), Binding: g.binding,
+		ClientID: g.ClientID, Scope: auth.FormatScope(scopes), Binding: g.Binding,
+		Grant: g.GrantType,
 	}
 	at, err := jwt.Signed(s.signer).Claims(claims).Serialize()
 	if err != nil {
 		return nil, &tokenError{http.StatusInternalServerError, "server_error", "signing failed", false}
 	}
-	s.access[claims.JTI] = &accessEntry{grantID: g.id, expires: exp}
 	resp := &TokenResponse{AccessToken: at, TokenType: "Bearer", ExpiresIn: int64(s.opts.AccessTokenTTL / time.Second), Scope: claims.Scope}
-	if g.expires.Before(exp) {
-		g.expires = exp
+	if g.ExpiresAt.Before(exp) {
+		g.ExpiresAt = exp
+	}
+	if err := s.store.PutAccessToken(ctx, &StoredAccessToken{JTI: claims.JTI, GrantID: g.ID, ExpiresAt: exp}); err != nil {
+		return nil, s.storageFailed("put access token", err)
 	}
 	if withRefresh {
 		rt := randomToken(32)
 		h := hashOf(rt)
 		rexp := now.Add(s.opts.RefreshTokenTTL)
-		s.refresh[h] = &refreshEntry{grantID: g.id, expires: rexp}
-		g.refresh, g.hasRT = h, true // earlier refresh tokens of g are now stale
-		g.expires = rexp
+		if err := s.store.PutRefreshToken(ctx, &StoredRefreshToken{Hash: h[:], GrantID: g.ID, ExpiresAt: rexp}); err != nil {
+			return nil, s.storageFailed("put refresh token", err)
+		}
+		g.RefreshHash = h[:] // earlier refresh tokens of g are now stale
+		g.ExpiresAt = rexp
 		resp.RefreshToken = rt
+	}
+	if err := s.store.PutGrant(ctx, g); err != nil {
+		return nil, s.storageFailed("put grant", err)
+	}
+	if c.kind == kindDynamic {
+		// A registration in use lives as long as its grants, and at
+		// least UnusedClientTTL after its last use.
+		until := now.Add(s.opts.UnusedClientTTL)
+		if g.ExpiresAt.After(until) {
+			until = g.ExpiresAt
+		}
+		if err := s.store.ExtendClient(ctx, c.id, until); err != nil && !errors.Is(err, ErrNotFound) {
+			s.log.Warn("authserver: extending a registration failed", "client_id", c.id, "error", err.Error())
+		}
 	}
 	return resp, nil
 }
 
-// revokeGrantLocked revokes g and every token issued from it.
-func (s *Server) revokeGrantLocked(g *grant) {
-	g.revoked = true
-	g.hasRT = false
+// revokeGrantLocked revokes the grant with that ID and every token issued
+// from it. s.mu must be held.
+func (s *Server) revokeGrantLocked(ctx context.Context, id string) error {
+	g, err := s.store.Grant(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	g.Revoked, g.RefreshHash = true, nil
+	return s.store.PutGrant(ctx, g)
 }
 
 // RevokeBinding ends every grant bound to binding (an mcp_binding value
@@ -412,25 +446,19 @@ func (s *Server) revokeGrantLocked(g *grant) {
 // [Server.Verifier] and the introspection endpoint, and later
 // authorization requests naming the binding are refused. The MCP server
 // calls it when the session or task ends. It reports how many grants were
-// revoked.
+// revoked; a Storage failure is logged and counts as none.
 func (s *Server) RevokeBinding(binding string) int {
+	ctx := context.Background()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.sweepLocked()
-	if len(s.bindings) >= maxRevokedBindings {
-		evictOne(s.bindings)
-	}
-	s.bindings[binding] = s.now()
-	n := 0
-	for _, g := range s.grants {
-		if g.binding == binding && !g.revoked {
-			s.revokeGrantLocked(g)
-			n++
-		}
+	s.sweepLocked(ctx)
+	n, err := s.store.RevokeBinding(ctx, binding, s.now().Add(revokedBindingTTL))
+	if err != nil {
+		s.log.Error("authserver: storage failed", "op", "revoke binding", "error", err.Error())
 	}
 	for id, p := range s.pending {
 		if p.req.binding == binding {
-			delete(s.pending, id)
+			s.dropPendingLocked(id)
 		}
 	}
 	for h, c := range s.codes {
@@ -444,16 +472,13 @@ func (s *Server) RevokeBinding(binding string) int {
 // RevokeSession is RevokeBinding("session:" + sessionID).
 func (s *Server) RevokeSession(sessionID string) int { return s.RevokeBinding("session:" + sessionID) }
 
-// maxRevokedBindings bounds remembered revoked bindings;
-// revokedBindingTTL is how long each is remembered.
-const (
-	maxRevokedBindings = 100000
-	revokedBindingTTL  = 24 * time.Hour
-)
+// revokedBindingTTL is how long an ended binding is remembered: longer
+// than any code or access token of its grants lives.
+const revokedBindingTTL = 24 * time.Hour
 
-// sweepLocked drops expired state, at most once a minute. s.mu must be
-// held.
-func (s *Server) sweepLocked() {
+// sweepLocked drops expired state, at most once a minute: codes and
+// pending consents here, the rest in the Storage. s.mu must be held.
+func (s *Server) sweepLocked(ctx context.Context) {
 	now := s.now()
 	if now.Sub(s.lastSweep) < time.Minute {
 		return
@@ -461,7 +486,7 @@ func (s *Server) sweepLocked() {
 	s.lastSweep = now
 	for id, p := range s.pending {
 		if !now.Before(p.expires) {
-			delete(s.pending, id)
+			s.dropPendingLocked(id)
 		}
 	}
 	for h, c := range s.codes {
@@ -470,51 +495,41 @@ func (s *Server) sweepLocked() {
 			delete(s.codes, h)
 		}
 	}
-	for h, e := range s.refresh {
-		if g := s.grants[e.grantID]; g == nil || !now.Before(e.expires) || g.revoked {
-			delete(s.refresh, h)
-		}
-	}
-	for jti, e := range s.access {
-		if !now.Before(e.expires) {
-			delete(s.access, jti)
-		}
-	}
-	for id, g := range s.grants {
-		if !now.Before(g.expires) && !g.hasRT {
-			delete(s.grants, id)
-		} else if g.revoked && !now.Before(g.expires.Add(s.opts.AccessTokenTTL)) {
-			delete(s.grants, id)
-		}
-	}
-	for b, at := range s.bindings {
-		if now.Sub(at) > revokedBindingTTL {
-			delete(s.bindings, b)
-		}
+	if err := s.store.DeleteExpired(ctx, now); err != nil {
+		s.log.Warn("authserver: deleting expired state failed", "error", err.Error())
 	}
 }
 
 // tokenActive reports whether an access token with these claims is still
-// live: not revoked, its grant not revoked, its binding not ended. Tokens
-// this process does not know (issued before a restart with the same key)
-// are judged by their binding only.
-func (s *Server) tokenActive(jti, binding string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+// live: issued by this server and recorded in its Storage, not revoked,
+// its grant not revoked, its binding not ended. Unknown token ids are
+// inactive. An error means the Storage could not tell.
+func (s *Server) tokenActive(ctx context.Context, jti, binding string) (bool, error) {
 	if binding != "" {
-		if _, ended := s.bindings[binding]; ended {
-			return false
+		ended, err := s.store.BindingRevoked(ctx, binding)
+		if err != nil || ended {
+			return false, err
 		}
 	}
-	e := s.access[jti]
-	if e == nil {
-		return true
+	if jti == "" {
+		return false, nil
 	}
-	if e.revoked {
-		return false
+	e, err := s.store.AccessToken(ctx, jti)
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
+	} else if err != nil {
+		return false, err
 	}
-	g := s.grants[e.grantID]
-	return g != nil && !g.revoked
+	if e.Revoked {
+		return false, nil
+	}
+	g, err := s.store.Grant(ctx, e.GrantID)
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
+	} else if err != nil {
+		return false, err
+	}
+	return !g.Revoked, nil
 }
 
 // String hides nothing secret but keeps tokens out of %v of a response.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-json-experiment/json"
@@ -52,6 +53,7 @@ func (g *Gateway) clientOptions(u *upstream, owner *mcp.ServerSession, caps *pro
 		MaxInFlight:     64,
 		SamplingTools:   true,
 		ElicitURL:       true,
+		Sending:         g.opts.Hooks.UpstreamMiddleware,
 	}
 	switch u.spec.ProtocolVersion {
 	case "auto":
@@ -117,6 +119,44 @@ func (g *Gateway) clientOptions(u *upstream, owner *mcp.ServerSession, caps *pro
 			return nil, clientSideError(err, "roots")
 		}
 		return res.Roots, nil
+	}
+	if len(g.opts.Hooks.Observe) > 0 {
+		cm, el, lr := o.CreateMessage, o.Elicit, o.ListRoots
+		who := func(ctx context.Context, cs *mcp.ClientSession, method string) (*mcp.Request, *mcp.ServerSession) {
+			rc, ss, _ := g.target(ctx, u, owner, cs, method)
+			switch {
+			case rc != nil && rc.ex != nil:
+				return rc.ex.current(), nil
+			case rc != nil:
+				return rc.dreq, nil
+			}
+			return nil, ss
+		}
+		o.CreateMessage = func(ctx context.Context, cs *mcp.ClientSession, p *protocol.CreateMessageRequestParams) (*protocol.CreateMessageResult, error) {
+			start := time.Now()
+			res, err := cm(ctx, cs, p)
+			d, ss := who(ctx, cs, protocol.MethodSamplingCreateMessage)
+			g.observeUpstreamRequest(ctx, u, d, ss, protocol.MethodSamplingCreateMessage, p, start, res, err)
+			return res, err
+		}
+		o.Elicit = func(ctx context.Context, cs *mcp.ClientSession, p *protocol.ElicitRequestParams) (*protocol.ElicitResult, error) {
+			start := time.Now()
+			res, err := el(ctx, cs, p)
+			d, ss := who(ctx, cs, protocol.MethodElicitationCreate)
+			g.observeUpstreamRequest(ctx, u, d, ss, protocol.MethodElicitationCreate, p, start, res, err)
+			return res, err
+		}
+		o.ListRoots = func(ctx context.Context, cs *mcp.ClientSession) ([]protocol.Root, error) {
+			start := time.Now()
+			roots, err := lr(ctx, cs)
+			d, ss := who(ctx, cs, protocol.MethodRootsList)
+			var res any
+			if err == nil {
+				res = &protocol.ListRootsResult{Roots: roots}
+			}
+			g.observeUpstreamRequest(ctx, u, d, ss, protocol.MethodRootsList, struct{}{}, start, res, err)
+			return roots, err
+		}
 	}
 	o.OnLog = func(ctx context.Context, cs *mcp.ClientSession, p *protocol.LoggingMessageNotificationParams) {
 		logger := u.spec.Name
@@ -419,8 +459,10 @@ func (g *Gateway) rootsChanged(ctx context.Context, ss *mcp.ServerSession) {
 
 // frontSession is what the gateway keeps of one client session.
 type frontSession struct {
-	mu   sync.Mutex
-	subs map[string]subscription // exposed URI -> upstream subscription
+	started  time.Time
+	inflight atomic.Int64 // relayed calls in flight
+	mu       sync.Mutex
+	subs     map[string]subscription // exposed URI -> upstream subscription
 }
 
 type subscription struct {
@@ -432,7 +474,7 @@ func (g *Gateway) frontSession(ss *mcp.ServerSession) *frontSession {
 	if v, ok := g.sessions.Load(ss); ok {
 		return v.(*frontSession)
 	}
-	v, _ := g.sessions.LoadOrStore(ss, &frontSession{subs: map[string]subscription{}})
+	v, _ := g.sessions.LoadOrStore(ss, &frontSession{started: time.Now(), subs: map[string]subscription{}})
 	return v.(*frontSession)
 }
 

@@ -57,6 +57,9 @@ type catalog struct {
 	rewritten map[*upstream]map[string]bool
 	// multi: more than one upstream is enabled (ui:// URIs are rewritten).
 	multi bool
+	// notices are warnings about what the gateway exposes (an app pinning
+	// its domain).
+	notices []string
 }
 
 // Collision is an exposed name claimed by more than one upstream. Neither
@@ -184,6 +187,11 @@ func (g *Gateway) rebuild() {
 			g.log.Error("name collision", "collision", c.String())
 		}
 	}
+	for _, n := range next.notices {
+		if !slices.Contains(prev.notices, n) {
+			g.log.Warn(n)
+		}
+	}
 }
 
 // compute builds the catalog of the given upstreams.
@@ -254,26 +262,15 @@ func (g *Gateway) compute(ups []*upstream) *catalog {
 	for _, x := range all {
 		u := x.u
 		prefix := g.prefixOf(u, enabled)
-		for _, t := range x.l.tools {
-			name := ExposedToolName(prefix, sep, t.Name)
-			claims["tool\x00"+name] = append(claims["tool\x00"+name], u.spec.Name)
-			e := &toolEntry{u: u, orig: t.Name, tool: t}
-			e.tool.Name = name
-			c.tools[name] = e
-		}
-		for _, p := range x.l.prompts {
-			name := ExposedPromptName(prefix, sep, p.Name)
-			claims["prompt\x00"+name] = append(claims["prompt\x00"+name], u.spec.Name)
-			e := &promptEntry{u: u, orig: p.Name, prompt: p}
-			e.prompt.Name = name
-			c.prompts[name] = e
-		}
 		for _, r := range x.l.resources {
 			if r.URI == "" || r.Name == "" {
 				u.log.Warn("skipping a resource without uri or name", "uri", truncate(r.URI, 200))
 				continue
 			}
 			uri := expose(u, r.URI)
+			if d, ok := pinnedDomain(&r); ok && c.multi {
+				c.notices = append(c.notices, fmt.Sprintf("upstream %q: resource %s pins _meta.ui.domain %q, which hosts tie to the upstream's own URL: its app may not render through the gateway", u.spec.Name, r.URI, d))
+			}
 			claims["resource\x00"+uri] = append(claims["resource\x00"+uri], u.spec.Name)
 			e := &resourceEntry{u: u, orig: r.URI, res: r}
 			e.res.URI = uri
@@ -293,6 +290,21 @@ func (g *Gateway) compute(ups []*upstream) *catalog {
 			e := &templateEntry{u: u, orig: t.URITemplate, tmpl: t}
 			e.tmpl.URITemplate = text
 			c.templates[text] = e
+		}
+		for _, t := range x.l.tools {
+			name := ExposedToolName(prefix, sep, t.Name)
+			claims["tool\x00"+name] = append(claims["tool\x00"+name], u.spec.Name)
+			e := &toolEntry{u: u, orig: t.Name, tool: t}
+			e.tool.Name = name
+			e.tool.Meta = exposeToolMeta(c, u, t.Meta)
+			c.tools[name] = e
+		}
+		for _, p := range x.l.prompts {
+			name := ExposedPromptName(prefix, sep, p.Name)
+			claims["prompt\x00"+name] = append(claims["prompt\x00"+name], u.spec.Name)
+			e := &promptEntry{u: u, orig: p.Name, prompt: p}
+			e.prompt.Name = name
+			c.prompts[name] = e
 		}
 	}
 

@@ -87,7 +87,8 @@ func New(opts Options) (*Gateway, error) {
 	g.cat.Store(&catalog{})
 	g.exch.init(opts.MaxExchanges)
 	g.front = mcp.NewServer(protocol.Implementation{Name: opts.Name, Version: opts.Version}, g.serverOptions())
-	g.front.Use(g.middleware)
+	mw := append(append([]mcp.Middleware(nil), opts.Hooks.Middleware...), g.observe, g.middleware)
+	g.front.Use(mw...)
 
 	ups, err := g.makeUpstreams(opts.Upstreams)
 	if err != nil {

@@ -1,7 +1,9 @@
 package gateway
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"sync"
 
@@ -51,7 +53,7 @@ func (g *Gateway) makeHTTP() {
 		o = &c
 	}
 	g.http.stream = streamable.NewHandler(g.front, o)
-	g.http.sse = sse.NewHandler(g.front, nil)
+	g.http.sse = sse.NewHandler(g.front, g.opts.SSE)
 }
 
 // Handler returns the gateway's HTTP endpoints: Streamable HTTP at /mcp,
@@ -122,6 +124,20 @@ func (g *Gateway) serveReadyz(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusServiceUnavailable)
 	}
 	json.NewEncoder(w).Encode(body)
+}
+
+// Shutdown ends the transports' sessions and streams within ctx (see
+// streamable.Handler.Shutdown); Close then stops the upstreams.
+func (g *Gateway) Shutdown(ctx context.Context) error {
+	g.http.once.Do(func() {})
+	var errs []error
+	if g.http.stream != nil {
+		errs = append(errs, g.http.stream.Shutdown(ctx))
+	}
+	if g.http.sse != nil {
+		errs = append(errs, g.http.sse.Shutdown(ctx))
+	}
+	return errors.Join(errs...)
 }
 
 // closeHTTP closes the transports, if they were made.

@@ -25,12 +25,21 @@ func (g *Gateway) serverOptions() *mcp.ServerOptions {
 		o.Logger = g.log
 	}
 	o.Completion = g.complete
+	o.ListFilter = g.listFilter
+	o.EditCapabilities = g.editCapabilities
 	o.ResourceFallback = func(ctx context.Context, req *mcp.Request, uri string, _ map[string]string) (*protocol.ReadResourceResult, error) {
 		u, orig, ok := g.resolveURI(uri)
 		if !ok {
 			return nil, mcp.ResourceNotFound(uri)
 		}
 		return g.readResource(ctx, req, u, uri, orig)
+	}
+	start := o.OnSessionStart
+	o.OnSessionStart = func(ss *mcp.ServerSession) {
+		g.frontSession(ss)
+		if start != nil {
+			start(ss)
+		}
 	}
 	roots := o.OnRootsListChanged
 	o.OnRootsListChanged = func(ctx context.Context, ss *mcp.ServerSession) {
@@ -82,6 +91,11 @@ func (g *Gateway) begin(ctx context.Context, dreq *mcp.Request, u *upstream, ex 
 	rc := &relayCall{dreq: dreq, u: u, ex: ex}
 	ctx = withRelay(ctx, rc)
 	u.callStarted()
+	var fs *frontSession
+	if dreq != nil && dreq.Session != nil {
+		fs = g.frontSession(dreq.Session)
+		fs.inflight.Add(1)
+	}
 	track := us.shared && !u.related
 	if track || us.leased {
 		u.mu.Lock()
@@ -105,6 +119,9 @@ func (g *Gateway) begin(ctx context.Context, dreq *mcp.Request, u *upstream, ex 
 	}
 	end := func() {
 		cancel()
+		if fs != nil {
+			fs.inflight.Add(-1)
+		}
 		if track {
 			u.mu.Lock()
 			delete(u.calls, rc)
@@ -118,6 +135,12 @@ func (g *Gateway) begin(ctx context.Context, dreq *mcp.Request, u *upstream, ex 
 
 // callTool relays a tools/call.
 func (g *Gateway) callTool(ctx context.Context, dreq *mcp.Request, call *protocol.CallToolRequestParams, e *toolEntry) (*protocol.CallToolResult, error) {
+	if g.governed(ctx) {
+		if err := g.authorize(ctx, &Access{Method: protocol.MethodToolsCall, Kind: "tool", Upstream: e.u.spec.Name, Name: e.tool.Name, Original: e.orig,
+			Tool: &e.tool, Arguments: call.Arguments, Request: dreq}); err != nil {
+			return nil, err
+		}
+	}
 	params := appendCallParams(nil, "name", e.orig, call.Arguments, call.Meta)
 	if needsExchange(dreq) {
 		raw, err := g.relayModern(ctx, dreq, e.u, protocol.MethodToolsCall, params)
@@ -160,12 +183,8 @@ func toolCallError(err error) error {
 
 // toolResult wraps an upstream's raw tool result for the front server.
 func (g *Gateway) toolResult(u *upstream, raw jsontext.Value) *protocol.CallToolResult {
-	raw = u.cleanResult(raw)
-	var probe struct {
-		IsError bool `json:"isError"`
-	}
-	_ = json.Unmarshal(raw, &probe, json.RejectUnknownMembers(false))
-	return &protocol.CallToolResult{Raw: raw, IsError: probe.IsError}
+	raw = g.exposeResultURIs(u, u.cleanResult(raw))
+	return &protocol.CallToolResult{Raw: raw, IsError: isErrorResult(raw)}
 }
 
 // cleanResult removes from a result what belongs to the hop between the
@@ -200,11 +219,7 @@ func (u *upstream) cleanResult(raw jsontext.Value) jsontext.Value {
 	return out
 }
 
-func (u *upstream) isStateless() bool {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	return u.lists.version == protocol.Version20260728
-}
+func (u *upstream) isStateless() bool { return u.stateless.Load() }
 
 // hopMeta lists the _meta members that belong to one hop (the client's
 // request to the gateway) and are not forwarded upstream: the upstream
@@ -280,6 +295,10 @@ func (g *Gateway) getPrompt(ctx context.Context, dreq *mcp.Request, args map[str
 	if len(args) > 0 {
 		rawArgs, _ = json.Marshal(args, json.Deterministic(true))
 	}
+	if err := g.authorize(ctx, &Access{Method: protocol.MethodPromptsGet, Kind: "prompt", Upstream: e.u.spec.Name, Name: e.prompt.Name, Original: e.orig,
+		Arguments: rawArgs, Request: dreq}); err != nil {
+		return nil, err
+	}
 	params := appendCallParams(nil, "name", e.orig, rawArgs, dreq.Meta())
 	var raw jsontext.Value
 	var err error
@@ -314,6 +333,9 @@ func (g *Gateway) relayRaw(ctx context.Context, dreq *mcp.Request, u *upstream, 
 
 // readResource relays a resources/read of uri (exposed) as orig.
 func (g *Gateway) readResource(ctx context.Context, dreq *mcp.Request, u *upstream, uri, orig string) (*protocol.ReadResourceResult, error) {
+	if err := g.authorize(ctx, &Access{Method: protocol.MethodResourcesRead, Kind: "resource", Upstream: u.spec.Name, Name: uri, Original: orig, Request: dreq}); err != nil {
+		return nil, err
+	}
 	b, _ := json.Marshal(struct {
 		URI  string        `json:"uri"`
 		Meta protocol.Meta `json:"_meta,omitzero"`
@@ -387,6 +409,22 @@ func (g *Gateway) complete(ctx context.Context, dreq *mcp.Request, p *protocol.C
 		ref = &cp
 	default:
 		return nil, jsonrpc.ErrInvalidParams("completion/complete: unsupported reference")
+	}
+	kind, name, orig := "prompt", "", ""
+	switch r := ref.(type) {
+	case *protocol.PromptReference:
+		orig = r.Name
+		if pr, ok := p.Ref.(*protocol.PromptReference); ok {
+			name = pr.Name
+		}
+	case *protocol.ResourceTemplateReference:
+		kind, orig = "resource template", r.URI
+		if rr, ok := p.Ref.(*protocol.ResourceTemplateReference); ok {
+			name = rr.URI
+		}
+	}
+	if err := g.authorize(ctx, &Access{Method: protocol.MethodCompletionComplete, Kind: kind, Upstream: u.spec.Name, Name: name, Original: orig, Request: dreq}); err != nil {
+		return nil, err
 	}
 	u.mu.Lock()
 	has := u.lists.caps.Completions != nil

@@ -72,7 +72,7 @@ func (s *Server) dispatch(ctx context.Context, r *Request) (any, error) {
 			return nil, err
 		}
 		r.setMeta(p.Meta)
-		return s.listTools(p.Cursor)
+		return s.listTools(ctx, r, p.Cursor)
 	case protocol.MethodToolsCall:
 		p, err := decodeParams[protocol.CallToolRequestParams](r)
 		if err != nil {
@@ -89,14 +89,14 @@ func (s *Server) dispatch(ctx context.Context, r *Request) (any, error) {
 			return nil, err
 		}
 		r.setMeta(p.Meta)
-		return s.listResources(p.Cursor)
+		return s.listResources(ctx, r, p.Cursor)
 	case protocol.MethodResourcesTemplatesList:
 		p, err := decodeParams[protocol.PaginatedRequestParams](r)
 		if err != nil {
 			return nil, err
 		}
 		r.setMeta(p.Meta)
-		return s.listResourceTemplates(p.Cursor)
+		return s.listResourceTemplates(ctx, r, p.Cursor)
 	case protocol.MethodResourcesRead:
 		p, err := decodeParams[protocol.ReadResourceRequestParams](r)
 		if err != nil {
@@ -117,7 +117,7 @@ func (s *Server) dispatch(ctx context.Context, r *Request) (any, error) {
 			return nil, err
 		}
 		r.setMeta(p.Meta)
-		return s.listPrompts(p.Cursor)
+		return s.listPrompts(ctx, r, p.Cursor)
 	case protocol.MethodPromptsGet:
 		p, err := decodeParams[protocol.GetPromptRequestParams](r)
 		if err != nil {
@@ -139,7 +139,7 @@ func (s *Server) dispatch(ctx context.Context, r *Request) (any, error) {
 		}
 		r.setMeta(p.Meta)
 		if !p.Level.Valid() {
-			return nil, jsonrpc.ErrInvalidParams("unknown logging level %q", p.Level)
+			return nil, jsonrpc.ErrInvalidParams("unknown logging level %s", jsonrpc.QuoteElided(string(p.Level), jsonrpc.EchoLimit))
 		}
 		if r.Session != nil {
 			r.Session.setLogLevel(p.Level)

@@ -60,16 +60,18 @@ func (s *Server) RemovePrompts(names ...string) {
 	}
 }
 
-func (s *Server) listPrompts(cursor string) (*protocol.ListPromptsResult, error) {
+func (s *Server) listPrompts(ctx context.Context, r *Request, cursor string) (*protocol.ListPromptsResult, error) {
 	s.mu.RLock()
 	page, next, err := s.prompts.page(cursor, s.opts.PageSize)
 	s.mu.RUnlock()
 	if err != nil {
 		return nil, err
 	}
-	res := &protocol.ListPromptsResult{Prompts: make([]protocol.Prompt, len(page)), NextCursor: next}
-	for i, p := range page {
-		res.Prompts[i] = *p.prompt
+	res := &protocol.ListPromptsResult{Prompts: make([]protocol.Prompt, 0, len(page)), NextCursor: next}
+	for _, p := range page {
+		if v := filterItem(s, ctx, r, p.prompt); v != nil {
+			res.Prompts = append(res.Prompts, *v)
+		}
 	}
 	return res, nil
 }
@@ -79,7 +81,7 @@ func (s *Server) getPrompt(ctx context.Context, r *Request, p *protocol.GetPromp
 	sp, ok := s.prompts.get(p.Name)
 	s.mu.RUnlock()
 	if !ok {
-		return nil, jsonrpc.ErrInvalidParams("unknown prompt %q", p.Name)
+		return nil, jsonrpc.ErrInvalidParams("unknown prompt %s", jsonrpc.QuoteElided(p.Name, jsonrpc.EchoLimit))
 	}
 	var missing []string
 	for _, a := range sp.prompt.Arguments {
@@ -115,16 +117,19 @@ func (s *Server) complete(ctx context.Context, r *Request, p *protocol.CompleteR
 		sp, ok := s.prompts.get(ref.Name)
 		s.mu.RUnlock()
 		if !ok {
-			return nil, jsonrpc.ErrInvalidParams("unknown prompt %q", ref.Name)
+			return nil, jsonrpc.ErrInvalidParams("unknown prompt %s", jsonrpc.QuoteElided(ref.Name, jsonrpc.EchoLimit))
 		}
 		c = sp.complete
 	case *protocol.ResourceTemplateReference:
+		if err := s.checkURI(ref.URI); err != nil {
+			return nil, err
+		}
 		s.mu.RLock()
 		_, ok := s.templates.get(ref.URI)
 		s.mu.RUnlock()
 		if !ok {
 			if _, _, found := s.findResource(ref.URI); !found {
-				return nil, jsonrpc.ErrInvalidParams("unknown resource template %q", ref.URI)
+				return nil, jsonrpc.ErrInvalidParams("unknown resource template %s", jsonrpc.QuoteElided(ref.URI, jsonrpc.EchoLimit))
 			}
 		}
 	default:

@@ -166,3 +166,75 @@ func TestRequestStateCarryAndRawInputRequired(t *testing.T) {
 		t.Errorf("second round: %q after %d runs", got, runs)
 	}
 }
+
+// ServerOptions.ListFilter filters what lists show, per request, and may
+// show a modified copy; EditCapabilities adjusts what is declared.
+func TestListFilterAndEditCapabilities(t *testing.T) {
+	keep := func(ok bool, item any) any {
+		if ok {
+			return item
+		}
+		return nil
+	}
+	srv := mcp.NewServer(srvImpl, &mcp.ServerOptions{
+		ListFilter: func(_ context.Context, r *mcp.Request, item any) any {
+			switch v := item.(type) {
+			case *protocol.Tool:
+				if v.Name == "open" {
+					c := *v
+					c.Description = "edited for this request"
+					return &c
+				}
+				return keep(!strings.HasPrefix(v.Name, "secret"), item)
+			case *protocol.Prompt:
+				return keep(v.Name != "hidden", item)
+			case *protocol.Resource:
+				return keep(v.URI != "x://hidden", item)
+			case *protocol.ResourceTemplate:
+				return nil
+			}
+			return item
+		},
+		EditCapabilities: func(version string, c *protocol.ServerCapabilities) {
+			if c.Extensions == nil {
+				c.Extensions = map[string]jsontext.Value{}
+			}
+			c.Extensions["io.example/ext"] = jsontext.Value(`{"v":"` + version + `"}`)
+		},
+	})
+	defer srv.Close()
+	noop := func(context.Context, *mcp.Request, *protocol.CallToolRequestParams) (*protocol.CallToolResult, error) {
+		return nil, nil
+	}
+	for _, n := range []string{"open", "secret_a", "secret_b"} {
+		srv.AddTool(&protocol.Tool{Name: n}, noop)
+	}
+	for _, n := range []string{"hidden", "shown"} {
+		srv.AddPrompt(&protocol.Prompt{Name: n}, func(context.Context, *mcp.Request, map[string]string) (*protocol.GetPromptResult, error) {
+			return &protocol.GetPromptResult{}, nil
+		})
+	}
+	read := func(context.Context, *mcp.Request, string, map[string]string) (*protocol.ReadResourceResult, error) {
+		return nil, nil
+	}
+	srv.AddResource(&protocol.Resource{URI: "x://hidden", Name: "h"}, read)
+	srv.AddResource(&protocol.Resource{URI: "x://shown", Name: "s"}, read)
+	srv.AddResourceTemplate(&protocol.ResourceTemplate{URITemplate: "x://t/{id}", Name: "t"}, read)
+	h := newSessHarness(t, srv)
+	init := h.initialize(protocol.LatestVersion, protocol.ClientCapabilities{})
+	if string(init.Capabilities.Extensions["io.example/ext"]) != `{"v":"`+protocol.LatestVersion+`"}` {
+		t.Errorf("capabilities: %+v", init.Capabilities)
+	}
+	var tools protocol.ListToolsResult
+	h.mustCall(protocol.MethodToolsList, nil, &tools)
+	var prompts protocol.ListPromptsResult
+	h.mustCall(protocol.MethodPromptsList, nil, &prompts)
+	var res protocol.ListResourcesResult
+	h.mustCall(protocol.MethodResourcesList, nil, &res)
+	var tmpl protocol.ListResourceTemplatesResult
+	h.mustCall(protocol.MethodResourcesTemplatesList, nil, &tmpl)
+	if len(tools.Tools) != 1 || tools.Tools[0].Name != "open" || tools.Tools[0].Description != "edited for this request" || len(prompts.Prompts) != 1 || prompts.Prompts[0].Name != "shown" ||
+		len(res.Resources) != 1 || res.Resources[0].URI != "x://shown" || len(tmpl.ResourceTemplates) != 0 {
+		t.Errorf("lists: %+v %+v %+v %+v", tools.Tools, prompts.Prompts, res.Resources, tmpl.ResourceTemplates)
+	}
+}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"strings"
 	"time"
 
@@ -15,6 +14,7 @@ import (
 
 	"github.com/switchboard-mcp/switchboard/auth"
 	"github.com/switchboard-mcp/switchboard/authserver"
+	"github.com/switchboard-mcp/switchboard/internal/httpserve"
 )
 
 func newAuthServerCmd() *cobra.Command {
@@ -26,6 +26,10 @@ func newAuthServerCmd() *cobra.Command {
 		clients, redirects, resources []string
 		scopes                        []string
 		accessTTL, refreshTTL         time.Duration
+		dataDir                       string
+		unusedTTL                     time.Duration
+		noRateLimit                   bool
+		limits                        httpLimits
 	)
 	cmd := &cobra.Command{
 		Use:   "auth-server",
@@ -41,15 +45,22 @@ server you protect with package auth (auth.Options.AuthorizationServers,
 and a verifier for its tokens: see docs/auth.md). "switchboard serve
 --auth" does not need it: it runs an authorization server of its own.
 
-Without --auto-approve every authorization shows a consent page. State is
-kept in memory; with no --key the signing key is generated at start, so
-tokens do not survive a restart.
+Without --auto-approve every authorization shows a consent page. State
+(the signing key unless --key names one, clients, grants, refresh tokens,
+revocations) is kept in the data directory (--data-dir), so a restart logs
+nobody out; secrets there are encrypted with the master key
+($SWITCHBOARD_MASTER_KEY, or master.key in the data directory).
+
+Machine clients (client_credentials) are provisioned by the administrator
+with "switchboard auth-server clients add" or --client, never by open
+registration.
 
 Off loopback, serve TLS with --tls-cert and --tls-key, or put a TLS proxy
 in front and name its https URL with --issuer.`,
 		Example: `  switchboard auth-server --addr 127.0.0.1:9000 --auto-approve
   switchboard auth-server --client ci:s3cret --resource http://127.0.0.1:8080/mcp --scope mcp
-  switchboard auth-server --addr :443 --tls-cert cert.pem --tls-key key.pem --key signing.pem`,
+  switchboard auth-server --addr :443 --tls-cert cert.pem --tls-key key.pem --key signing.pem
+  switchboard auth-server clients add --name ci --scope mcp`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			useTLS := tlsCert != "" || tlsKey != ""
@@ -59,6 +70,11 @@ in front and name its https URL with --issuer.`,
 			if host, _, err := net.SplitHostPort(addr); issuer == "" && !useTLS && (err != nil || !auth.IsLoopbackHost(host)) {
 				return fmt.Errorf("%s is not a loopback address: serve TLS (--tls-cert, --tls-key) or name the https URL of a TLS proxy with --issuer", addr)
 			}
+			db, err := openStore(cmd.Context(), dataDir, cmd.ErrOrStderr(), "auth-server")
+			if err != nil {
+				return err
+			}
+			defer db.Close()
 			ln, err := net.Listen("tcp", addr)
 			if err != nil {
 				return fmt.Errorf("listening on %s: %w", addr, err)
@@ -82,6 +98,9 @@ in front and name its https URL with --issuer.`,
 				RefreshTokenTTL:     refreshTTL,
 				CIMD:                authserver.CIMDOptions{AllowLoopback: dev},
 				Logger:              newLogger(verbose),
+				Storage:             db.AuthServer(),
+				UnusedClientTTL:     unusedTTL,
+				RateLimits:          authserver.RateLimits{Disable: noRateLimit},
 			}
 			if keyFile != "" {
 				var key crypto.Signer
@@ -108,7 +127,7 @@ in front and name its https URL with --issuer.`,
 			if err != nil {
 				return err
 			}
-			return serveAuthServer(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), ln, as, tlsCert, tlsKey, autoApprove)
+			return serveAuthServer(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), ln, as, tlsCert, tlsKey, autoApprove, limits.options(opts.Logger))
 		},
 	}
 	f := cmd.Flags()
@@ -119,7 +138,7 @@ in front and name its https URL with --issuer.`,
 	f.StringArrayVar(&redirects, "client-redirect", nil, "redirect URI of the --client clients (enables the authorization code grant for them); repeatable")
 	f.StringArrayVar(&resources, "resource", nil, "resource (MCP server URI) tokens may be issued for; repeatable (default: any)")
 	f.StringArrayVar(&scopes, "scope", nil, "supported scope; repeatable (default: any)")
-	f.StringVar(&keyFile, "key", "", "PEM file of the token signing key (default: generated in memory)")
+	f.StringVar(&keyFile, "key", "", "PEM file of the token signing key (default: the one in the data directory, generated on first start)")
 	f.StringVar(&alg, "alg", "ES256", "signing algorithm of a generated key: ES256 or RS256")
 	f.StringVar(&tlsCert, "tls-cert", "", "serve HTTPS with this certificate (PEM)")
 	f.StringVar(&tlsKey, "tls-key", "", "private key of --tls-cert (PEM)")
@@ -127,13 +146,20 @@ in front and name its https URL with --issuer.`,
 	f.BoolVar(&noRegister, "no-registration", false, "disable Dynamic Client Registration")
 	f.DurationVar(&accessTTL, "access-ttl", authserver.DefaultAccessTokenTTL, "access token lifetime")
 	f.DurationVar(&refreshTTL, "refresh-ttl", authserver.DefaultRefreshTokenTTL, "refresh token lifetime")
+	f.DurationVar(&unusedTTL, "unused-client-ttl", authserver.DefaultUnusedClientTTL, "forget a registered client this long after registration or after its last token expired")
+	f.BoolVar(&noRateLimit, "no-rate-limit", false, "turn off the per-address rate limits (behind a proxy that limits, or for load tests)")
+	dataDirFlag(f, &dataDir)
 	f.BoolVarP(&verbose, "verbose", "v", false, "log debug messages to stderr")
+	cmd.AddCommand(newAuthClientsCmd())
+	limits.register(cmd)
 	return cmd
 }
 
-// serveAuthServer serves as on ln until ctx ends.
-func serveAuthServer(ctx context.Context, stdout, stderr io.Writer, ln net.Listener, as *authserver.Server, certFile, keyFile string, autoApprove bool) error {
-	hs := &http.Server{Handler: as, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second}
+// serveAuthServer serves as on ln until ctx ends, with the limits of
+// httpOpts, then shuts down within its shutdown timeout.
+func serveAuthServer(ctx context.Context, stdout, stderr io.Writer, ln net.Listener, as *authserver.Server, certFile, keyFile string, autoApprove bool, httpOpts *httpserve.Options) error {
+	hs := httpserve.New(as, httpOpts)
+	hs.OnShutdown(func(context.Context) { fmt.Fprintln(stderr, "switchboard auth-server: shutting down") })
 	fmt.Fprintln(stdout, as.Issuer())
 	mode := "consent page"
 	if autoApprove {
@@ -141,24 +167,8 @@ func serveAuthServer(ctx context.Context, stdout, stderr io.Writer, ln net.Liste
 	}
 	fmt.Fprintf(stderr, "switchboard auth-server: issuer %s\n  metadata: %s%s\n  approval: %s\n",
 		as.Issuer(), as.Issuer(), authserver.WellKnownOAuth, mode)
-	errc := make(chan error, 1)
-	go func() {
-		if certFile != "" {
-			errc <- hs.ServeTLS(ln, certFile, keyFile)
-		} else {
-			errc <- hs.Serve(ln)
-		}
-	}()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
+	if certFile != "" {
+		return hs.RunTLS(ctx, ln, certFile, keyFile)
 	}
-	fmt.Fprintln(stderr, "switchboard auth-server: shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := hs.Shutdown(shutdownCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
-		return err
-	}
-	return nil
+	return hs.Run(ctx, ln)
 }

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"sync"
 	"syscall"
 	"time"
 
@@ -91,45 +92,85 @@ func loadConfig(path string) (*config.Config, error) {
 	return c, nil
 }
 
-// watchConfig reloads the configuration into g when the file (or an env
-// file it names) changes, and on SIGHUP, until ctx ends. A file that does
-// not load keeps the running configuration; the errors are logged.
-func watchConfig(ctx context.Context, g *gateway.Gateway, current *config.Config, log *slog.Logger) {
+// reloader applies a configuration file to a running gateway.
+type reloader struct {
+	g   *gateway.Gateway
+	log *slog.Logger
+
+	mu      sync.Mutex
+	current *config.Config
+}
+
+// Reload loads the file again and applies it as a diff. A file that does
+// not load keeps the running configuration and the error says why.
+func (r *reloader) Reload(why string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	next, err := loadConfig(r.current.Path)
+	if err != nil {
+		r.log.Error("config: reload refused; the running configuration stays", "why", why, "err", err)
+		return err
+	}
+	added, removed, changed := next.Diff(r.current)
+	if err := r.g.SetNaming(gateway.Naming(next.Gateway.Prefix), next.Gateway.Separator); err != nil {
+		r.log.Error("config: reload refused", "err", err)
+		return err
+	}
+	if err := r.g.Update(upstreamsOf(next)); err != nil {
+		r.log.Error("config: reload failed; the running configuration stays", "err", err)
+		return err
+	}
+	r.log.Info("config: reloaded", "why", why, "added", added, "removed", removed, "changed", changed)
+	r.current = next
+	return nil
+}
+
+// files lists the files whose changes trigger a reload: the configuration
+// and the env files it names.
+func (r *reloader) files() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	files := []string{r.current.Path}
+	for _, s := range r.current.Servers {
+		if s.EnvFile != "" {
+			files = append(files, s.EnvFile)
+		}
+	}
+	return files
+}
+
+// watch reloads when the file (or an env file it names) changes, and on
+// SIGHUP, until ctx ends.
+func (r *reloader) watch(ctx context.Context) {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
 
 	w, err := fsnotify.NewWatcher()
 	if err != nil {
-		log.Warn("config: cannot watch the file for changes; reload with SIGHUP", "err", err)
+		r.log.Warn("config: cannot watch the file for changes; reload with SIGHUP", "err", err)
 	} else {
 		defer w.Close()
 	}
 	// Editors replace files (write a temporary file, rename it): watch the
 	// directories and filter by name.
 	watched := map[string]bool{}
-	watch := func(c *config.Config) {
+	watchFiles := func() {
 		if w == nil {
 			return
 		}
-		files := []string{c.Path}
-		for _, s := range c.Servers {
-			if s.EnvFile != "" {
-				files = append(files, s.EnvFile)
-			}
-		}
-		for _, f := range files {
+		for _, f := range r.files() {
 			abs, err := filepath.Abs(f)
-			if err != nil {
+			if err != nil || watched[abs] {
 				continue
 			}
 			watched[abs] = true
 			if err := w.Add(filepath.Dir(abs)); err != nil {
-				log.Warn("config: cannot watch", "dir", filepath.Dir(abs), "err", err)
+				r.log.Warn("config: cannot watch", "dir", filepath.Dir(abs), "err", err)
 			}
 		}
 	}
-	watch(current)
+	watchFiles()
 
 	var events <-chan fsnotify.Event
 	var errs <-chan error
@@ -137,44 +178,32 @@ func watchConfig(ctx context.Context, g *gateway.Gateway, current *config.Config
 		events, errs = w.Events, w.Errors
 	}
 	var debounce <-chan time.Time
-	reload := func(why string) {
-		next, err := loadConfig(current.Path)
-		if err != nil {
-			log.Error("config: reload refused; the running configuration stays", "why", why, "err", err)
-			return
-		}
-		added, removed, changed := next.Diff(current)
-		if err := g.SetNaming(gateway.Naming(next.Gateway.Prefix), next.Gateway.Separator); err != nil {
-			log.Error("config: reload refused", "err", err)
-			return
-		}
-		if err := g.Update(upstreamsOf(next)); err != nil {
-			log.Error("config: reload failed; the running configuration stays", "err", err)
-			return
-		}
-		log.Info("config: reloaded", "why", why, "added", added, "removed", removed, "changed", changed)
-		current = next
-		watch(current)
-	}
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-hup:
-			reload("SIGHUP")
+			if r.Reload("SIGHUP") == nil {
+				watchFiles()
+			}
 		case ev := <-events:
 			if abs, err := filepath.Abs(ev.Name); err == nil && watched[abs] && ev.Op&(fsnotify.Write|fsnotify.Create|fsnotify.Rename|fsnotify.Remove) != 0 {
 				debounce = time.After(200 * time.Millisecond)
 			}
 		case err := <-errs:
-			log.Warn("config: watching the file", "err", err)
+			r.log.Warn("config: watching the file", "err", err)
 		case <-debounce:
 			debounce = nil
-			if _, err := os.Stat(current.Path); err != nil {
-				log.Error("config: the file is gone; the running configuration stays", "path", current.Path, "err", err)
+			r.mu.Lock()
+			path := r.current.Path
+			r.mu.Unlock()
+			if _, err := os.Stat(path); err != nil {
+				r.log.Error("config: the file is gone; the running configuration stays", "path", path, "err", err)
 				continue
 			}
-			reload("the file changed")
+			if r.Reload("the file changed") == nil {
+				watchFiles()
+			}
 		}
 	}
 }

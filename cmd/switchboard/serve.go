@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -16,7 +15,10 @@ import (
 	"github.com/switchboard-mcp/switchboard/authserver"
 	"github.com/switchboard-mcp/switchboard/gateway"
 	"github.com/switchboard-mcp/switchboard/gateway/config"
+	"github.com/switchboard-mcp/switchboard/gateway/console"
+	"github.com/switchboard-mcp/switchboard/internal/httpserve"
 	"github.com/switchboard-mcp/switchboard/mcp"
+	"github.com/switchboard-mcp/switchboard/store"
 	"github.com/switchboard-mcp/switchboard/transport/sse"
 	"github.com/switchboard-mcp/switchboard/transport/streamable"
 )
@@ -24,9 +26,11 @@ import (
 // serveFlags are the flags of "switchboard serve".
 type serveFlags struct {
 	addr, authAddr, configPath string
+	dataDir, adminToken        string
 	addrSet                    bool // --addr was given: it wins over the file's gateway.addr
 	verbose, withAuth          bool
 	autoApprove, stdio         bool
+	limits                     mcpLimits
 }
 
 func newServeCmd() *cobra.Command {
@@ -55,12 +59,20 @@ With --auth, /mcp becomes an OAuth 2.1 protected resource: an embedded
 authorization server runs on --auth-addr, tokens must be audience-bound to
 this server's /mcp URL, and "switchboard login http://ADDR/mcp" (or any MCP
 client that implements the authorization spec) obtains one. Grants bound to
-an MCP session (mcp_binding=session:ID) end with the session.`,
+an MCP session (mcp_binding=session:ID) end with the session.
+
+State that survives restarts lives in the data directory (--data-dir, or
+the configuration's gateway.dataDir; by default under the user's data
+directory): an embedded SQLite database and the master key that encrypts
+its secrets. The authorization server's signing key, clients, grants,
+refresh tokens and revocations are kept there, so a restart logs nobody
+out.`,
 		Example: `  switchboard serve
   switchboard serve --config ~/.cursor/mcp.json
   switchboard serve --addr 127.0.0.1:9090
   switchboard serve --stdio
-  switchboard serve --auth --auto-approve`,
+  switchboard serve --auth --auto-approve
+  switchboard serve --max-sessions-per-client 100 --session-idle-timeout 10m`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			f.addrSet = cmd.Flags().Changed("addr")
@@ -73,7 +85,10 @@ an MCP session (mcp_binding=session:ID) end with the session.`,
 	cmd.Flags().BoolVar(&f.withAuth, "auth", false, "protect /mcp with OAuth 2.1 and run the embedded authorization server")
 	cmd.Flags().StringVar(&f.authAddr, "auth-addr", "127.0.0.1:9000", "address of the embedded authorization server (with --auth)")
 	cmd.Flags().BoolVar(&f.autoApprove, "auto-approve", false, "approve every authorization request without the consent page (with --auth; tests only)")
+	dataDirFlag(cmd.Flags(), &f.dataDir)
+	cmd.Flags().StringVar(&f.adminToken, "admin-token", "", "require this bearer token on the admin API (/api/), which then answers from any address (default: $SWITCHBOARD_ADMIN_TOKEN; without one, loopback only)")
 	cmd.Flags().BoolVarP(&f.verbose, "verbose", "v", false, "log debug messages to stderr")
+	f.limits.register(cmd)
 	return cmd
 }
 
@@ -91,11 +106,13 @@ func demoUpstream() (gateway.Upstream, error) {
 }
 
 func runServe(ctx context.Context, f *serveFlags) error {
-	logger := newLogger(f.verbose)
+	logs := console.NewLogBuffer(0)
+	logger := slog.New(logs.Handler(newLogger(f.verbose).Handler()))
 	if f.stdio && f.withAuth {
 		return errors.New("--auth protects the HTTP endpoint; it cannot be used with --stdio")
 	}
-	opts := gateway.Options{Version: version, Logger: logger, ServerOptions: &mcp.ServerOptions{}}
+	opts := gateway.Options{Version: version, Logger: logger, ServerOptions: f.limits.server(&mcp.ServerOptions{}),
+		HTTP: f.limits.streamable(logger), SSE: f.limits.sse()}
 	var cfg *config.Config
 	if f.configPath != "" {
 		var err error
@@ -103,10 +120,12 @@ func runServe(ctx context.Context, f *serveFlags) error {
 			return err
 		}
 		applyGatewaySettings(&opts, cfg.Gateway)
-		opts.Version = version
 		opts.Upstreams = upstreamsOf(cfg)
 		if !f.addrSet && cfg.Gateway.Addr != "" {
 			f.addr = cfg.Gateway.Addr
+		}
+		if f.dataDir == "" {
+			f.dataDir = cfg.Gateway.DataDir
 		}
 		if len(opts.Upstreams) == 0 {
 			logger.Warn("the configuration lists no servers; the gateway serves nothing until a reload adds some", "file", cfg.Path)
@@ -118,11 +137,19 @@ func runServe(ctx context.Context, f *serveFlags) error {
 		}
 		opts.Upstreams = []gateway.Upstream{demo}
 	}
+	var rl *reloader
 	startWatch := func(g *gateway.Gateway) {
 		if cfg != nil {
-			go watchConfig(ctx, g, cfg, logger)
+			rl = &reloader{g: g, log: logger, current: cfg}
+			go rl.watch(ctx)
 		}
 	}
+
+	db, err := openStore(ctx, f.dataDir, os.Stderr, "serve")
+	if err != nil {
+		return err
+	}
+	defer db.Close()
 
 	if f.stdio {
 		g, err := gateway.New(opts)
@@ -141,16 +168,26 @@ func runServe(ctx context.Context, f *serveFlags) error {
 	defer ln.Close()
 	base := "http://" + ln.Addr().String()
 	var (
-		as   *authserver.Server
-		ahs  *http.Server
-		auth *auth.Middleware
+		as     *authserver.Server
+		authMW *auth.Middleware
 	)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	if f.withAuth {
-		as, ahs, auth, err = startAuth(f, logger, base+gateway.PathMCP)
+		var aln net.Listener
+		as, aln, authMW, err = startAuth(f, logger, base+gateway.PathMCP, db)
 		if err != nil {
 			return err
 		}
-		defer ahs.Close()
+		ahs := httpserve.New(as, f.limits.http.options(logger))
+		authDone := make(chan error, 1)
+		go func() { authDone <- ahs.Run(ctx, aln) }()
+		defer func() {
+			// It shuts down with ctx, which ends when serving /mcp does
+			// (cancel is deferred after this).
+			cancel()
+			<-authDone
+		}()
 		opts.ServerOptions.OnSessionEnd = func(ss *mcp.ServerSession) { as.RevokeSession(ss.ID()) }
 	}
 	g, err := gateway.New(opts)
@@ -161,25 +198,38 @@ func runServe(ctx context.Context, f *serveFlags) error {
 	startWatch(g)
 
 	mux := http.NewServeMux()
-	if auth != nil {
-		auth.Mount(mux, g.MCPHandler())
+	adminOpts := console.Options{Token: f.adminToken, Logs: logs, Version: version}
+	if adminOpts.Token == "" {
+		adminOpts.Token = os.Getenv("SWITCHBOARD_ADMIN_TOKEN")
+	}
+	if rl != nil {
+		adminOpts.Reload = func() error { return rl.Reload("the admin API") }
+	}
+	console.NewAdmin(g, adminOpts).Mount(mux)
+	if authMW != nil {
+		authMW.Mount(mux, g.MCPHandler())
 		mux.HandleFunc(gateway.PathHealthz, func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 		mux.Handle(gateway.PathReadyz, g.Handler())
 	} else {
 		g.Mount(mux)
 	}
 	fmt.Fprintf(os.Stderr, "switchboard serve: listening on %s\n  Streamable HTTP: %s%s\n", ln.Addr(), base, gateway.PathMCP)
-	if auth == nil {
+	access := "loopback only"
+	if adminOpts.Token != "" {
+		access = "admin token required"
+	}
+	fmt.Fprintf(os.Stderr, "  console: %s%s (admin API %s%s, %s)\n", base, console.PathUI, base, console.PathAPI, access)
+	if authMW == nil {
 		fmt.Fprintf(os.Stderr, "  legacy HTTP+SSE: %s%s\n", base, gateway.PathSSE)
 	} else {
-		fmt.Fprintf(os.Stderr, "  authorization server: %s\n", as.Issuer())
+		fmt.Fprintf(os.Stderr, "  authorization server at %s\n", as.Issuer())
 	}
 	fmt.Fprintf(os.Stderr, "  health: %s%s, %s%s\n", base, gateway.PathHealthz, base, gateway.PathReadyz)
 	if cfg != nil {
 		fmt.Fprintf(os.Stderr, "  configuration: %s (reloaded when it changes, and on SIGHUP)\n", cfg.Path)
 	}
 	printUpstreams(g)
-	return serveUntilDone(ctx, ln, mux, g)
+	return serveUntilDone(ctx, ln, mux, g, &f.limits.http, logger)
 }
 
 // printUpstreams lists the upstreams and their state at start.
@@ -201,8 +251,9 @@ func printUpstreams(g *gateway.Gateway) {
 	}
 }
 
-// startAuth starts the embedded authorization server for resource.
-func startAuth(f *serveFlags, logger *slog.Logger, resource string) (*authserver.Server, *http.Server, *auth.Middleware, error) {
+// startAuth prepares the embedded authorization server for resource and
+// its listener; the caller serves it.
+func startAuth(f *serveFlags, logger *slog.Logger, resource string, db *store.DB) (*authserver.Server, net.Listener, *auth.Middleware, error) {
 	aln, err := net.Listen("tcp", f.authAddr)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("listening on %s: %w", f.authAddr, err)
@@ -213,76 +264,75 @@ func startAuth(f *serveFlags, logger *slog.Logger, resource string) (*authserver
 		Resources:   []string{resource},
 		AutoApprove: f.autoApprove,
 		Logger:      logger,
+		Storage:     db.AuthServer(),
 	})
 	if err != nil {
 		aln.Close()
 		return nil, nil, nil, err
 	}
-	ahs := &http.Server{Handler: as, ReadHeaderTimeout: 10 * time.Second}
-	go ahs.Serve(aln)
+	fmt.Fprintf(os.Stderr, "switchboard serve: authorization server at %s\n", issuer)
 	v, err := as.Verifier(resource)
 	if err != nil {
-		ahs.Close()
+		aln.Close()
 		return nil, nil, nil, err
 	}
 	m, err := auth.New(v, &auth.Options{Resource: resource, AuthorizationServers: []string{as.Issuer()}, Logger: logger})
 	if err != nil {
-		ahs.Close()
+		aln.Close()
 		return nil, nil, nil, err
 	}
-	return as, ahs, m, nil
+	return as, aln, m, nil
 }
 
-// serveUntilDone serves h on ln until ctx ends, then shuts down: the HTTP
-// server stops taking requests, then the gateway stops its upstreams.
-func serveUntilDone(ctx context.Context, ln net.Listener, h http.Handler, g *gateway.Gateway) error {
-	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	fmt.Fprintln(os.Stderr, "switchboard: shutting down")
-	// Stop taking connections and requests, let the calls in flight finish
-	// (bounded), then end the sessions and stop the upstreams.
-	drainCtx, cancel := context.WithTimeout(context.Background(), gateway.DefaultDrainTimeout)
-	defer cancel()
-	shut := make(chan error, 1)
-	go func() { shut <- hs.Shutdown(drainCtx) }()
-	if err := g.Drain(drainCtx); err != nil {
-		fmt.Fprintln(os.Stderr, "switchboard:", err)
-	}
-	g.Close()
-	hs.Close()
-	if err := <-shut; err != nil && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+// serveUntilDone serves h on ln until ctx ends, then shuts down within
+// the shutdown timeout: the server stops taking connections and requests,
+// the calls in flight finish (bounded), then the gateway ends its
+// sessions and stops its upstreams; connections left at the end of the
+// timeout are closed.
+func serveUntilDone(ctx context.Context, ln net.Listener, h http.Handler, g *gateway.Gateway, limits *httpLimits, logger *slog.Logger) error {
+	hs := httpserve.New(h, limits.options(logger))
+	hs.OnShutdown(func(ctx context.Context) {
+		fmt.Fprintln(os.Stderr, "switchboard: shutting down")
+		if err := g.Drain(ctx); err != nil {
+			fmt.Fprintln(os.Stderr, "switchboard:", err)
+		}
+		_ = g.Shutdown(ctx)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			g.Close()
+		}()
+		select {
+		case <-done:
+		case <-ctx.Done():
+		}
+	})
+	return hs.Run(ctx, ln)
 }
 
 // serveHTTP serves srv over Streamable HTTP (/mcp) and legacy SSE (/sse,
 // /message) on addr until ctx ends.
-func serveHTTP(ctx context.Context, addr string, srv *mcp.Server, logger *slog.Logger, what string) error {
+func serveHTTP(ctx context.Context, addr string, srv *mcp.Server, logger *slog.Logger, what string, limits *mcpLimits) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", addr, err)
 	}
-	return serveListener(ctx, ln, srv, logger, what, nil)
+	return serveListener(ctx, ln, srv, logger, what, nil, limits)
 }
 
-// serveListener serves srv on ln until ctx ends, then shuts down
-// gracefully. mount, if set, mounts the Streamable HTTP handler (to wrap
-// it, e.g. with authorization); the legacy transport is then not served.
-func serveListener(ctx context.Context, ln net.Listener, srv *mcp.Server, logger *slog.Logger, what string, mount func(*http.ServeMux, http.Handler) error) error {
-	streamH := streamable.NewHandler(srv, &streamable.Options{Logger: logger})
-	sseH := sse.NewHandler(srv, nil)
+// serveListener serves srv on ln until ctx ends, then shuts down within
+// the shutdown timeout, whatever clients do. mount, if set, mounts the
+// Streamable HTTP handler (to wrap it, e.g. with authorization); the
+// legacy transport is then not served.
+func serveListener(ctx context.Context, ln net.Listener, srv *mcp.Server, logger *slog.Logger, what string, mount func(*http.ServeMux, http.Handler) error, limits *mcpLimits) error {
+	streamH := streamable.NewHandler(srv, limits.streamable(logger))
+	sseH := sse.NewHandler(srv, limits.sse())
 	mux := http.NewServeMux()
 	base := "http://" + ln.Addr().String()
 	fmt.Fprintf(os.Stderr, "switchboard %s: listening on %s\n  Streamable HTTP: %s/mcp\n", what, ln.Addr(), base)
 	if mount != nil {
 		if err := mount(mux, streamH); err != nil {
+			ln.Close()
 			return err
 		}
 	} else {
@@ -291,23 +341,27 @@ func serveListener(ctx context.Context, ln net.Listener, srv *mcp.Server, logger
 		mux.Handle("/message", sseH)
 		fmt.Fprintf(os.Stderr, "  legacy HTTP+SSE: %s/sse\n", base)
 	}
-	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-
-	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	fmt.Fprintln(os.Stderr, "switchboard: shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	streamH.Close()
-	sseH.Close()
-	srv.Close()
-	if err := hs.Shutdown(shutdownCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
-		return err
-	}
-	return nil
+	hs := httpserve.New(mux, limits.http.options(logger))
+	// On shutdown the handlers end their sessions, which ends the streams
+	// that keep connections busy, while the server stops accepting and
+	// waits for connections to go idle; when the shutdown timeout is up it
+	// closes what is left, which also frees writes stuck on clients that
+	// do not read.
+	hs.OnShutdown(func(ctx context.Context) {
+		fmt.Fprintln(os.Stderr, "switchboard: shutting down")
+		_ = streamH.Shutdown(ctx)
+	})
+	hs.OnShutdown(func(ctx context.Context) { _ = sseH.Shutdown(ctx) })
+	hs.OnShutdown(func(ctx context.Context) {
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			srv.Close() // waits for running tasks, which it cancels
+		}()
+		select {
+		case <-done:
+		case <-ctx.Done():
+		}
+	})
+	return hs.Run(ctx, ln)
 }

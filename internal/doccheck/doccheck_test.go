@@ -58,6 +58,7 @@ var knownImports = map[string]string{
 	"authserver":  "github.com/switchboard-mcp/switchboard/authserver",
 	"oauthclient": "github.com/switchboard-mcp/switchboard/oauthclient",
 	"gateway":     "github.com/switchboard-mcp/switchboard/gateway",
+	"store":       "github.com/switchboard-mcp/switchboard/store",
 }
 
 // block is a Go code block of a Markdown file.
@@ -224,7 +225,6 @@ func exportData(t *testing.T, paths []string) map[string]string {
 	t.Helper()
 	cmd := exec.Command(goTool(), append([]string{"list", "-export", "-deps", "-f", "{{.ImportPath}}\t{{.Export}}"}, paths...)...)
 	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
