@@ -49,7 +49,7 @@ microbench:
 conformance-deps: $(NODE_STAMP)
 
 $(NODE_STAMP): conformance/package.json conformance/package-lock.json
-	cd conformance && npm ci --no-audit --no-fund
+	cd conformance && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 conformance: build conformance-deps
@@ -60,7 +60,7 @@ conformance: build conformance-deps
 conformance-next-deps: $(NEXT_STAMP)
 
 $(NEXT_STAMP): conformance-next/package.json conformance-next/package-lock.json
-	cd conformance-next && npm ci --no-audit --no-fund
+	cd conformance-next && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 conformance-next: build conformance-deps conformance-next-deps

@@ -36,6 +36,8 @@ The official conformance suite (npx @modelcontextprotocol/conformance client
 Scenarios: initialize, tools_call, elicitation-sep1034-client-defaults,
 sse-retry, and the auth/* scenarios. An unknown scenario gets the basic
 behaviour: initialize, list tools, close.`,
+		Example: `  MCP_CONFORMANCE_SCENARIO=tools_call switchboard demo everything-client http://127.0.0.1:3000/mcp
+  npx @modelcontextprotocol/conformance client --command "switchboard demo everything-client" --scenario initialize`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
