@@ -33,6 +33,7 @@ var tested = map[string]string{
 	"greeter":    "TestGreeter",
 	"httpserver": "TestHTTPServer",
 	"client":     "TestClient",
+	"counterapp": "TestCounterAppOverStdio",
 }
 
 func TestEveryExampleIsTested(t *testing.T) {
@@ -281,5 +282,57 @@ func TestClient(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("client over stdio: output lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// counterapp: an MCP App over stdio, as "switchboard serve --config" runs
+// it: the app's resource reads back as the app's HTML, show_counter links
+// to it, counter_increment (for the app only) counts, and the program ends
+// cleanly when its input closes.
+func TestCounterAppOverStdio(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var stderr bytes.Buffer
+	d := &capture{Dialer: stdio.Command(binary(t, "counterapp"), nil, &stdio.CommandOptions{Stderr: &stderr})}
+	cs := connect(t, ctx, d)
+	var uri string
+	for tool, err := range cs.Tools(ctx) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tool.Name == "show_counter" {
+			ui, _ := tool.Meta["ui"].(map[string]any)
+			uri, _ = ui["resourceUri"].(string)
+		}
+	}
+	if !strings.HasPrefix(uri, "ui://") {
+		t.Fatalf("show_counter links to %q, want a ui:// resource", uri)
+	}
+	read, err := cs.ReadResource(ctx, uri)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(read.Contents) != 1 {
+		t.Fatalf("%s: %d contents, want 1", uri, len(read.Contents))
+	}
+	if tc, ok := read.Contents[0].(*protocol.TextResourceContents); !ok || tc.MIMEType != "text/html;profile=mcp-app" || !strings.Contains(strings.ToLower(tc.Text), "<html") {
+		t.Errorf("%s reads as %#v, want the app's HTML", uri, read.Contents[0])
+	}
+	var last string
+	for range 2 {
+		res, err := cs.CallToolArgs(ctx, "counter_increment", map[string]any{"by": 2})
+		if err != nil || res.IsError {
+			t.Fatalf("counter_increment: %v %+v", err, res)
+		}
+		last = string(res.StructuredContent)
+	}
+	if !strings.Contains(last, "4") {
+		t.Errorf("after two increments by 2 the counter reads %s, want 4", last)
+	}
+	if err := cs.Close(); err != nil {
+		t.Errorf("close: %v", err)
+	}
+	if st := d.conn.ProcessState(); st == nil || st.ExitCode() != 0 || stderr.Len() != 0 {
+		t.Errorf("counterapp ended with %v and stderr %q, want status 0 and nothing", st, stderr.String())
 	}
 }

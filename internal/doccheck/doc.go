@@ -24,4 +24,9 @@
 //
 // marks a block that is deliberately not Go on its own; such blocks are
 // listed by the test and should stay rare.
+//
+//	<!-- doccheck: embed examples/counterapp -->
+//
+// before a complete program gives it the files of that directory, for its
+// //go:embed directives.
 package doccheck

@@ -3,6 +3,7 @@ package doccheck
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"go/ast"
 	"go/importer"
@@ -44,6 +45,7 @@ var knownImports = map[string]string{
 	"os":          "os",
 	"signal":      "os/signal",
 	"strings":     "strings",
+	"testing":     "testing",
 	"time":        "time",
 	"mcp":         "github.com/switchboard-mcp/switchboard/mcp",
 	"protocol":    "github.com/switchboard-mcp/switchboard/protocol",
@@ -59,6 +61,14 @@ var knownImports = map[string]string{
 	"oauthclient": "github.com/switchboard-mcp/switchboard/oauthclient",
 	"gateway":     "github.com/switchboard-mcp/switchboard/gateway",
 	"store":       "github.com/switchboard-mcp/switchboard/store",
+	"console":     "github.com/switchboard-mcp/switchboard/gateway/console",
+	"apps":        "github.com/switchboard-mcp/switchboard/apps",
+	"appstest":    "github.com/switchboard-mcp/switchboard/apps/appstest",
+	"tenants":     "github.com/switchboard-mcp/switchboard/tenants",
+	"pins":        "github.com/switchboard-mcp/switchboard/pins",
+	"policy":      "github.com/switchboard-mcp/switchboard/policy",
+	"limits":      "github.com/switchboard-mcp/switchboard/limits",
+	"toolsearch":  "github.com/switchboard-mcp/switchboard/toolsearch",
 }
 
 // block is a Go code block of a Markdown file.
@@ -68,6 +78,7 @@ type block struct {
 	code     string
 	context  string // declarations from a preceding <!-- doccheck ... --> comment
 	fragment string // the reason given by <!-- doccheck: fragment ... -->, if any
+	embed    string // the directory named by <!-- doccheck: embed DIR -->, if any
 }
 
 func (b *block) String() string { return fmt.Sprintf("%s:%d", b.file, b.line) }
@@ -118,7 +129,9 @@ func extract(t *testing.T, rel string) []*block {
 			if lang == "go" {
 				b := &block{file: rel, line: start + 1, code: strings.Join(lines[start:min(i, len(lines))], "\n")}
 				if rest, ok := strings.CutPrefix(comment, "doccheck"); ok {
-					if reason, ok := strings.CutPrefix(strings.TrimSpace(rest), ": fragment"); ok {
+					if dir, ok := strings.CutPrefix(strings.TrimSpace(rest), ": embed"); ok {
+						b.embed = strings.TrimSpace(dir)
+					} else if reason, ok := strings.CutPrefix(strings.TrimSpace(rest), ": fragment"); ok {
 						b.fragment = strings.TrimSpace(reason)
 						if b.fragment == "" {
 							b.fragment = "(no reason given)"
@@ -353,9 +366,30 @@ func runStdioServer(t *testing.T, b *block) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	replace := map[string]string{filepath.Join(abs, "main.go"): src}
+	if b.embed != "" {
+		// The files the program embeds (//go:embed) come from the
+		// directory the comment names, the program's real home.
+		from, err := filepath.Abs(filepath.Join(root, b.embed))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files, err := os.ReadDir(from)
+		if err != nil || len(files) == 0 {
+			t.Fatalf("%s: <!-- doccheck: embed %s -->: %v", b, b.embed, err)
+		}
+		for _, f := range files {
+			if !f.IsDir() && !strings.HasSuffix(f.Name(), ".go") {
+				replace[filepath.Join(abs, f.Name())] = filepath.Join(from, f.Name())
+			}
+		}
+	}
+	spec, err := json.Marshal(map[string]any{"Replace": replace})
+	if err != nil {
+		t.Fatal(err)
+	}
 	overlay := filepath.Join(dir, "overlay.json")
-	spec := fmt.Sprintf(`{"Replace":{%q:%q}}`, filepath.Join(abs, "main.go"), src)
-	if err := os.WriteFile(overlay, []byte(spec), 0o644); err != nil {
+	if err := os.WriteFile(overlay, spec, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	bin := filepath.Join(dir, "program")
