@@ -49,6 +49,14 @@ type AuthServerMetadata struct {
 	// ClientIDMetadataDocumentSupported advertises Client ID Metadata
 	// Documents (URL client ids).
 	ClientIDMetadataDocumentSupported bool `json:"client_id_metadata_document_supported,omitempty"`
+	// DPoPSigningAlgValuesSupported lists the JWS algorithms the server
+	// accepts in DPoP proofs (RFC 9449 section 5.1); a server that lists
+	// any issues DPoP-bound tokens.
+	DPoPSigningAlgValuesSupported []string `json:"dpop_signing_alg_values_supported,omitempty"`
+	// AuthorizationGrantProfilesSupported lists the authorization grant
+	// profiles the server accepts, such as
+	// "urn:ietf:params:oauth:grant-profile:id-jag".
+	AuthorizationGrantProfilesSupported []string `json:"authorization_grant_profiles_supported,omitempty"`
 }
 
 // ClientMetadata is OAuth 2.0 client metadata (RFC 7591 Section 2, with
