@@ -53,12 +53,13 @@ func (t *TokenInfo) HasScope(scope string) bool {
 // [GrantClientCredentials], or, when the issuer does not set that claim,
 // its subject is its client id (RFC 9068 section 2.2: the subject of a
 // token obtained without a resource owner identifies the client).
+// Workload tokens ([GrantWorkload]) are machine tokens too.
 func (t *TokenInfo) IsMachine() bool {
 	if t == nil {
 		return false
 	}
 	switch t.Grant {
-	case GrantClientCredentials:
+	case GrantClientCredentials, GrantWorkload:
 		return true
 	case "":
 		return t.Subject != "" && t.Subject == t.ClientID
@@ -77,6 +78,12 @@ const GrantClaim = "mcp_grant"
 const (
 	GrantAuthorizationCode = "authorization_code"
 	GrantClientCredentials = "client_credentials"
+	// GrantIDJAG: a person, vouched for by an enterprise identity
+	// provider's Identity Assertion JWT Authorization Grant.
+	GrantIDJAG = "id_jag"
+	// GrantWorkload: a workload presenting its own identity token
+	// (workload identity federation); no person behind it.
+	GrantWorkload = "workload"
 )
 
 // MissingScopes returns the scopes of required that the token does not
