@@ -59,7 +59,7 @@ func (t *TokenInfo) IsMachine() bool {
 		return false
 	}
 	switch t.Grant {
-	case GrantClientCredentials, GrantWorkload:
+	case GrantClientCredentials, GrantWorkload, GrantAPIKey:
 		return true
 	case "":
 		return t.Subject != "" && t.Subject == t.ClientID
@@ -84,6 +84,9 @@ const (
 	// GrantWorkload: a workload presenting its own identity token
 	// (workload identity federation); no person behind it.
 	GrantWorkload = "workload"
+	// GrantAPIKey: a machine's API key (package identity), not an OAuth
+	// token.
+	GrantAPIKey = "api_key"
 )
 
 // MissingScopes returns the scopes of required that the token does not

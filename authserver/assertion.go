@@ -396,4 +396,3 @@ func (s *Server) initAssertions() error {
 	}
 	return nil
 }
-
