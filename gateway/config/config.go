@@ -77,6 +77,9 @@ type Config struct {
 	// for tools that convert the file; the gateway resolves
 	// ${input:ID} from the environment (see the package documentation).
 	Inputs []Input `json:"inputs,omitempty"`
+	// Identity is the top-level "identity" section (API keys, DPoP, SSO,
+	// trusted assertion issuers); nil when absent.
+	Identity *Identity `json:"identity,omitempty"`
 	// Path is the absolute path of the file the configuration was loaded
 	// from ("" for [Parse]).
 	Path string `json:"-"`
@@ -166,6 +169,9 @@ type Server struct {
 	// PingInterval overrides the gateway's PingInterval (0: the
 	// gateway's).
 	PingInterval Duration `json:"pingInterval,omitzero"`
+	// Auth is how the gateway authenticates to this server (the entry's
+	// "auth"); nil means no credentials beyond Headers.
+	Auth *UpstreamAuth `json:"auth,omitempty"`
 }
 
 // Input is a VS Code input declaration (an element of "inputs").
