@@ -2,6 +2,7 @@ package auth
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -100,6 +101,13 @@ type Options struct {
 	// forbidden) or log it by accident.
 	KeepAuthorizationHeader bool
 
+	// KeepSubjectToken makes the verified token available to the
+	// request's handlers through [SubjectTokenFrom], for one use only:
+	// as the subject_token of an RFC 8693 token exchange (or, where an
+	// administrator explicitly allowed it, passthrough of a bearer token
+	// to a named upstream). It is still removed from the headers.
+	KeepSubjectToken bool
+
 	// DPoP, if set, accepts DPoP-bound tokens (RFC 9449): "Authorization:
 	// DPoP <token>" with a proof in the DPoP header, checked for this
 	// request's method and URL, its time, the token's hash, the token's
@@ -165,6 +173,7 @@ type Middleware struct {
 	noMachines   bool
 	policy       func(*http.Request, *TokenInfo) error
 	dpop         *dpopState
+	keepSubject  bool
 	log          *slog.Logger
 }
 
@@ -193,6 +202,7 @@ func New(v Verifier, opts *Options) (*Middleware, error) {
 		noMachines:   opts.RefuseMachineTokens,
 		policy:       opts.Policy,
 		dpop:         newDPoPState(opts.DPoP),
+		keepSubject:  opts.KeepSubjectToken,
 		log:          opts.Logger,
 	}
 	for _, set := range [][]string{m.scopes} {
@@ -385,7 +395,11 @@ func (m *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 		}
 	}
 
-	r = r.WithContext(WithTokenInfo(r.Context(), info))
+	ctx := WithTokenInfo(r.Context(), info)
+	if m.keepSubject {
+		ctx = context.WithValue(ctx, subjectTokenKey{}, &SubjectToken{Token: token, DPoPBound: info.IsDPoPBound()})
+	}
+	r = r.WithContext(ctx)
 	if !m.keepAuthz {
 		// The token stays here: handlers (and transport.RequestInfo, which
 		// carries the headers into MCP handlers) see only TokenInfo.

@@ -87,6 +87,9 @@ const (
 	// GrantAPIKey: a machine's API key (package identity), not an OAuth
 	// token.
 	GrantAPIKey = "api_key"
+	// GrantTokenExchange: a token obtained by a client (a gateway, the
+	// act claim) in exchange for its caller's token (RFC 8693).
+	GrantTokenExchange = "token_exchange"
 )
 
 // MissingScopes returns the scopes of required that the token does not
@@ -213,3 +216,26 @@ func ValidScopeToken(tok string) bool {
 
 // FormatScope joins scope tokens into a scope parameter value.
 func FormatScope(scopes []string) string { return strings.Join(scopes, " ") }
+
+// SubjectToken is the access token a request presented, kept by a
+// Middleware with Options.KeepSubjectToken for token exchange. Its
+// String method hides the token.
+type SubjectToken struct {
+	// Token is the access token itself.
+	Token string
+	// DPoPBound reports a DPoP-bound token: useless to anyone without
+	// the client's key, it must never be forwarded.
+	DPoPBound bool
+}
+
+// String describes the token without revealing it.
+func (s *SubjectToken) String() string { return "auth.SubjectToken{…}" }
+
+type subjectTokenKey struct{}
+
+// SubjectTokenFrom returns the token of the request ctx belongs to, when
+// its Middleware keeps it (Options.KeepSubjectToken), or nil.
+func SubjectTokenFrom(ctx context.Context) *SubjectToken {
+	s, _ := ctx.Value(subjectTokenKey{}).(*SubjectToken)
+	return s
+}

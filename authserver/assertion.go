@@ -72,6 +72,10 @@ type AssertionIssuer struct {
 	// CopyClaims lists claims copied from the JWT into the access token
 	// (for example "email", "groups", "tenant").
 	CopyClaims []string
+	// Audiences are the audiences accepted (TokenExchangeIssuers: the
+	// resources subject tokens were issued for, required there; for
+	// assertions the default is this server's issuer or token endpoint).
+	Audiences []string
 	// HTTPClient fetches the JWKS (default: 10 s timeout).
 	HTTPClient *http.Client
 }
@@ -381,11 +385,26 @@ func (s *Server) initAssertions() error {
 	s.workload = map[string]*assertionVerifier{}
 	s.assertionReplay = auth.NewReplayCache(0)
 	for _, is := range s.opts.IDJAGIssuers {
-		av, err := newAssertionVerifier(is, s.audiencesOf(false), true)
+		auds := is.Audiences
+		if auds == nil {
+			auds = s.audiencesOf(false)
+		}
+		av, err := newAssertionVerifier(is, auds, true)
 		if err != nil {
 			return fmt.Errorf("authserver: IDJAGIssuers: %w", err)
 		}
 		s.idjag[is.Issuer] = av
+	}
+	s.exchange = map[string]*assertionVerifier{}
+	for _, is := range s.opts.TokenExchangeIssuers {
+		if len(is.Audiences) == 0 {
+			return fmt.Errorf("authserver: TokenExchangeIssuers: %s needs Audiences", is.Issuer)
+		}
+		av, err := newAssertionVerifier(is, is.Audiences, false)
+		if err != nil {
+			return fmt.Errorf("authserver: TokenExchangeIssuers: %w", err)
+		}
+		s.exchange[is.Issuer] = av
 	}
 	for _, is := range s.opts.WorkloadIssuers {
 		av, err := newAssertionVerifier(is, s.audiencesOf(true), false)
@@ -395,4 +414,98 @@ func (s *Server) initAssertions() error {
 		s.workload[is.Issuer] = av
 	}
 	return nil
+}
+
+// Token exchange (RFC 8693).
+const (
+	GrantTokenExchange   = "urn:ietf:params:oauth:grant-type:token-exchange"
+	TokenTypeAccessToken = "urn:ietf:params:oauth:token-type:access_token"
+	TokenTypeJWT         = "urn:ietf:params:oauth:token-type:jwt"
+)
+
+// exchangeGrant is the token exchange grant (RFC 8693): an authenticated
+// client (a gateway) trades the access token its caller presented (from
+// an issuer of Options.TokenExchangeIssuers, for one of its audiences)
+// for a token of this server for the requested audience or resource,
+// with the caller as subject, the client as actor (act), and the scopes
+// intersected with the subject token's.
+func (s *Server) exchangeGrant(ctx context.Context, c *clientRecord, form map[string]string) (*TokenResponse, *tokenError) {
+	if !c.confidential || !c.allowsGrant(GrantTokenExchange) {
+		return nil, tokErr("unauthorized_client", "the client may not exchange tokens")
+	}
+	st := form["subject_token"]
+	switch tt := form["subject_token_type"]; {
+	case st == "":
+		return nil, tokErr("invalid_request", "subject_token is required")
+	case tt != TokenTypeAccessToken && tt != TokenTypeJWT:
+		return nil, tokErr("invalid_request", "subject_token_type must be an access token or a JWT")
+	}
+	if rt := form["requested_token_type"]; rt != "" && rt != TokenTypeAccessToken {
+		return nil, tokErr("invalid_request", "only access tokens are issued")
+	}
+	if _, ok := form["actor_token"]; ok {
+		return nil, tokErr("invalid_request", "actor tokens are not supported; the client is the actor")
+	}
+	_, iss, err := ParseAssertionHeader(st)
+	if err != nil {
+		return nil, tokErr("invalid_grant", "%v", err)
+	}
+	av := s.exchange[iss]
+	if av == nil {
+		return nil, tokErr("invalid_grant", "the subject token's issuer is not trusted")
+	}
+	info, err := av.verify(ctx, st)
+	if err != nil {
+		if errors.Is(err, auth.ErrInvalidToken) {
+			return nil, tokErr("invalid_grant", "%v", err)
+		}
+		return nil, &tokenError{http.StatusServiceUnavailable, "temporarily_unavailable", "the subject token issuer's keys are unavailable", false}
+	}
+	if info.Subject == "" || info.IsDPoPBound() {
+		return nil, tokErr("invalid_grant", "the subject token has no subject or is DPoP-bound")
+	}
+	if err := av.is.checkRules(info.Claims); err != nil {
+		return nil, tokErr("invalid_grant", "%v", err)
+	}
+	target := form["resource"]
+	if target == "" {
+		target = form["audience"]
+	}
+	if target == "" {
+		return nil, tokErr("invalid_target", "resource or audience is required")
+	}
+	cr, err := s.checkResource(target)
+	if err != nil {
+		return nil, tokErr("invalid_target", "%v", err)
+	}
+	scopes := info.Scopes
+	if sc, ok := form["scope"]; ok {
+		req, err := auth.ParseScope(sc)
+		if err != nil {
+			return nil, tokErr("invalid_scope", "%v", err)
+		}
+		scopes = slices.DeleteFunc(req, func(x string) bool { return !slices.Contains(info.Scopes, x) })
+	}
+	if av.is.Scopes != nil {
+		scopes = slices.DeleteFunc(slices.Clone(scopes), func(x string) bool { return !slices.Contains(av.is.Scopes, x) })
+	}
+	if c.scopes != nil {
+		scopes = slices.DeleteFunc(slices.Clone(scopes), func(x string) bool { return !slices.Contains(c.scopes, x) })
+	}
+	claims := map[string]any{"act": map[string]any{"sub": c.id}, "idp": iss}
+	for _, k := range av.is.CopyClaims {
+		if v, ok := info.Claims[k]; ok && !reservedClaim(k) && k != "act" {
+			claims[k] = v
+		}
+	}
+	g := &StoredGrant{ID: randomToken(12), ClientID: c.id, Subject: av.is.SubjectPrefix + info.Subject, GrantType: auth.GrantTokenExchange,
+		Scopes: scopes, Resource: cr, Claims: claims}
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	resp, te := s.issueLocked(ctx, c, g, scopes, false, now)
+	if resp != nil {
+		resp.IssuedTokenType = TokenTypeAccessToken
+	}
+	return resp, te
 }

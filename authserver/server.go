@@ -161,6 +161,12 @@ type Options struct {
 	// jwt-bearer grant without client authentication (workload identity
 	// federation), subject to each issuer's claim rules.
 	WorkloadIssuers []AssertionIssuer
+	// TokenExchangeIssuers are the issuers whose access tokens (for one
+	// of each issuer's Audiences) a confidential client allowed the
+	// token exchange grant may exchange here (RFC 8693) for a token of
+	// this server: how a gateway obtains, for its caller, a token
+	// audience-bound to an upstream behind this server.
+	TokenExchangeIssuers []AssertionIssuer
 
 	// DPoP makes the token endpoint accept DPoP proofs (RFC 9449) and
 	// issue tokens bound to their key (cnf.jkt, token_type DPoP); the
@@ -240,6 +246,7 @@ type Server struct {
 	lastSweep       time.Time
 
 	idjag, workload map[string]*assertionVerifier // by issuer
+	exchange        map[string]*assertionVerifier
 	assertionReplay *auth.ReplayCache
 	dpopReplay      *auth.ReplayCache
 	dpopNonces      *auth.NonceSource
@@ -417,6 +424,9 @@ func (s *Server) Metadata() Metadata {
 	}
 	if len(s.opts.IDJAGIssuers) > 0 || len(s.opts.WorkloadIssuers) > 0 {
 		m.GrantTypesSupported = append(m.GrantTypesSupported, GrantJWTBearer)
+	}
+	if len(s.opts.TokenExchangeIssuers) > 0 {
+		m.GrantTypesSupported = append(m.GrantTypesSupported, GrantTokenExchange)
 	}
 	if len(s.opts.IDJAGIssuers) > 0 {
 		m.AuthorizationGrantProfilesSupported = []string{GrantProfileIDJAG}

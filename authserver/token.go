@@ -149,6 +149,8 @@ type TokenResponse struct {
 	ExpiresIn    int64  `json:"expires_in"`
 	RefreshToken string `json:"refresh_token,omitempty"`
 	Scope        string `json:"scope,omitempty"`
+	// IssuedTokenType is set for token exchange (RFC 8693).
+	IssuedTokenType string `json:"issued_token_type,omitempty"`
 }
 
 // storageError is the token endpoint's answer when the Storage fails.
@@ -181,6 +183,12 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	ctx := withDPoPKey(r.Context(), jkt)
 	var resp *TokenResponse
 	switch gt := form["grant_type"]; gt {
+	case GrantTokenExchange:
+		if len(s.exchange) == 0 {
+			te = tokErr("unsupported_grant_type", "grant_type %q is not supported", gt)
+		} else {
+			resp, te = s.exchangeGrant(ctx, client, form)
+		}
 	case GrantJWTBearer:
 		if len(s.idjag) == 0 && len(s.workload) == 0 {
 			te = tokErr("unsupported_grant_type", "grant_type %q is not supported", gt)
