@@ -9,6 +9,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -239,4 +240,39 @@ func (rec *StoredAPIKey) TokenInfo() *auth.TokenInfo {
 		Grant:    auth.GrantAPIKey,
 		Claims:   claims,
 	}
+}
+
+// RequireAPIKey protects next with API keys alone (a gateway without an
+// authorization server): every request needs "Authorization: Bearer
+// sbk_…" of a live key, whose description reaches handlers through
+// auth.TokenInfoFrom; the header itself does not.
+func (k *Keys) RequireAPIKey(next http.Handler) http.Handler {
+	v := k.Verifier(nil)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodOptions {
+			next.ServeHTTP(w, r)
+			return
+		}
+		scheme, tok, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+		if !strings.EqualFold(scheme, "Bearer") || tok == "" {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="switchboard"`)
+			http.Error(w, "this endpoint needs an API key (Authorization: Bearer sbk_…)", http.StatusUnauthorized)
+			return
+		}
+		info, err := v.Verify(r.Context(), strings.TrimSpace(tok))
+		if err != nil {
+			if errors.Is(err, auth.ErrInvalidToken) {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="switchboard", error="invalid_token"`)
+				http.Error(w, "invalid API key", http.StatusUnauthorized)
+				return
+			}
+			w.Header().Set("Retry-After", "5")
+			http.Error(w, "API keys cannot be checked now", http.StatusServiceUnavailable)
+			return
+		}
+		r = r.WithContext(auth.WithTokenInfo(r.Context(), info))
+		r.Header = r.Header.Clone()
+		r.Header.Del("Authorization")
+		next.ServeHTTP(w, r)
+	})
 }
