@@ -24,15 +24,15 @@ import (
 // session-bound tools, SSO and trusted assertion issuers at the embedded
 // authorization server, and each upstream's credentials.
 type serveIdentity struct {
-	cfg    config.Identity
-	log    *slog.Logger
-	vault  *identity.Vault
-	keys   *identity.Keys
-	reg    *upstreamauth.Registry
-	sso    *identity.SSO
-	base   string // the gateway's base URL ("" over stdio)
-	keep   bool   // some upstream exchanges or passes on the caller's token
-	mu     sync.Mutex
+	cfg   config.Identity
+	log   *slog.Logger
+	vault *identity.Vault
+	keys  *identity.Keys
+	reg   *upstreamauth.Registry
+	sso   *identity.SSO
+	base  string // the gateway's base URL ("" over stdio)
+	keep  bool   // some upstream exchanges or passes on the caller's token
+	mu    sync.Mutex
 }
 
 // identityUpstreams, when set, gives the upstreams of a configuration
