@@ -83,6 +83,7 @@ type ssoPending struct {
 
 type ssoSession struct {
 	person  *authserver.Person
+	authURI string // the authorization request it signed in for
 	expires time.Time
 }
 
@@ -145,11 +146,18 @@ func randomID(n int) string {
 // Identify is the authorization server's Options.Identify: the person of
 // the sign-in session, or a redirect to the provider (ErrHandled).
 func (s *SSO) Identify(w http.ResponseWriter, r *http.Request) (*authserver.Person, error) {
+	// A sign-in serves the one authorization request it was made for
+	// (and its consent form): every new authorization asks the provider
+	// again, so that what the provider withdrew is not granted here.
 	if c, err := r.Cookie(ssoCookie); err == nil {
 		s.mu.Lock()
 		sess := s.sessions[c.Value]
+		ok := sess != nil && time.Now().Before(sess.expires) && (r.Method == http.MethodPost || sess.authURI == r.URL.RequestURI())
+		if ok && r.Method == http.MethodPost {
+			delete(s.sessions, c.Value) // the consent is answered
+		}
 		s.mu.Unlock()
-		if sess != nil && time.Now().Before(sess.expires) {
+		if ok {
 			return sess.person, nil
 		}
 	}
@@ -255,7 +263,7 @@ func (s *SSO) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			delete(s.sessions, k)
 		}
 	}
-	s.sessions[id] = &ssoSession{person: person, expires: time.Now().Add(ssoSessionTTL)}
+	s.sessions[id] = &ssoSession{person: person, authURI: p.returnTo, expires: time.Now().Add(ssoSessionTTL)}
 	s.mu.Unlock()
 	http.SetCookie(w, &http.Cookie{Name: ssoCookie, Value: id, Path: "/", HttpOnly: true, Secure: r.TLS != nil,
 		SameSite: http.SameSiteLaxMode, MaxAge: int(ssoSessionTTL / time.Second)})
