@@ -239,3 +239,10 @@ func SubjectTokenFrom(ctx context.Context) *SubjectToken {
 	s, _ := ctx.Value(subjectTokenKey{}).(*SubjectToken)
 	return s
 }
+
+// WithSubjectToken returns a context carrying the token a request
+// presented, as the Middleware does with Options.KeepSubjectToken (for
+// other front ends, and tests).
+func WithSubjectToken(ctx context.Context, st *SubjectToken) context.Context {
+	return context.WithValue(ctx, subjectTokenKey{}, st)
+}

@@ -411,3 +411,21 @@ func TestUnauthorizedRelay(t *testing.T) {
 		t.Fatalf("relayed challenge %+v (meta %s)", d, raw)
 	}
 }
+
+// TestClientCredentials: the gateway calls the upstream with its own
+// token (client credentials at the upstream's authorization server, the
+// token endpoint found through the upstream's metadata), whoever calls.
+func TestClientCredentials(t *testing.T) {
+	w := newWorld(t, map[string]config.UpstreamAuth{
+		"cc": {Mode: config.AuthClientCredentials, ClientID: "gw", ClientSecret: "gw-secret"},
+	}, 0)
+	cs, _ := w.connect(t, "dave", false)
+	waitTool(t, cs, "cc_whoami")
+	who, res, err := call(t, cs, "cc_whoami")
+	if err != nil || who == nil {
+		t.Fatalf("call: %v %+v", err, res)
+	}
+	if who.Sub != "gw" || who.Grant != auth.GrantClientCredentials || !slices.Contains(who.Aud, w.upURL) {
+		t.Fatalf("the upstream saw %+v", who)
+	}
+}
