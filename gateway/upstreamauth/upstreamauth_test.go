@@ -2,8 +2,12 @@ package upstreamauth_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -13,6 +17,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/switchboard-mcp/switchboard/auth"
 	"github.com/switchboard-mcp/switchboard/authserver"
@@ -95,6 +102,10 @@ type world struct {
 	clientTokensSeen []string
 }
 
+// as2Extra, when set, adjusts the upstream authorization server's
+// options (the ID-JAG test trusts its identity provider there).
+var as2Extra func(o *authserver.Options)
+
 func newWorld(t *testing.T, upstreams map[string]config.UpstreamAuth, as2TTL time.Duration) *world {
 	t.Helper()
 	w := &world{auths: map[string]*upstreamauth.Auth{}}
@@ -108,12 +119,16 @@ func newWorld(t *testing.T, upstreams map[string]config.UpstreamAuth, as2TTL tim
 		t.Fatal(err)
 	}
 	w.as1srv.set(w.as1)
-	w.as2, err = authserver.New(authserver.Options{Issuer: w.as2srv.URL, Resources: []string{w.upURL}, AutoApprove: true,
+	as2Opts := authserver.Options{Issuer: w.as2srv.URL, Resources: []string{w.upURL}, AutoApprove: true,
 		Identify: identifyByHeader, AccessTokenTTL: as2TTL, RateLimits: authserver.RateLimits{Disable: true},
 		Clients: []authserver.Client{{ID: "gw", Secret: "gw-secret", Name: "Switchboard gateway", RedirectURIs: []string{callback},
-			GrantTypes: []string{"authorization_code", "refresh_token", "client_credentials", authserver.GrantTokenExchange}}},
+			GrantTypes: []string{"authorization_code", "refresh_token", "client_credentials", authserver.GrantTokenExchange, authserver.GrantJWTBearer}}},
 		TokenExchangeIssuers: []authserver.AssertionIssuer{{Issuer: w.as1.Issuer(), JWKSURL: w.as1srv.URL + "/jwks", Audiences: []string{w.gwURL}, CopyClaims: []string{"groups"}}},
-	})
+	}
+	if as2Extra != nil {
+		as2Extra(&as2Opts)
+	}
+	w.as2, err = authserver.New(as2Opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -426,6 +441,58 @@ func TestClientCredentials(t *testing.T) {
 		t.Fatalf("call: %v %+v", err, res)
 	}
 	if who.Sub != "gw" || who.Grant != auth.GrantClientCredentials || !slices.Contains(who.Aud, w.upURL) {
+		t.Fatalf("the upstream saw %+v", who)
+	}
+}
+
+// TestIDJAGMode: in mode id-jag the gateway asks the enterprise identity
+// provider for an ID-JAG for the caller (token exchange with the
+// caller's token), presents it to the upstream's authorization server
+// (jwt-bearer), and the upstream sees a token for the caller, for
+// itself.
+func TestIDJAGMode(t *testing.T) {
+	// The enterprise IdP: it trusts the gateway's authorization server's
+	// tokens (the caller's sign-in) and mints ID-JAGs for the gateway.
+	idpKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	var as1Verify func(string) (*auth.TokenInfo, error)
+	idp := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/jwks":
+			_ = json.NewEncoder(rw).Encode(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &idpKey.PublicKey, KeyID: "k", Algorithm: "ES256", Use: "sig"}}})
+		case "/token":
+			_ = r.ParseForm()
+			user, pass, _ := r.BasicAuth()
+			info, err := as1Verify(r.PostForm.Get("subject_token"))
+			if user != "gw-at-idp" || pass != "idp-secret" || err != nil || r.PostForm.Get("requested_token_type") != upstreamauth.TokenTypeIDJAG {
+				http.Error(rw, `{"error":"invalid_grant"}`, 400)
+				return
+			}
+			s, _ := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: idpKey}, (&jose.SignerOptions{}).WithType("oauth-id-jag+jwt").WithHeader("kid", "k"))
+			now := time.Now()
+			jag, _ := jwt.Signed(s).Claims(map[string]any{"iss": "http://" + r.Host, "sub": info.Subject, "aud": r.PostForm.Get("audience"),
+				"resource": r.PostForm.Get("resource"), "client_id": "gw", "scope": "", "jti": fmt.Sprint(now.UnixNano()),
+				"iat": now.Unix(), "exp": now.Add(5 * time.Minute).Unix()}).Serialize()
+			_ = json.NewEncoder(rw).Encode(map[string]any{"access_token": jag, "issued_token_type": upstreamauth.TokenTypeIDJAG, "token_type": "N_A"})
+		}
+	}))
+	defer idp.Close()
+	as2Extra = func(o *authserver.Options) {
+		o.IDJAGIssuers = []authserver.AssertionIssuer{{Issuer: idp.URL, JWKSURL: idp.URL + "/jwks"}}
+	}
+	defer func() { as2Extra = nil }()
+	w := newWorld(t, map[string]config.UpstreamAuth{
+		"jag": {Mode: config.AuthIDJAG, ClientID: "gw", ClientSecret: "gw-secret",
+			IDP: &config.IDPClient{TokenEndpoint: idp.URL + "/token", ClientID: "gw-at-idp", ClientSecret: "idp-secret"}},
+	}, 0)
+	v1, _ := w.as1.Verifier(w.gwURL)
+	as1Verify = func(tok string) (*auth.TokenInfo, error) { return v1.Verify(context.Background(), tok) }
+	cs, _ := w.connect(t, "erin", false)
+	waitTool(t, cs, "jag_whoami")
+	who, res, err := call(t, cs, "jag_whoami")
+	if err != nil || who == nil {
+		t.Fatalf("call: %v %+v", err, res)
+	}
+	if who.Sub != "erin" || who.Grant != auth.GrantIDJAG || who.Client != "gw" || !slices.Contains(who.Aud, w.upURL) {
 		t.Fatalf("the upstream saw %+v", who)
 	}
 }
