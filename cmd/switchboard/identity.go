@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/switchboard-mcp/switchboard/auth"
@@ -137,8 +138,16 @@ func (s *serveIdentity) authServerOptions(ctx context.Context, o *authserver.Opt
 		o.DPoP, o.DPoPNonce = true, s.cfg.DPoP.Nonce
 	}
 	if sso := s.cfg.SSO; sso != nil {
+		secret := sso.ClientSecret
+		if name, ok := strings.CutPrefix(secret, upstreamauth.VaultRefPrefix); ok {
+			b, err := s.vault.Get(ctx, upstreamauth.VaultConfigName(name))
+			if err != nil {
+				return fmt.Errorf("identity.sso.clientSecret: the vault secret %q: %w", name, err)
+			}
+			secret = string(b)
+		}
 		v, err := identity.NewSSO(ctx, identity.SSOOptions{
-			Name: sso.Name, Issuer: sso.Issuer, ClientID: sso.ClientID, ClientSecret: sso.ClientSecret, Scopes: sso.Scopes,
+			Name: sso.Name, Issuer: sso.Issuer, ClientID: sso.ClientID, ClientSecret: secret, Scopes: sso.Scopes,
 			SubjectClaim: sso.SubjectClaim, GroupsClaim: sso.GroupsClaim, TenantClaim: sso.TenantClaim, RequiredGroups: sso.RequiredGroups,
 			CallbackURL: o.Issuer + identity.SSOCallbackPath, Vault: s.vault, Logger: s.log,
 		})

@@ -4,11 +4,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/switchboard-mcp/switchboard/gateway/upstreamauth"
 	"github.com/switchboard-mcp/switchboard/identity"
 )
 
@@ -162,7 +165,57 @@ by a later rotation once no secret uses them.`,
 		},
 	}
 	rotate.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	cmd.AddCommand(create, list, revoke, rotate)
+
+	secret := &cobra.Command{
+		Use:   "secret set|list|delete [NAME]",
+		Short: `Keep configuration secrets sealed in the vault ("clientSecret": "vault:NAME")`,
+		Long: `Client secrets of the upstreams' credential modes and of SSO can be kept in
+the vault instead of the environment: "switchboard keys secret set NAME"
+reads the value from standard input and seals it; the configuration names
+it as "vault:NAME" (for example "clientSecret": "vault:jira"). Such
+secrets are sealed again by "keys rotate" like every other.`,
+		Example: `  printf %s "$JIRA_SECRET" | switchboard keys secret set jira
+  switchboard keys secret list
+  switchboard keys secret delete jira`,
+		Args: cobra.RangeArgs(1, 2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			_, v, done, err := open(cmd)
+			if err != nil {
+				return err
+			}
+			defer done()
+			ctx := cmd.Context()
+			switch {
+			case args[0] == "list" && len(args) == 1:
+				names, err := v.Names(ctx, upstreamauth.VaultConfigName(""))
+				if err != nil {
+					return err
+				}
+				for _, n := range names {
+					fmt.Fprintln(cmd.OutOrStdout(), upstreamauth.VaultRefPrefix+strings.TrimPrefix(n, upstreamauth.VaultConfigName("")))
+				}
+				return nil
+			case args[0] == "set" && len(args) == 2:
+				b, err := io.ReadAll(io.LimitReader(cmd.InOrStdin(), 64<<10))
+				if err != nil {
+					return err
+				}
+				val := strings.TrimRight(string(b), "\r\n")
+				if val == "" {
+					return errors.New("no value on standard input")
+				}
+				if err := v.Put(ctx, upstreamauth.VaultConfigName(args[1]), []byte(val)); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.ErrOrStderr(), "switchboard keys: sealed %s%s\n", upstreamauth.VaultRefPrefix, args[1])
+				return nil
+			case args[0] == "delete" && len(args) == 2:
+				return v.Delete(ctx, upstreamauth.VaultConfigName(args[1]))
+			}
+			return fmt.Errorf("usage: %s", cmd.Use)
+		},
+	}
+	cmd.AddCommand(create, list, revoke, rotate, secret)
 	return cmd
 }
 

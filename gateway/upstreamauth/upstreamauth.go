@@ -347,7 +347,11 @@ func (a *Auth) idjag(ctx context.Context, subject string) (*cached, error) {
 		form.Set("scope", strings.Join(a.cfg.Scopes, " "))
 	}
 	idp := a.cfg.IDP
-	jag, err := postForm(ctx, a.hc, idp.TokenEndpoint, form, idp.ClientID, idp.ClientSecret)
+	idpSecret, err := a.resolve(ctx, idp.ClientSecret)
+	if err != nil {
+		return nil, err
+	}
+	jag, err := postForm(ctx, a.hc, idp.TokenEndpoint, form, idp.ClientID, idpSecret)
 	if err != nil {
 		return nil, fmt.Errorf("ID-JAG from the identity provider: %w", err)
 	}
@@ -378,7 +382,10 @@ func (a *Auth) post(ctx context.Context, form url.Values, authn bool) (*cached, 
 	}
 	id, secret := "", ""
 	if authn {
-		id, secret = a.cfg.ClientID, a.cfg.ClientSecret
+		id = a.cfg.ClientID
+		if secret, err = a.clientSecret(ctx); err != nil {
+			return nil, err
+		}
 	}
 	tr, err := postForm(ctx, a.hc, md.TokenEndpoint, form, id, secret)
 	if err != nil {
@@ -563,4 +570,36 @@ func getJSON(ctx context.Context, hc *http.Client, u string, v any) error {
 		return fmt.Errorf("%s: %s", u, resp.Status)
 	}
 	return json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(v)
+}
+
+// VaultRefPrefix marks a secret of the configuration kept in the vault:
+// "vault:NAME" is the vault secret "config/NAME" ("switchboard keys
+// secret set NAME"), so that client secrets are sealed at rest and
+// rotated with the other secrets.
+const VaultRefPrefix = "vault:"
+
+// VaultConfigName is the vault name of a configuration secret.
+func VaultConfigName(name string) string { return "config/" + name }
+
+// resolve returns a configured secret, reading "vault:NAME" references
+// from the vault.
+func (a *Auth) resolve(ctx context.Context, v string) (string, error) {
+	name, ok := strings.CutPrefix(v, VaultRefPrefix)
+	if !ok {
+		return v, nil
+	}
+	if a.o.Vault == nil {
+		return "", fmt.Errorf("upstream %q: %s needs the vault", a.o.Upstream, v)
+	}
+	b, err := a.o.Vault.Get(ctx, VaultConfigName(name))
+	if err != nil {
+		return "", fmt.Errorf("upstream %q: the vault secret %q: %w", a.o.Upstream, name, err)
+	}
+	return string(b), nil
+}
+
+// clientSecret returns the gateway's client secret at the upstream's
+// authorization server.
+func (a *Auth) clientSecret(ctx context.Context) (string, error) {
+	return a.resolve(ctx, a.cfg.ClientSecret)
 }

@@ -106,6 +106,9 @@ type world struct {
 // options (the ID-JAG test trusts its identity provider there).
 var as2Extra func(o *authserver.Options)
 
+// vaultInit, when set, fills the gateway's vault before it starts.
+var vaultInit func(v *identity.Vault)
+
 func newWorld(t *testing.T, upstreams map[string]config.UpstreamAuth, as2TTL time.Duration) *world {
 	t.Helper()
 	w := &world{auths: map[string]*upstreamauth.Auth{}}
@@ -181,6 +184,9 @@ func newWorld(t *testing.T, upstreams map[string]config.UpstreamAuth, as2TTL tim
 	w.vault, err = identity.NewVault(context.Background(), db.Identity())
 	if err != nil {
 		t.Fatal(err)
+	}
+	if vaultInit != nil {
+		vaultInit(w.vault)
 	}
 	w.reg = upstreamauth.NewRegistry()
 	var ups []gateway.Upstream
@@ -431,8 +437,16 @@ func TestUnauthorizedRelay(t *testing.T) {
 // token (client credentials at the upstream's authorization server, the
 // token endpoint found through the upstream's metadata), whoever calls.
 func TestClientCredentials(t *testing.T) {
+	// The client secret is sealed in the vault ("switchboard keys secret
+	// set gw") and named by reference.
+	vaultInit = func(v *identity.Vault) {
+		if err := v.Put(context.Background(), upstreamauth.VaultConfigName("gw"), []byte("gw-secret")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	defer func() { vaultInit = nil }()
 	w := newWorld(t, map[string]config.UpstreamAuth{
-		"cc": {Mode: config.AuthClientCredentials, ClientID: "gw", ClientSecret: "gw-secret"},
+		"cc": {Mode: config.AuthClientCredentials, ClientID: "gw", ClientSecret: upstreamauth.VaultRefPrefix + "gw"},
 	}, 0)
 	cs, _ := w.connect(t, "dave", false)
 	waitTool(t, cs, "cc_whoami")

@@ -108,7 +108,11 @@ func (a *Auth) refreshUser(ctx context.Context, person string, force bool) (*cac
 	if a.res != "" {
 		form.Set("resource", a.res)
 	}
-	tr, err := postForm(ctx, a.hc, r.TokenEndpoint, form, r.ClientID, a.cfg.ClientSecret)
+	secret, err := a.clientSecret(ctx)
+	if err != nil {
+		return nil, err
+	}
+	tr, err := postForm(ctx, a.hc, r.TokenEndpoint, form, r.ClientID, secret)
 	var te *TokenError
 	if errors.As(err, &te) && (te.Code == "invalid_grant" || te.Status == http.StatusUnauthorized) {
 		_ = a.o.Vault.Delete(ctx, a.vaultName(person))
@@ -156,7 +160,8 @@ func (a *Auth) RevokeUser(ctx context.Context, person string) error {
 		if tok == "" {
 			tok = r.AccessToken
 		}
-		_, _ = postFormRaw(ctx, a.hc, md.RevocationEndpoint, url.Values{"token": {tok}}, r.ClientID, a.cfg.ClientSecret)
+		secret, _ := a.clientSecret(ctx)
+		_, _ = postFormRaw(ctx, a.hc, md.RevocationEndpoint, url.Values{"token": {tok}}, r.ClientID, secret)
 	}
 	return a.o.Vault.Delete(ctx, a.vaultName(person))
 }
@@ -315,7 +320,12 @@ func (r *Registry) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	if a.res != "" {
 		form.Set("resource", a.res)
 	}
-	tr, err := postForm(req.Context(), a.hc, md.TokenEndpoint, form, a.cfg.ClientID, a.cfg.ClientSecret)
+	secret, err := a.clientSecret(req.Context())
+	if err != nil {
+		page(http.StatusInternalServerError, "The gateway's client secret is not available.")
+		return
+	}
+	tr, err := postForm(req.Context(), a.hc, md.TokenEndpoint, form, a.cfg.ClientID, secret)
 	if err != nil {
 		a.log.Warn("upstreamauth: redeeming a consent failed", "upstream", a.o.Upstream, "error", err.Error())
 		page(http.StatusBadGateway, "The upstream's authorization server refused the sign-in.")
