@@ -56,10 +56,13 @@ type DPoPProof struct {
 // DPoPError is a refused proof. Code is "invalid_dpop_proof" or
 // "use_dpop_nonce"; Reason is safe to show the client.
 type DPoPError struct {
-	Code   string
+	// Code is the error code of the DPoP challenge.
+	Code string
+	// Reason is the error_description.
 	Reason string
 }
 
+// Error describes the refusal.
 func (e *DPoPError) Error() string { return e.Code + ": " + e.Reason }
 
 func badProof(format string, args ...any) error {
@@ -153,7 +156,7 @@ type DPoPCheck struct {
 	// Now is the current time; Window bounds |iat - Now| (default
 	// [DefaultDPoPWindow]).
 	Now    time.Time
-	Window time.Duration
+	Window time.Duration // see Now
 	// Replay, if set, refuses a proof whose jti it has seen.
 	Replay *ReplayCache
 	// Nonces, if set, requires a nonce it issued and still accepts.

@@ -53,7 +53,7 @@ type APIKeySpec struct {
 	Subject string
 	// Tenant and Groups go into the caller's identity.
 	Tenant string
-	Groups []string
+	Groups []string // see Tenant
 	// Scopes are the scopes the key grants, as an OAuth token's would.
 	Scopes []string
 	// TTL is the key's lifetime; zero means it does not expire.

@@ -60,8 +60,11 @@ var (
 
 // StoredDataKey is a data key sealed under the master key.
 type StoredDataKey struct {
-	ID        string
-	Sealed    []byte
+	// ID names the key in sealed secrets ("dk_…").
+	ID string
+	// Sealed is the key sealed under the master key.
+	Sealed []byte
+	// CreatedAt is when the key was made.
 	CreatedAt time.Time
 	// RetiredAt is when the key stopped sealing new secrets (zero while it
 	// is in use).
@@ -70,22 +73,31 @@ type StoredDataKey struct {
 
 // StoredSecret is a secret sealed under a data key.
 type StoredSecret struct {
-	Name      string
-	KeyID     string
-	Sealed    []byte
+	// Name is the secret's name, bound to its ciphertext.
+	Name string
+	// KeyID is the data key it is sealed under.
+	KeyID string
+	// Sealed is the nonce and the AES-256-GCM ciphertext.
+	Sealed []byte
+	// UpdatedAt is when it was last written.
 	UpdatedAt time.Time
 }
 
 // StoredAPIKey is an API key as stored: its secret only as a peppered
 // HMAC.
 type StoredAPIKey struct {
-	ID      string
-	Name    string
-	Hash    []byte
+	// ID is the key's public id (the part after "sbk_").
+	ID string
+	// Name is the unique name it was created with.
+	Name string
+	// Hash is the HMAC-SHA-256 of the key's secret under the pepper.
+	Hash []byte
+	// Subject, Tenant and Groups are the identity the key acts as.
 	Subject string
-	Tenant  string
+	Tenant  string // see Subject
 	Groups  []string
-	Scopes  []string
+	// Scopes are the scopes it grants.
+	Scopes []string
 	// CreatedAt, ExpiresAt (zero: never), RevokedAt (zero: live) and
 	// LastUsed.
 	CreatedAt, ExpiresAt, RevokedAt, LastUsed time.Time

@@ -52,12 +52,12 @@ type UpstreamAuth struct {
 	// them directly. For oauth-user and client-credentials without
 	// either, the upstream's protected resource metadata names it.
 	Issuer                string `json:"issuer,omitempty"`
-	TokenEndpoint         string `json:"tokenEndpoint,omitempty"`
-	AuthorizationEndpoint string `json:"authorizationEndpoint,omitempty"`
+	TokenEndpoint         string `json:"tokenEndpoint,omitempty"`         // see Issuer
+	AuthorizationEndpoint string `json:"authorizationEndpoint,omitempty"` // see Issuer
 	// ClientID and ClientSecret are the gateway's credentials at that
 	// authorization server.
 	ClientID     string `json:"clientId,omitempty"`
-	ClientSecret string `json:"clientSecret,omitempty"`
+	ClientSecret string `json:"clientSecret,omitempty"` // a value, ${VAR} or vault:NAME
 	// Scopes are requested for the upstream.
 	Scopes []string `json:"scopes,omitempty"`
 	// Audience is the token exchange audience (default: Resource).
@@ -80,9 +80,11 @@ type UpstreamAuth struct {
 // IDPClient is the gateway as a client of an enterprise identity
 // provider's token endpoint.
 type IDPClient struct {
+	// TokenEndpoint is the identity provider's token endpoint.
 	TokenEndpoint string `json:"tokenEndpoint"`
-	ClientID      string `json:"clientId,omitempty"`
-	ClientSecret  string `json:"clientSecret,omitempty"`
+	// ClientID and ClientSecret are the gateway's credentials there.
+	ClientID     string `json:"clientId,omitempty"`
+	ClientSecret string `json:"clientSecret,omitempty"` // see ClientID
 }
 
 // Identity is the top-level "identity" section: who may call the gateway
@@ -113,31 +115,39 @@ type Identity struct {
 
 // IdentityClaims name claims.
 type IdentityClaims struct {
+	// Subject names the subject's claim (default sub).
 	Subject string `json:"subject,omitempty"`
-	Tenant  string `json:"tenant,omitempty"`
-	Groups  string `json:"groups,omitempty"`
+	// Tenant names the tenant's claim (default tenant).
+	Tenant string `json:"tenant,omitempty"`
+	// Groups names the groups' claim (default groups).
+	Groups string `json:"groups,omitempty"`
 }
 
 // DPoP configures DPoP at the MCP endpoint and the authorization server.
 type DPoP struct {
+	// Required refuses bearer tokens at the MCP endpoint.
 	Required bool `json:"required,omitempty"`
-	Nonce    bool `json:"nonce,omitempty"`
+	// Nonce requires server-provided nonces in proofs.
+	Nonce bool `json:"nonce,omitempty"`
 }
 
 // SSO is an OpenID Connect provider the embedded authorization server
 // sends people to for sign-in (authorization code with PKCE).
 type SSO struct {
 	// Name is shown on the consent page (default: the issuer's host).
-	Name         string   `json:"name,omitempty"`
-	Issuer       string   `json:"issuer"`
-	ClientID     string   `json:"clientId"`
-	ClientSecret string   `json:"clientSecret,omitempty"`
-	Scopes       []string `json:"scopes,omitempty"`
+	Name string `json:"name,omitempty"`
+	// Issuer is the provider; ClientID and ClientSecret the
+	// authorization server's client there.
+	Issuer       string `json:"issuer"`
+	ClientID     string `json:"clientId"`               // see Issuer
+	ClientSecret string `json:"clientSecret,omitempty"` // see Issuer
+	// Scopes are requested at sign-in (default openid profile email).
+	Scopes []string `json:"scopes,omitempty"`
 	// SubjectClaim, GroupsClaim and TenantClaim name the ID token (or
 	// userinfo) claims (defaults "sub", "groups", "tenant").
 	SubjectClaim string `json:"subjectClaim,omitempty"`
-	GroupsClaim  string `json:"groupsClaim,omitempty"`
-	TenantClaim  string `json:"tenantClaim,omitempty"`
+	GroupsClaim  string `json:"groupsClaim,omitempty"` // see SubjectClaim
+	TenantClaim  string `json:"tenantClaim,omitempty"` // see SubjectClaim
 	// RequiredGroups: a person must be in one of them to get and refresh
 	// a token.
 	RequiredGroups []string `json:"requiredGroups,omitempty"`
@@ -148,13 +158,21 @@ type SSO struct {
 
 // AssertionIssuer is a trusted issuer of JWT grants (ID-JAG or workload).
 type AssertionIssuer struct {
-	Issuer        string              `json:"issuer"`
-	JWKSURL       string              `json:"jwksUrl"`
-	Claims        map[string][]string `json:"claims,omitempty"`
-	Scopes        []string            `json:"scopes,omitempty"`
-	Resources     []string            `json:"resources,omitempty"`
-	SubjectPrefix string              `json:"subjectPrefix,omitempty"`
-	CopyClaims    []string            `json:"copyClaims,omitempty"`
+	// Issuer is the JWTs' iss.
+	Issuer string `json:"issuer"`
+	// JWKSURL publishes the issuer's keys (https; http on loopback).
+	JWKSURL string `json:"jwksUrl"`
+	// Claims are rules: each claim must equal one of the values (a
+	// trailing * matches a prefix).
+	Claims map[string][]string `json:"claims,omitempty"`
+	// Scopes bound the scopes of the tokens issued for its JWTs.
+	Scopes []string `json:"scopes,omitempty"`
+	// Resources bound the resources they may be issued for.
+	Resources []string `json:"resources,omitempty"`
+	// SubjectPrefix is prepended to the JWT's sub.
+	SubjectPrefix string `json:"subjectPrefix,omitempty"`
+	// CopyClaims are copied from the JWT into the access token.
+	CopyClaims []string `json:"copyClaims,omitempty"`
 }
 
 // expandAll substitutes references in every string of v, in place.

@@ -56,7 +56,7 @@ type Options struct {
 	// Base sends the requests (default http.DefaultTransport); HTTPClient
 	// makes the token and metadata requests (default: 30 s timeout).
 	Base       http.RoundTripper
-	HTTPClient *http.Client
+	HTTPClient *http.Client // see Base
 	// Logger receives diagnostics; tokens are never logged.
 	Logger *slog.Logger
 	// Now is the clock (default time.Now).
@@ -413,11 +413,13 @@ func (tr *tokenResponse) cached(now time.Time) *cached {
 
 // TokenError is an OAuth error answer from a token endpoint.
 type TokenError struct {
-	Status      int
-	Code, Desc  string
-	WWWAuthHead string
+	// Status is the HTTP status; Code and Desc the error and
+	// error_description.
+	Status     int
+	Code, Desc string
 }
 
+// Error describes the refusal.
 func (e *TokenError) Error() string {
 	return fmt.Sprintf("token endpoint answered %d %s: %s", e.Status, e.Code, e.Desc)
 }

@@ -358,8 +358,11 @@ const MetaKey = "io.switchboard/upstream-unauthorized"
 // (with resource_metadata, scope, error), so the client or its user can
 // act on them.
 type UnauthorizedData struct {
-	Upstream        string   `json:"upstream"`
-	Status          int      `json:"status"`
+	// Upstream is the upstream's name.
+	Upstream string `json:"upstream"`
+	// Status is the upstream's HTTP status (401).
+	Status int `json:"status"`
+	// WWWAuthenticate holds the upstream's challenges, verbatim.
 	WWWAuthenticate []string `json:"wwwAuthenticate,omitempty"`
 }
 
