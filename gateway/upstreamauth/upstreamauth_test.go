@@ -100,6 +100,7 @@ type world struct {
 	refreshes        atomic.Int64
 	g                *gateway.Gateway
 	clientTokensSeen []string
+	completed        []string // elicitation ids the clients were told are complete
 }
 
 // as2Extra, when set, adjusts the upstream authorization server's
@@ -230,7 +231,11 @@ func (w *world) connect(t *testing.T, user string, elicitURL bool) (*mcp.ClientS
 	rt := oauthclient.NewTransport(nil, &oauthclient.Config{
 		ServerURL: w.gwURL, RedirectURL: "http://127.0.0.1:9/callback", Authorize: oauthclient.HeadlessAuthorize(asUser(user)),
 	})
-	opts := &mcp.ClientOptions{}
+	opts := &mcp.ClientOptions{OnElicitationComplete: func(_ context.Context, _ *mcp.ClientSession, p *protocol.ElicitationCompleteNotificationParams) {
+		w.mu.Lock()
+		w.completed = append(w.completed, p.ElicitationID)
+		w.mu.Unlock()
+	}}
 	if elicitURL {
 		opts.Elicit = func(context.Context, *mcp.ClientSession, *protocol.ElicitRequestParams) (*protocol.ElicitResult, error) {
 			return &protocol.ElicitResult{Action: protocol.ElicitActionDecline}, nil
@@ -363,6 +368,20 @@ func TestOAuthUser(t *testing.T) {
 		resp.Body.Close()
 		if resp.StatusCode != 200 || resp.Request.URL.Path != "/oauth/callback" {
 			t.Fatalf("%s's consent ended at %s with %d", user, resp.Request.URL, resp.StatusCode)
+		}
+		// The client is told that the elicitation is complete.
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			w.mu.Lock()
+			done := slices.Contains(w.completed, d.Elicitations[0].ElicitationID)
+			w.mu.Unlock()
+			if done {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s's client was not told the elicitation %s is complete", user, d.Elicitations[0].ElicitationID)
+			}
+			time.Sleep(20 * time.Millisecond)
 		}
 	}
 	consent(csA, "alice")

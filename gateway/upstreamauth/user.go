@@ -194,6 +194,10 @@ type pendingConsent struct {
 	verifier string
 	redirect string
 	expires  time.Time
+	// session and elicitation: whom to tell that the consent is
+	// complete (notifications/elicitation/complete).
+	session     *mcp.ServerSession
+	elicitation string
 }
 
 // Registry holds the upstreams' Auths: the OAuth redirect endpoint of
@@ -238,6 +242,10 @@ const consentTTL = 10 * time.Minute
 // resource unless omitted) and returns the URL to send them to, with an
 // elicitation id.
 func (r *Registry) ConsentURL(ctx context.Context, a *Auth, person string) (string, string, error) {
+	return r.consentURL(ctx, a, person, nil)
+}
+
+func (r *Registry) consentURL(ctx context.Context, a *Auth, person string, ss *mcp.ServerSession) (string, string, error) {
 	md, err := a.metadata(ctx)
 	if err != nil {
 		return "", "", err
@@ -277,9 +285,11 @@ func (r *Registry) ConsentURL(ctx context.Context, a *Auth, person string) (stri
 		r.mu.Unlock()
 		return "", "", errors.New("too many consents waiting")
 	}
-	r.pending[state] = &pendingConsent{a: a, person: person, verifier: verifier, redirect: a.cfg.RedirectURL, expires: now.Add(consentTTL)}
+	eid := "consent-" + state[:12]
+	r.pending[state] = &pendingConsent{a: a, person: person, verifier: verifier, redirect: a.cfg.RedirectURL, expires: now.Add(consentTTL),
+		session: ss, elicitation: eid}
 	r.mu.Unlock()
-	return u.String(), "consent-" + state[:12], nil
+	return u.String(), eid, nil
 }
 
 // ServeHTTP is the OAuth redirect endpoint of oauth-user consents: it
@@ -340,6 +350,10 @@ func (r *Registry) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	a.log.Info("upstreamauth: a person connected an upstream", "upstream", a.o.Upstream)
+	if p.session != nil {
+		// The client may retry now (URL mode elicitation, 2025-11-25).
+		_ = p.session.CompleteElicitation(context.WithoutCancel(req.Context()), p.elicitation)
+	}
 	page(http.StatusOK, "Signed in to "+a.o.Upstream+". You can close this window and go back to your application.")
 }
 
@@ -390,7 +404,7 @@ func (r *Registry) Middleware() mcp.ClientMiddleware {
 			if a.cfg.Mode == config.AuthOAuthUser && caller != nil && ri.Request != nil && wantsConsent(method) {
 				person := PersonKey(caller)
 				if _, err := a.userToken(ctx, person); errors.Is(err, identity.ErrNotFound) && supportsURLElicitation(ri.Request) {
-					u, id, err := r.ConsentURL(ctx, a, person)
+					u, id, err := r.consentURL(ctx, a, person, ri.Request.Session)
 					if err != nil {
 						return nil, fmt.Errorf("starting the sign-in to upstream %q: %w", a.o.Upstream, err)
 					}
