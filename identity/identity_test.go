@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -188,3 +190,99 @@ func FuzzParseAPIKey(f *testing.F) {
 		}
 	})
 }
+
+// TestMasterKeyRotationWhileRunning rotates the master key kept in the
+// data directory's master.key from another process's view while the
+// first keeps working, then the data keys (the new data key is sealed
+// under the new master key, which the running process reads from the
+// file): no operation fails, and the old master key opens nothing any
+// more.
+func TestMasterKeyRotationWhileRunning(t *testing.T) {
+	t.Setenv(store.MasterKeyEnv, "")
+	os.Unsetenv(store.MasterKeyEnv)
+	ctx := context.Background()
+	dir := t.TempDir()
+	open := func() *store.DB {
+		db, err := store.Open(ctx, dir, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
+	}
+	server := open()
+	v, err := identity.NewVault(ctx, server.Identity())
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := identity.NewKeys(server.Identity(), v)
+	_, tok, err := keys.Create(ctx, identity.APIKeySpec{Name: "svc"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	oldKey, _ := os.ReadFile(filepath.Join(dir, store.MasterKeyFile))
+	var failures, calls atomic.Int64
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for n := 0; ; n++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				name := fmt.Sprintf("vault/w%d", w)
+				if err := v.Put(ctx, name, []byte("x")); err != nil {
+					failures.Add(1)
+					t.Errorf("put: %v", err)
+				}
+				if b, err := v.Get(ctx, name); err != nil || string(b) != "x" {
+					failures.Add(1)
+					t.Errorf("get: %q %v", b, err)
+				}
+				if _, err := keys.Check(ctx, tok); err != nil {
+					failures.Add(1)
+					t.Errorf("API key: %v", err)
+				}
+				calls.Add(1)
+			}
+		}()
+	}
+	admin := open()
+	time.Sleep(50 * time.Millisecond)
+	rep, err := admin.RotateMasterKey(ctx, store.NewMasterKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	av, err := identity.NewVault(ctx, admin.Identity())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := av.Rotate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1500 * time.Millisecond) // past the servers' second before they seal with the new data key
+	close(stop)
+	wg.Wait()
+	if failures.Load() != 0 || calls.Load() == 0 || !rep.FileUpdated || rep.Resealed == 0 {
+		t.Fatalf("%d failures in %d calls; rotation %+v", failures.Load(), calls.Load(), rep)
+	}
+	newKey, _ := os.ReadFile(filepath.Join(dir, store.MasterKeyFile))
+	if string(newKey) == string(oldKey) {
+		t.Fatal("master.key was not replaced")
+	}
+	// The old master key opens nothing any more.
+	t.Setenv(store.MasterKeyEnv, strings.TrimSpace(string(oldKey)))
+	db3, err := store.Open(ctx, dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db3.Close()
+	if _, err := identity.NewVault(ctx, db3.Identity()); err == nil {
+		t.Fatal("the old master key still opens the data keys")
+	}
+}
+

@@ -15,6 +15,11 @@ import (
 // dataKeyLabel binds a sealed data key to its id.
 const dataKeyLabel = "switchboard/identity/data-key/"
 
+// DataKeyLabel is the label a data key is sealed with under the master
+// key (for Storage implementations that re-seal data keys when the master
+// key is rotated).
+func DataKeyLabel(id string) string { return dataKeyLabel + id }
+
 // Vault keeps secrets sealed at rest: each secret is AES-256-GCM
 // encrypted under the current data key with its name as additional data
 // (a sealed value cannot be moved to another name), and the data keys

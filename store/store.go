@@ -70,7 +70,9 @@ type DB struct {
 	dialect dialect
 	sealer  *sealer
 	dir     string
-	log     *slog.Logger
+	// keyFromFile: the master key is the data directory's master.key.
+	keyFromFile bool
+	log         *slog.Logger
 }
 
 // dialect is what differs between database backends: the goose dialect,
@@ -109,15 +111,28 @@ func Open(ctx context.Context, dir string, opts *Options) (*DB, error) {
 	}
 	defer unlock()
 	key := opts.MasterKey
+	fromFile := false
 	if key == nil {
 		var err error
 		if key, err = LoadMasterKey(dir); err != nil {
 			return nil, err
 		}
+		_, inEnv := os.LookupEnv(MasterKeyEnv)
+		fromFile = !inEnv
 	}
 	sl, err := newSealer(key)
 	if err != nil {
 		return nil, err
+	}
+	if fromFile {
+		sl.reload = func() ([][]byte, error) { return masterKeysInDir(dir) }
+		// A master key rotation that stopped half-way left its new key
+		// beside the old one: values may be sealed under either.
+		if keys, err := masterKeysInDir(dir); err == nil {
+			for _, k := range keys[1:] {
+				_ = sl.add(k, false)
+			}
+		}
 	}
 	path := filepath.Join(dir, FileName)
 	q := url.Values{}
@@ -131,7 +146,7 @@ func Open(ctx context.Context, dir string, opts *Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: opening %s: %w", path, err)
 	}
-	db := &DB{sql: sdb, dialect: sqliteDialect, sealer: sl, dir: dir, log: opts.Logger}
+	db := &DB{sql: sdb, dialect: sqliteDialect, sealer: sl, dir: dir, log: opts.Logger, keyFromFile: fromFile}
 	if db.log == nil {
 		db.log = slog.New(slog.DiscardHandler)
 	}

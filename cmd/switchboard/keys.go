@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/switchboard-mcp/switchboard/gateway/upstreamauth"
 	"github.com/switchboard-mcp/switchboard/identity"
+	"github.com/switchboard-mcp/switchboard/store"
 )
 
 // newKeysCmd is "switchboard keys": API keys for machines and the
@@ -35,6 +38,7 @@ pepper) while gateways keep running.`,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
 	dataDirFlag(cmd.PersistentFlags(), &dataDir)
+	var lastDB *store.DB
 	open := func(cmd *cobra.Command) (*identity.Keys, *identity.Vault, func(), error) {
 		db, err := openStore(cmd.Context(), dataDir, cmd.ErrOrStderr(), "keys")
 		if err != nil {
@@ -45,9 +49,12 @@ pepper) while gateways keep running.`,
 			db.Close()
 			return nil, nil, nil, err
 		}
+		lastDB = db
 		return identity.NewKeys(db.Identity(), v), v, func() { db.Close() }, nil
 	}
 
+	var rotateMaster bool
+	var masterOut string
 	var spec identity.APIKeySpec
 	var asJSON bool
 	create := &cobra.Command{
@@ -145,14 +152,45 @@ or master.key), make it the key that seals new secrets, and seal every
 stored secret again under it. Running gateways keep serving: each secret
 is swapped atomically and a gateway meeting the new key loads it. The
 previous data keys are retired, kept readable for a minute, and deleted
-by a later rotation once no secret uses them.`,
+by a later rotation once no secret uses them.
+
+With --master, the master key is rotated first: a new one is generated,
+everything sealed under the master key (the data keys, the authorization
+server's signing key) is sealed again under it in one transaction, and,
+when the key is the data directory's master.key, the file is replaced
+(running gateways read it again when they need to). When the key comes
+from $SWITCHBOARD_MASTER_KEY, --master-key-out FILE receives the new key:
+set it in the environment of every gateway before their next start.`,
+		Example: `  switchboard keys rotate
+  switchboard keys rotate --master
+  SWITCHBOARD_MASTER_KEY=… switchboard keys rotate --master --master-key-out /run/secrets/new-master-key`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if _, inEnv := os.LookupEnv(store.MasterKeyEnv); rotateMaster && inEnv && masterOut == "" {
+				return fmt.Errorf("the master key comes from $%s: give --master-key-out FILE to receive the new one", store.MasterKeyEnv)
+			}
 			_, v, done, err := open(cmd)
 			if err != nil {
 				return err
 			}
 			defer done()
+			if rotateMaster {
+				key := store.NewMasterKey()
+				if masterOut != "" {
+					if err := os.WriteFile(masterOut, []byte(key+"\n"), 0o600); err != nil {
+						return err
+					}
+				}
+				mr, err := lastDB.RotateMasterKey(cmd.Context(), key)
+				if err != nil {
+					return err
+				}
+				where := masterOut
+				if mr.FileUpdated {
+					where = filepath.Join(lastDB.Dir(), store.MasterKeyFile)
+				}
+				fmt.Fprintf(cmd.ErrOrStderr(), "switchboard keys: new master key in %s; %d values sealed again under it\n", where, mr.Resealed)
+			}
 			rep, err := v.Rotate(cmd.Context())
 			if err != nil {
 				return err
@@ -165,6 +203,8 @@ by a later rotation once no secret uses them.`,
 		},
 	}
 	rotate.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	rotate.Flags().BoolVar(&rotateMaster, "master", false, "rotate the master key too")
+	rotate.Flags().StringVar(&masterOut, "master-key-out", "", "with --master and a master key from the environment: the file that receives the new key (mode 0600)")
 
 	secret := &cobra.Command{
 		Use:   "secret set|list|delete [NAME]",
