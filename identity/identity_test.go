@@ -285,4 +285,3 @@ func TestMasterKeyRotationWhileRunning(t *testing.T) {
 		t.Fatal("the old master key still opens the data keys")
 	}
 }
-
