@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -132,4 +133,79 @@ func TestAPIKeysAndRotation(t *testing.T) {
 	if out := keysCmd(t, data, "list"); !strings.Contains(out, "revoked") {
 		t.Fatalf("keys list: %s", out)
 	}
+}
+
+// TestUpstreamCredentialsThroughServe: a real "switchboard serve" gives an
+// upstream the credentials of its "auth" (mode static here), and never
+// the client's own Authorization header; after a reload that changes the
+// secret the upstream gets the new one.
+func TestUpstreamCredentialsThroughServe(t *testing.T) {
+	var mu sync.Mutex
+	var keysSeen, authzSeen []string
+	up := mcp.NewServer(protocol.Implementation{Name: "up", Version: "1"}, nil)
+	up.AddTool(&protocol.Tool{Name: "ping_up"}, func(context.Context, *mcp.Request, *protocol.CallToolRequestParams) (*protocol.CallToolResult, error) {
+		return mcp.TextResult("pong"), nil
+	})
+	h := streamable.NewHandler(up, nil)
+	upSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		keysSeen = append(keysSeen, r.Header.Get("X-Api-Key"))
+		authzSeen = append(authzSeen, r.Header.Get("Authorization"))
+		mu.Unlock()
+		h.ServeHTTP(w, r)
+	}))
+	// Closed after the gateway stops (cleanups run last first), so that
+	// its open streams do not hold Close.
+	t.Cleanup(upSrv.Close)
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "switchboard.json")
+	write := func(secret string) {
+		if err := os.WriteFile(cfg, []byte(`{"mcpServers":{"up":{"url":"`+upSrv.URL+`","auth":{"mode":"static","headers":{"X-Api-Key":"`+secret+`"}}}}}`), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("k1")
+	srv := startServe(t, "--config", cfg, "--data-dir", filepath.Join(dir, "data"))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c := mcp.NewClient(protocol.Implementation{Name: "t", Version: "1"}, nil)
+	cs, err := c.Connect(ctx, streamable.NewDialer("http://"+srv.addr+"/mcp", &streamable.ClientOptions{HTTPClient: &http.Client{Transport: bearerRT{"client-secret-token"}}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs.Close()
+	if res, err := cs.CallToolArgs(ctx, "ping_up", map[string]any{}); err != nil || res.IsError {
+		t.Fatalf("call: %v %+v", err, res)
+	}
+	check := func(want string) {
+		t.Helper()
+		mu.Lock()
+		defer mu.Unlock()
+		if len(keysSeen) == 0 || keysSeen[len(keysSeen)-1] != want {
+			t.Fatalf("the upstream saw X-Api-Key %q, want %q", keysSeen, want)
+		}
+		for _, a := range authzSeen {
+			if strings.Contains(a, "client-secret-token") {
+				t.Fatal("the client's token reached the upstream")
+			}
+		}
+	}
+	check("k1")
+	write("k2")
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		if res, err := cs.CallToolArgs(ctx, "ping_up", map[string]any{}); err == nil && !res.IsError {
+			mu.Lock()
+			last := keysSeen[len(keysSeen)-1]
+			mu.Unlock()
+			if last == "k2" {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the reloaded secret never reached the upstream")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	check("k2")
 }
