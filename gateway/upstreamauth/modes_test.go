@@ -26,9 +26,10 @@ func TestModesHeaders(t *testing.T) {
 		wantHdr   [2]string
 		wantErr   error
 	}{
-		{"none strips the caller's header", config.UpstreamAuth{Mode: config.AuthNone}, &auth.SubjectToken{Token: "client-token"}, "", [2]string{}, nil},
+		{"none adds nothing, whatever the caller presented", config.UpstreamAuth{Mode: config.AuthNone}, &auth.SubjectToken{Token: "client-token"}, "", [2]string{}, nil},
 		{"static", config.UpstreamAuth{Mode: config.AuthStatic, Headers: map[string]string{"X-Api-Key": "k1"}}, nil, "", [2]string{"X-Api-Key", "k1"}, nil},
 		{"passthrough", config.UpstreamAuth{Mode: config.AuthPassthrough, AllowPassthrough: true}, &auth.SubjectToken{Token: "client-token"}, "Bearer client-token", [2]string{}, nil},
+		{"static keeps a configured Authorization", config.UpstreamAuth{Mode: config.AuthStatic, Headers: map[string]string{"Authorization": "Basic Z3c6cw=="}}, nil, "Basic Z3c6cw==", [2]string{}, nil},
 		{"passthrough never forwards a DPoP-bound token", config.UpstreamAuth{Mode: config.AuthPassthrough, AllowPassthrough: true}, &auth.SubjectToken{Token: "bound", DPoPBound: true}, "", [2]string{}, ErrDPoPBound},
 	}
 	for _, tt := range tests {
@@ -43,7 +44,6 @@ func TestModesHeaders(t *testing.T) {
 				ctx = auth.WithSubjectToken(ctx, tt.subject)
 			}
 			req, _ := http.NewRequestWithContext(ctx, "POST", up.URL, nil)
-			req.Header.Set("Authorization", "Bearer client-token")
 			resp, err := a.RoundTrip(req)
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("error %v, want %v", err, tt.wantErr)

@@ -145,8 +145,11 @@ var ErrDPoPBound = errors.New("upstreamauth: the caller's token is DPoP-bound an
 func (a *Auth) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
 	caller := auth.TokenInfoFrom(ctx)
+	// The request is the gateway's own (the client's token never reaches
+	// it: the auth middleware removes it); headers configured for the
+	// upstream stay, and a credential of the mode replaces any
+	// Authorization among them.
 	out := req.Clone(ctx)
-	out.Header.Del("Authorization")
 	var tok *cached
 	var err error
 	switch a.cfg.Mode {
