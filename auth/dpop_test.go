@@ -30,6 +30,7 @@ type dpopFixture struct {
 	client  *oauthclient.DPoPKey
 	other   *oauthclient.DPoPKey
 	handler http.Handler
+	meta    http.Handler
 }
 
 func newDPoPFixture(t *testing.T, opts *auth.DPoPOptions) *dpopFixture {
@@ -54,7 +55,7 @@ func newDPoPFixture(t *testing.T, opts *auth.DPoPOptions) *dpopFixture {
 		}
 		w.Write([]byte("ok"))
 	}))
-	return &dpopFixture{issuer: ik, client: c, other: o, handler: h}
+	return &dpopFixture{issuer: ik, client: c, other: o, handler: h, meta: m.MetadataHandler()}
 }
 
 // token mints an access token bound to jkt ("" for a bearer token).
@@ -163,6 +164,13 @@ func TestDPoPNonceAndRequired(t *testing.T) {
 	p, _ = f.client.Proof("POST", dpopResource, bound, "made-up", time.Now())
 	if w := f.do("POST", "DPoP", bound, p); w.Code != 401 {
 		t.Fatalf("with a made-up nonce: %d", w.Code)
+	}
+	// The metadata says so (RFC 9728).
+	r := httptest.NewRequest("GET", "https://mcp.example.com/.well-known/oauth-protected-resource/mcp", nil)
+	mw := httptest.NewRecorder()
+	f.meta.ServeHTTP(mw, r)
+	if !strings.Contains(mw.Body.String(), `"dpop_bound_access_tokens_required":true`) || !strings.Contains(mw.Body.String(), `"dpop_signing_alg_values_supported":["ES256"`) {
+		t.Fatalf("metadata %s", mw.Body)
 	}
 	// Required: bearer tokens are refused with a DPoP challenge only.
 	w = f.do("POST", "Bearer", f.token(t, ""))

@@ -244,6 +244,10 @@ func New(v Verifier, opts *Options) (*Middleware, error) {
 			ScopesSupported:        slices.Clone(supported),
 			BearerMethodsSupported: []string{"header"},
 		}
+		if opts.DPoP != nil {
+			m.metaDoc.DPoPSigningAlgValuesSupported = slices.Clone(DPoPAlgorithms)
+			m.metaDoc.DPoPBoundAccessTokensRequired = opts.DPoP.Required
+		}
 	}
 	if c, err := CanonicalResource(m.metaDoc.Resource); err != nil || c != res {
 		return nil, fmt.Errorf("auth: metadata resource %q differs from Options.Resource %q", m.metaDoc.Resource, res)
