@@ -182,13 +182,15 @@ func (c Challenge) IsDPoP() bool { return strings.EqualFold(c.Scheme, TokenTypeD
 
 // useDPoP reports whether tokens from the authorization server of d are
 // requested DPoP-bound: the Transport has a DPoP key and, unless
-// Config.DPoP forces it, the server advertises
-// dpop_signing_alg_values_supported.
+// Config.DPoP forces it, the authorization server advertises
+// dpop_signing_alg_values_supported or the resource requires bound
+// tokens (dpop_bound_access_tokens_required).
 func (t *Transport) useDPoP(d *discovery) bool {
 	if t.dpop == nil || d == nil || d.as == nil {
 		return false
 	}
-	return t.cfg.DPoP == DPoPAlways || len(d.as.DPoPSigningAlgValuesSupported) > 0
+	return t.cfg.DPoP == DPoPAlways || len(d.as.DPoPSigningAlgValuesSupported) > 0 ||
+		(d.prm != nil && d.prm.DPoPBoundAccessTokensRequired)
 }
 
 // DPoP modes of Config.DPoP.

@@ -23,6 +23,9 @@ type ProtectedResourceMetadata struct {
 	ResourceDocumentation             string   `json:"resource_documentation,omitempty"`
 	ResourcePolicyURI                 string   `json:"resource_policy_uri,omitempty"`
 	ResourceTOSURI                    string   `json:"resource_tos_uri,omitempty"`
+	// DPoPBoundAccessTokensRequired: the resource accepts only DPoP-bound
+	// tokens (RFC 9728, RFC 9449).
+	DPoPBoundAccessTokensRequired bool `json:"dpop_bound_access_tokens_required,omitempty"`
 }
 
 // AuthServerMetadata is OAuth 2.0 Authorization Server Metadata (RFC 8414
