@@ -1,8 +1,9 @@
-// Package store keeps Switchboard's durable state in a database: today the
+// Package store keeps Switchboard's durable state in a database: the
 // embedded authorization server's signing key, clients, grants, refresh
 // tokens and revocations ([DB.AuthServer], an authserver.Storage), so that
 // a restart of "switchboard serve --auth" or "switchboard auth-server"
-// logs nobody out.
+// logs nobody out; and API keys, data keys and the vault's sealed secrets
+// ([DB.Identity], an identity.Storage).
 //
 // The database is embedded SQLite, through the pure-Go driver
 // modernc.org/sqlite (no cgo), in a data directory ([DefaultDir]):
@@ -22,7 +23,8 @@
 // Secrets at rest are encrypted with AES-256-GCM under a master key (see
 // [LoadMasterKey]): the environment variable SWITCHBOARD_MASTER_KEY, or
 // the file master.key in the data directory, created with mode 0600 on
-// first use. Client secrets and refresh tokens are stored only as SHA-256
+// first use. [DB.RotateMasterKey] seals everything sealed under it again
+// under a new one. Client secrets and refresh tokens are stored only as SHA-256
 // digests.
 package store
 
