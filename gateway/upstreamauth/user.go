@@ -397,11 +397,8 @@ func (r *Registry) Middleware() mcp.ClientMiddleware {
 				return next(ctx, method, params)
 			}
 			a := r.Get(ri.Upstream)
-			if a == nil {
-				return next(ctx, method, params)
-			}
 			caller := auth.TokenInfoFrom(ctx)
-			if a.cfg.Mode == config.AuthOAuthUser && caller != nil && ri.Request != nil && wantsConsent(method) {
+			if a != nil && a.cfg.Mode == config.AuthOAuthUser && caller != nil && ri.Request != nil && wantsConsent(method) {
 				person := PersonKey(caller)
 				if _, err := a.userToken(ctx, person); errors.Is(err, identity.ErrNotFound) && supportsURLElicitation(ri.Request) {
 					u, id, err := r.consentURL(ctx, a, person, ri.Request.Session)
@@ -418,24 +415,8 @@ func (r *Registry) Middleware() mcp.ClientMiddleware {
 			if err == nil || !errors.As(err, &he) || he.StatusCode != http.StatusUnauthorized {
 				return res, err
 			}
-			d := UnauthorizedData{Upstream: a.o.Upstream, Status: he.StatusCode, WWWAuthenticate: http.Header(he.Header).Values("WWW-Authenticate")}
+			d := UnauthorizedData{Upstream: ri.Upstream, Status: he.StatusCode, WWWAuthenticate: http.Header(he.Header).Values("WWW-Authenticate")}
 			return relay401(method, d)
-		}
-	}
-}
-
-// Relay401 is the middleware's answer to an upstream's 401 for
-// upstreams without an Auth (mode none): the same relay.
-func Relay401() mcp.ClientMiddleware {
-	return func(next mcp.CallHandler) mcp.CallHandler {
-		return func(ctx context.Context, method string, params jsontext.Value) (jsontext.Value, error) {
-			res, err := next(ctx, method, params)
-			ri := gateway.RelayFrom(ctx)
-			var he *transport.HTTPError
-			if err == nil || ri == nil || !errors.As(err, &he) || he.StatusCode != http.StatusUnauthorized {
-				return res, err
-			}
-			return relay401(method, UnauthorizedData{Upstream: ri.Upstream, Status: he.StatusCode, WWWAuthenticate: http.Header(he.Header).Values("WWW-Authenticate")})
 		}
 	}
 }
