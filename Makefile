@@ -13,9 +13,9 @@ FUZZTIME  ?= 3s
 NODE_STAMP := conformance/node_modules/.installed
 NEXT_STAMP := conformance-next/node_modules/.installed
 
-.PHONY: redis-deps test check vet unit fuzz microbench conformance conformance-deps conformance-next conformance-next-deps conformance-gateway interop browser browser-deps bench bench-quick build clean
+.PHONY: redis-deps test check vet unit fuzz microbench conformance conformance-deps conformance-next conformance-next-deps conformance-gateway interop browser browser-deps identity-sso bench bench-quick build clean
 
-test: check unit fuzz microbench conformance conformance-next conformance-gateway interop browser bench-check
+test: check unit fuzz microbench conformance conformance-next conformance-gateway interop browser identity-sso bench-check
 	@echo "make test: all passed"
 
 build: $(BIN)
@@ -93,6 +93,12 @@ $(BROWSER_STAMP): browsertest/package.json browsertest/package-lock.json
 
 browser: browser-deps
 	cd browsertest && $(GO) vet ./... && $(GO) test -timeout 10m ./...
+
+# SSO against a real OpenID Connect provider (zitadel's example OP), in
+# its own module (identity/ssotest) so that its dependencies stay out of
+# Switchboard's.
+identity-sso:
+	cd identity/ssotest && $(GO) vet ./... && $(GO) test -race -timeout 5m ./...
 
 bench-check:
 	cd bench && $(GO) vet ./... && $(GO) test -timeout 5m ./...

@@ -25,6 +25,9 @@ type ProtectedResourceMetadata struct {
 	ResourceDocumentation             string   `json:"resource_documentation,omitempty"`
 	ResourcePolicyURI                 string   `json:"resource_policy_uri,omitempty"`
 	ResourceTOSURI                    string   `json:"resource_tos_uri,omitempty"`
+	// DPoPBoundAccessTokensRequired: the resource accepts only DPoP-bound
+	// tokens (RFC 9728, RFC 9449).
+	DPoPBoundAccessTokensRequired bool `json:"dpop_bound_access_tokens_required,omitempty"`
 }
 
 // AuthServerMetadata is OAuth 2.0 Authorization Server Metadata (RFC 8414
@@ -51,6 +54,14 @@ type AuthServerMetadata struct {
 	// ClientIDMetadataDocumentSupported advertises Client ID Metadata
 	// Documents (URL client ids).
 	ClientIDMetadataDocumentSupported bool `json:"client_id_metadata_document_supported,omitempty"`
+	// DPoPSigningAlgValuesSupported lists the JWS algorithms the server
+	// accepts in DPoP proofs (RFC 9449 section 5.1); a server that lists
+	// any issues DPoP-bound tokens.
+	DPoPSigningAlgValuesSupported []string `json:"dpop_signing_alg_values_supported,omitempty"`
+	// AuthorizationGrantProfilesSupported lists the authorization grant
+	// profiles the server accepts, such as
+	// "urn:ietf:params:oauth:grant-profile:id-jag".
+	AuthorizationGrantProfilesSupported []string `json:"authorization_grant_profiles_supported,omitempty"`
 }
 
 // ClientMetadata is OAuth 2.0 client metadata (RFC 7591 Section 2, with
