@@ -13,9 +13,9 @@ FUZZTIME  ?= 3s
 NODE_STAMP := conformance/node_modules/.installed
 NEXT_STAMP := conformance-next/node_modules/.installed
 
-.PHONY: redis-deps scale-deps scale bench-scale test check vet unit fuzz microbench conformance conformance-deps conformance-next conformance-next-deps conformance-gateway interop browser browser-deps bench bench-quick build clean
+.PHONY: redis-deps scale-deps scale bench-scale test check vet unit fuzz microbench conformance conformance-deps conformance-next conformance-next-deps conformance-gateway interop browser browser-deps identity-sso bench bench-quick build clean
 
-test: check unit fuzz microbench conformance conformance-next conformance-gateway scale interop browser bench-check
+test: check unit fuzz microbench conformance conformance-next conformance-gateway scale interop browser identity-sso bench-check
 	@echo "make test: all passed"
 
 build: $(BIN)
@@ -49,7 +49,7 @@ microbench:
 conformance-deps: $(NODE_STAMP)
 
 $(NODE_STAMP): conformance/package.json conformance/package-lock.json
-	cd conformance && npm ci --no-audit --no-fund
+	cd conformance && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 conformance: build conformance-deps
@@ -60,7 +60,7 @@ conformance: build conformance-deps
 conformance-next-deps: $(NEXT_STAMP)
 
 $(NEXT_STAMP): conformance-next/package.json conformance-next/package-lock.json
-	cd conformance-next && npm ci --no-audit --no-fund
+	cd conformance-next && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 conformance-next: build conformance-deps conformance-next-deps
@@ -99,15 +99,28 @@ interop: build conformance-deps
 
 # The console's browser test drives Debian's chromium (installed here when
 # missing, with one apt-get update) through chromedp; screenshots go to
-# browsertest/screenshots/.
-browser-deps:
+# browsertest/screenshots/. Its MCP Apps test renders the official example
+# app server pinned in browsertest/package.json (npm ci).
+BROWSER_STAMP := browsertest/node_modules/.installed
+
+browser-deps: $(BROWSER_STAMP)
 	@command -v chromium >/dev/null 2>&1 || { \
 		echo "installing Debian's chromium for the browser test"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
+$(BROWSER_STAMP): browsertest/package.json browsertest/package-lock.json
+	cd browsertest && npm ci --no-audit --no-fund
+	touch $@
+
 browser: browser-deps
 	cd browsertest && $(GO) vet ./... && $(GO) test -timeout 10m ./...
+
+# SSO against a real OpenID Connect provider (zitadel's example OP), in
+# its own module (identity/ssotest) so that its dependencies stay out of
+# Switchboard's.
+identity-sso:
+	cd identity/ssotest && $(GO) vet ./... && $(GO) test -race -timeout 5m ./...
 
 bench-check:
 	cd bench && $(GO) vet ./... && $(GO) test -timeout 5m ./...

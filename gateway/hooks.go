@@ -10,6 +10,7 @@ import (
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 
+	"github.com/switchboard-mcp/switchboard/apps"
 	"github.com/switchboard-mcp/switchboard/jsonrpc"
 	"github.com/switchboard-mcp/switchboard/mcp"
 	"github.com/switchboard-mcp/switchboard/protocol"
@@ -78,6 +79,10 @@ type Identity struct {
 	Method string `json:"method,omitempty"`
 	// Scopes granted to the caller's token or key.
 	Scopes []string `json:"scopes,omitempty"`
+	// Binding is the grant binding of the caller's token ("session:<id>"
+	// or "task:<id>", the mcp_binding claim), "" for an unbound grant: a
+	// policy can require a grant bound to the request's session.
+	Binding string `json:"binding,omitempty"`
 }
 
 // Access describes a request's use of an upstream feature, for
@@ -372,6 +377,8 @@ func (g *Gateway) observe(next mcp.MethodHandler) mcp.MethodHandler {
 		if e.Identity != nil {
 			e.Tenant = e.Identity.Tenant
 		}
+		// The host of an MCP App marks the calls its views make.
+		_, e.AppOriginated = req.Meta()[apps.MetaAppOriginated]
 		if req.Session != nil {
 			e.Session = req.Session.ID()
 		}

@@ -27,6 +27,7 @@ import (
 type serveFlags struct {
 	addr, authAddr, configPath string
 	dataDir, adminToken        string
+	appsAddr                   string
 	addrSet                    bool // --addr was given: it wins over the file's gateway.addr
 	verbose, withAuth          bool
 	autoApprove, stdio         bool
@@ -88,6 +89,7 @@ out.`,
 	cmd.Flags().BoolVar(&f.autoApprove, "auto-approve", false, "approve every authorization request without the consent page (with --auth; tests only)")
 	dataDirFlag(cmd.Flags(), &f.dataDir)
 	cmd.Flags().StringVar(&f.adminToken, "admin-token", "", "require this bearer token on the admin API (/api/), which then answers from any address (default: $SWITCHBOARD_ADMIN_TOKEN; without one, loopback only)")
+	cmd.Flags().StringVar(&f.appsAddr, "apps-addr", "127.0.0.1:0", "address of the sandbox through which the console renders MCP Apps: another origin than the console's (default: a free loopback port; \"off\": no apps in the console)")
 	cmd.Flags().BoolVarP(&f.verbose, "verbose", "v", false, "log debug messages to stderr")
 	f.limits.register(cmd)
 	f.cluster.register(cmd)
@@ -157,8 +159,15 @@ func runServe(ctx context.Context, f *serveFlags) error {
 		return err
 	}
 	defer gov.close()
+	idn, err := newServeIdentity(ctx, cfg, db, logger)
+	if err != nil {
+		return err
+	}
 
 	if f.stdio {
+		if err := idn.apply(cfg, &opts, ""); err != nil {
+			return err
+		}
 		g, err := gateway.New(opts)
 		if err != nil {
 			return err
@@ -183,11 +192,11 @@ func runServe(ctx context.Context, f *serveFlags) error {
 	defer cancel()
 	if f.withAuth {
 		var aln net.Listener
-		as, aln, authMW, err = startAuth(f, logger, base+gateway.PathMCP, db)
+		as, aln, authMW, err = startAuth(ctx, f, logger, base+gateway.PathMCP, db, idn)
 		if err != nil {
 			return err
 		}
-		ahs := httpserve.New(as, f.limits.http.options(logger))
+		ahs := httpserve.New(idn.authServerHandler(as), f.limits.http.options(logger))
 		authDone := make(chan error, 1)
 		go func() { authDone <- ahs.Run(ctx, aln) }()
 		defer func() {
@@ -197,6 +206,9 @@ func runServe(ctx context.Context, f *serveFlags) error {
 			<-authDone
 		}()
 		opts.ServerOptions.OnSessionEnd = func(ss *mcp.ServerSession) { as.RevokeSession(ss.ID()) }
+	}
+	if err := idn.apply(cfg, &opts, base); err != nil {
+		return err
 	}
 	so, err := startScaleOut(ctx, &f.cluster, &opts, logger)
 	if err != nil {
@@ -213,6 +225,20 @@ func runServe(ctx context.Context, f *serveFlags) error {
 
 	mux := http.NewServeMux()
 	adminOpts := console.Options{Token: f.adminToken, Logs: logs, Version: version, Routes: gov.adminRoutes()}
+	if f.appsAddr != "" && f.appsAddr != "off" {
+		sln, err := net.Listen("tcp", f.appsAddr)
+		if err != nil {
+			return fmt.Errorf("listening on %s (--apps-addr): %w", f.appsAddr, err)
+		}
+		adminOpts.AppsSandbox = console.SandboxOrigin(sln.Addr()) + console.PathSandbox
+		shs := httpserve.New(console.Sandbox(console.SandboxOptions{HostOrigins: []string{base}, Logger: logger}), f.limits.http.options(logger))
+		sandboxDone := make(chan error, 1)
+		go func() { sandboxDone <- shs.Run(ctx, sln) }()
+		defer func() {
+			cancel()
+			<-sandboxDone
+		}()
+	}
 	if adminOpts.Token == "" {
 		adminOpts.Token = os.Getenv("SWITCHBOARD_ADMIN_TOKEN")
 	}
@@ -230,15 +256,19 @@ func runServe(ctx context.Context, f *serveFlags) error {
 		for _, name := range g.VirtualServerNames() {
 			mux.Handle(gateway.PathVirtual+name+gateway.PathMCP, authMW.Wrap(g.VirtualHandler(name)))
 		}
-	} else {
+	} else if !idn.mountAPIKeys(mux, g) {
 		g.Mount(mux)
 	}
+	mux.Handle(pathOAuthCallback, idn.reg)
 	fmt.Fprintf(os.Stderr, "switchboard serve: listening on %s\n  Streamable HTTP: %s%s\n", ln.Addr(), base, gateway.PathMCP)
 	access := "loopback only"
 	if adminOpts.Token != "" {
 		access = "admin token required"
 	}
 	fmt.Fprintf(os.Stderr, "  console: %s%s (admin API %s%s, %s)\n", base, console.PathUI, base, console.PathAPI, access)
+	if adminOpts.AppsSandbox != "" {
+		fmt.Fprintf(os.Stderr, "  MCP Apps sandbox: %s\n", adminOpts.AppsSandbox)
+	}
 	if authMW == nil {
 		fmt.Fprintf(os.Stderr, "  legacy HTTP+SSE: %s%s\n", base, gateway.PathSSE)
 	} else {
@@ -274,19 +304,24 @@ func printUpstreams(g *gateway.Gateway) {
 
 // startAuth prepares the embedded authorization server for resource and
 // its listener; the caller serves it.
-func startAuth(f *serveFlags, logger *slog.Logger, resource string, db *store.DB) (*authserver.Server, net.Listener, *auth.Middleware, error) {
+func startAuth(ctx context.Context, f *serveFlags, logger *slog.Logger, resource string, db *store.DB, idn *serveIdentity) (*authserver.Server, net.Listener, *auth.Middleware, error) {
 	aln, err := net.Listen("tcp", f.authAddr)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("listening on %s: %w", f.authAddr, err)
 	}
 	issuer := "http://" + aln.Addr().String()
-	as, err := authserver.New(authserver.Options{
+	asOpts := authserver.Options{
 		Issuer:      issuer,
 		Resources:   []string{resource},
 		AutoApprove: f.autoApprove,
 		Logger:      logger,
 		Storage:     db.AuthServer(),
-	})
+	}
+	if err := idn.authServerOptions(ctx, &asOpts); err != nil {
+		aln.Close()
+		return nil, nil, nil, err
+	}
+	as, err := authserver.New(asOpts)
 	if err != nil {
 		aln.Close()
 		return nil, nil, nil, err
@@ -297,7 +332,8 @@ func startAuth(f *serveFlags, logger *slog.Logger, resource string, db *store.DB
 		aln.Close()
 		return nil, nil, nil, err
 	}
-	m, err := auth.New(v, &auth.Options{Resource: resource, AuthorizationServers: []string{as.Issuer()}, Logger: logger})
+	mwOpts := &auth.Options{Resource: resource, AuthorizationServers: []string{as.Issuer()}, Logger: logger}
+	m, err := auth.New(idn.middleware(v, mwOpts), mwOpts)
 	if err != nil {
 		aln.Close()
 		return nil, nil, nil, err
