@@ -16,6 +16,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
 
+	"github.com/switchboard-mcp/switchboard/auth"
 	"github.com/switchboard-mcp/switchboard/cluster"
 	"github.com/switchboard-mcp/switchboard/cluster/seal"
 	"github.com/switchboard-mcp/switchboard/gateway"
@@ -104,7 +105,7 @@ func startScaleOut(ctx context.Context, f *clusterFlags, opts *gateway.Options, 
 	}
 	opts.HTTP.EventStore = node.EventStore()
 	opts.SessionFactory = func(srv *mcp.Server) transport.SessionFactory {
-		s, err := node.Sessions(srv, cluster.SessionOptions{Sealer: so.sealer, TTL: f.sessionTTL})
+		s, err := node.Sessions(srv, cluster.SessionOptions{Sealer: so.sealer, TTL: f.sessionTTL, Binding: oauthPrincipal})
 		if err != nil {
 			panic(err) // only without a sealer
 		}
@@ -239,3 +240,13 @@ func (so *scaleOut) close() {
 // state: a client's retry of an input-required call may reach another
 // instance, whose child must verify the state the first child sealed.
 const envRequestStateKey = "SWITCHBOARD_REQUEST_STATE_KEY"
+
+// oauthPrincipal names the caller of an OAuth-protected endpoint (issuer
+// and subject of its access token): a session id is bound to it, so that
+// another principal holding the id cannot have it restored.
+func oauthPrincipal(ctx context.Context) string {
+	if ti := auth.TokenInfoFrom(ctx); ti != nil {
+		return ti.Issuer + "\x00" + ti.Subject
+	}
+	return ""
+}
