@@ -31,6 +31,7 @@ type client struct {
 type soakStats struct {
 	calls, attempts, retryable, reconnects, elicitations atomic.Int64
 	forwardedResponses, listenErrors                     atomic.Int64
+	instanceLost, transportErrors                        atomic.Int64 // kinds of retryable failures
 }
 
 // errSessionLost is fatal: the cluster forgot a session.
@@ -245,6 +246,7 @@ func (c *client) callTool(ctx context.Context, name string, args map[string]any,
 		body, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": params})
 		resp, err := c.do(ctx, "POST", body, nil)
 		if err != nil {
+			c.stats.transportErrors.Add(1)
 			fail()
 			continue
 		}
@@ -255,6 +257,7 @@ func (c *client) callTool(ctx context.Context, name string, args map[string]any,
 		if resp.StatusCode != 200 {
 			resp.Body.Close()
 			if retryableStatus(resp.StatusCode) {
+				c.stats.transportErrors.Add(1)
 				fail()
 				continue
 			}
@@ -273,6 +276,11 @@ func (c *client) callTool(ctx context.Context, name string, args map[string]any,
 			return res, err
 		}
 		if !done || a.retryable {
+			if a.retryable {
+				c.stats.instanceLost.Add(1)
+			} else {
+				c.stats.transportErrors.Add(1)
+			}
 			fail()
 			continue
 		}

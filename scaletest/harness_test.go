@@ -301,8 +301,17 @@ type cluster struct {
 func startCluster(t testing.TB, n int, extra ...string) *cluster {
 	t.Helper()
 	need(t, "haproxy")
-	c := &cluster{}
-	c.redisURL, c.redis = startRedis(t)
+	url, proc := startRedis(t)
+	c := startClusterWith(t, n, url, extra...)
+	c.redis = proc
+	return c
+}
+
+// startClusterWith starts the instances on a Redis already running.
+func startClusterWith(t testing.TB, n int, redisURL string, extra ...string) *cluster {
+	t.Helper()
+	need(t, "haproxy")
+	c := &cluster{redisURL: redisURL}
 	c.keysFile = filepath.Join(t.TempDir(), "session-keys.json")
 	writeKeys(t, c.keysFile, "k1", seal.GenerateKey("k1"))
 	for i := range n {

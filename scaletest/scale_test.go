@@ -117,7 +117,7 @@ func TestSessionAnyInstance(t *testing.T) {
 	}
 	// Progress on an SSE stream, and an elicitation whose response lands on
 	// another instance than the one whose tool waits for it.
-	if _, err := cl.callTool(ctx, "count_slowly", map[string]any{"to": 3, "delay_ms": 50}, 3); err != nil {
+	if _, err := cl.callTool(ctx, "count_slowly", map[string]any{"to": 3, "delayMs": 50}, 3); err != nil {
 		t.Fatal(err)
 	}
 	for range 3 {
@@ -226,7 +226,7 @@ func waitReload(t *testing.T, c *cluster, n int) {
 // retryable error that the client retries; progress is gap-free after
 // every reconnect; no session is lost.
 func TestSoakFailover(t *testing.T) {
-	S, M := envInt("SOAK_SESSIONS", 8), envInt("SOAK_CALLS", 16)
+	S, M := envInt("SOAK_SESSIONS", 10), envInt("SOAK_CALLS", 20)
 	c := startCluster(t, 3)
 	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Second)
 	defer cancel()
@@ -261,7 +261,7 @@ func TestSoakFailover(t *testing.T) {
 						err = fmt.Errorf("elicitation result %s", r.result)
 					}
 				} else {
-					r, err = cl.callTool(ctx, "count_slowly", map[string]any{"to": 5, "delay_ms": 60}, 5)
+					r, err = cl.callTool(ctx, "count_slowly", map[string]any{"to": 5, "delayMs": 60}, 5)
 				}
 				if err != nil {
 					errs <- fmt.Errorf("session %d call %d: %w", i, j, err)
@@ -302,10 +302,10 @@ func TestSoakFailover(t *testing.T) {
 		t.Error(err)
 	}
 	att, retr := st.attempts.Load(), st.retryable.Load()
-	t.Logf("soak: %d sessions × %d calls in %s: %d attempts, %d retryable failures (error rate %.2f%% of attempts), %d stream reconnects, %d elicitations; recovery time after SIGKILL %s",
-		S, M, time.Since(start).Round(time.Millisecond), att, retr, 100*float64(retr)/float64(max(att, 1)), st.reconnects.Load(), st.elicitations.Load(), recoverTime.Round(time.Millisecond))
-	fmt.Printf("SOAK sessions=%d calls=%d attempts=%d retryable=%d error_rate=%.2f%% reconnects=%d elicitations=%d recovery=%s\n",
-		S, M, att, retr, 100*float64(retr)/float64(max(att, 1)), st.reconnects.Load(), st.elicitations.Load(), recoverTime.Round(time.Millisecond))
+	t.Logf("soak: %d sessions × %d calls in %s: %d attempts, %d retryable failures (error rate %.2f%% of attempts: %d instance-lost errors, %d refused or cut connections), %d stream reconnects, %d elicitations; recovery time after SIGKILL %s",
+		S, M, time.Since(start).Round(time.Millisecond), att, retr, 100*float64(retr)/float64(max(att, 1)), st.instanceLost.Load(), st.transportErrors.Load(), st.reconnects.Load(), st.elicitations.Load(), recoverTime.Round(time.Millisecond))
+	fmt.Printf("SOAK sessions=%d calls=%d attempts=%d retryable=%d error_rate=%.2f%% instance_lost=%d transport=%d reconnects=%d elicitations=%d recovery=%s\n",
+		S, M, att, retr, 100*float64(retr)/float64(max(att, 1)), st.instanceLost.Load(), st.transportErrors.Load(), st.reconnects.Load(), st.elicitations.Load(), recoverTime.Round(time.Millisecond))
 	if n := st.listenErrors.Load(); n != 0 {
 		t.Errorf("%d standalone streams could not be resumed", n)
 	}
@@ -356,4 +356,88 @@ func verbose() []string {
 		return []string{"-v"}
 	}
 	return nil
+}
+
+// Limits and configuration are shared: a concurrency rule of 1 on the
+// upstream holds across the instances (two sessions' calls, landing on
+// different instances, never overlap; the second waits with 429 and
+// retries), and a change of the configuration file every instance reads
+// is applied by every instance as a hot reload.
+func TestSharedLimitsAndConfig(t *testing.T) {
+	redisURL, _ := startRedis(t)
+	cfgPath := filepath.Join(t.TempDir(), "switchboard.json")
+	writeConfig := func(prefix string) {
+		cfg := fmt.Sprintf(`{"mcpServers": {"demo": {"command": %q, "args": ["demo", "everything"], "session": "per-client"%s}},
+"limits": {"store": "redis", "redis": {"url": %q, "failMode": "closed"},
+  "rules": [{"name": "demo-one-at-a-time", "key": ["upstream"], "upstreams": ["demo"], "tools": ["*count_slowly"], "concurrency": 1}]}}`,
+			binary, prefix, redisURL)
+		tmp := cfgPath + ".tmp"
+		if err := os.WriteFile(tmp, []byte(cfg), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		os.Rename(tmp, cfgPath)
+	}
+	writeConfig("")
+	c := startClusterWith(t, 3, redisURL, "--config", cfgPath)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	st := &soakStats{}
+	type span struct{ start, end time.Time }
+	spans := make([]span, 2)
+	var wg sync.WaitGroup
+	for i := range spans {
+		cl := newClient(c.url(), st)
+		if err := cl.initialize(ctx); err != nil {
+			t.Fatal(err)
+		}
+		wg.Go(func() {
+			r, err := cl.callTool(ctx, "count_slowly", map[string]any{"to": 8, "delayMs": 100}, 8)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			// The answered attempt ran from its last start.
+			spans[i] = span{time.Now().Add(-800 * time.Millisecond), time.Now()}
+			t.Logf("call %d: %d attempts, first failure %v", i, r.attempts, r.firstFail)
+		})
+	}
+	wg.Wait()
+	if st.retryable.Load() == 0 {
+		t.Error("no call was held back by the shared concurrency limit")
+	}
+	if a, b := spans[0], spans[1]; a.start.Before(b.end.Add(-50*time.Millisecond)) && b.start.Before(a.end.Add(-50*time.Millisecond)) {
+		t.Errorf("the two calls overlapped: %s-%s and %s-%s", a.start.Format("05.000"), a.end.Format("05.000"), b.start.Format("05.000"), b.end.Format("05.000"))
+	}
+	// Hot reload everywhere: a prefix on the upstream renames its tools.
+	writeConfig(`, "prefix": "d"`)
+	for _, in := range c.instances {
+		deadline := time.Now().Add(15 * time.Second)
+		for {
+			body := listToolsAt(t, "http://"+in.addr+"/mcp")
+			if strings.Contains(body, `"d_echo"`) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s did not apply the new configuration: %s", in.name, tail(body, 300))
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+}
+
+// listToolsAt lists tools with a 2026-07-28 request to one instance.
+func listToolsAt(t *testing.T, url string) string {
+	body := `{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{},"io.modelcontextprotocol/clientInfo":{"name":"t","version":"1"}}}}`
+	req, _ := http.NewRequest("POST", url, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	req.Header.Set("Mcp-Protocol-Version", "2026-07-28")
+	req.Header.Set("Mcp-Method", "tools/list")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
 }
