@@ -79,6 +79,26 @@ func TestStatelessAnyInstance(t *testing.T) {
 			t.Errorf("%s with 2026-07-28: HTTP %d, want 405", m, resp.StatusCode)
 		}
 	}
+	// A session header on a 2026-07-28 request is ignored: served, and
+	// no session id minted or echoed.
+	{
+		req, _ := http.NewRequest("POST", c.url(), strings.NewReader(call))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json, text/event-stream")
+		req.Header.Set("Mcp-Protocol-Version", "2026-07-28")
+		req.Header.Set("Mcp-Method", "tools/call")
+		req.Header.Set("Mcp-Name", "echo")
+		req.Header.Set("Mcp-Session-Id", "k1.not-a-session")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(string(b), "hi") || resp.Header.Get("Mcp-Session-Id") != "" {
+			t.Errorf("2026-07-28 with a session header: HTTP %d %s, session header %q", resp.StatusCode, b, resp.Header.Get("Mcp-Session-Id"))
+		}
+	}
 	// No shared lookup on the path: stop Redis, and every instance still
 	// serves stateless requests.
 	c.redis.Process.Kill()

@@ -193,7 +193,7 @@ func (so *scaleOut) drainOnCancel(ctx context.Context, delay time.Duration, g *g
 		if delay > 0 {
 			time.Sleep(delay)
 		}
-		g.MCPHandler().Drain()
+		g.DrainStreams()
 	}()
 	return out
 }
