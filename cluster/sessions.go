@@ -66,7 +66,8 @@ type Sessions struct {
 	ttl     time.Duration
 	binding func(context.Context) string
 
-	local sync.Map // session id → *session
+	local     sync.Map // session id → *session
+	sweepOnce sync.Once
 }
 
 var (
@@ -264,12 +265,39 @@ func (s *Sessions) TerminateSession(ctx context.Context, id string) error {
 	return s.n.Broadcast(ctx, "end", endMsg{From: s.n.id, Session: id})
 }
 
+// track records a session this instance holds, for the messages other
+// instances route to it. Ended sessions are dropped by lookup and by a
+// sweep every minute (no goroutine per session).
 func (s *Sessions) track(w *session) {
 	s.local.Store(w.id, w)
-	go func() {
-		<-w.inner.Done()
-		s.local.CompareAndDelete(w.id, w)
-	}()
+	s.sweepOnce.Do(func() { go s.sweep() })
+}
+
+func (s *Sessions) sweep() {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.n.done:
+			return
+		case <-t.C:
+		}
+		s.local.Range(func(k, v any) bool {
+			if w := v.(*session); ended(w) {
+				s.local.CompareAndDelete(k, w)
+			}
+			return true
+		})
+	}
+}
+
+func ended(w *session) bool {
+	select {
+	case <-w.inner.Done():
+		return true
+	default:
+		return false
+	}
 }
 
 func (s *Sessions) lookup(id string) *session {
@@ -277,7 +305,12 @@ func (s *Sessions) lookup(id string) *session {
 	if !ok {
 		return nil
 	}
-	return v.(*session)
+	w := v.(*session)
+	if ended(w) {
+		s.local.CompareAndDelete(id, w)
+		return nil
+	}
+	return w
 }
 
 // Messages between instances.
