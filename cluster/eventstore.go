@@ -54,8 +54,10 @@ var ErrStreamClosed = errors.New("cluster: the stream was completed by another i
 // a request whose instance died before answering it: the request was not
 // answered and may be sent again.
 type RetryableData struct {
-	Retryable bool   `json:"retryable"`
-	Reason    string `json:"reason"`
+	// Retryable is always true: the request may be sent again.
+	Retryable bool `json:"retryable"`
+	// Reason says why ("instance-lost").
+	Reason string `json:"reason"`
 }
 
 // CodeInstanceLost is the JSON-RPC error code of those responses (an

@@ -59,9 +59,10 @@ type Options struct {
 	// DeadAfter: see Heartbeat.
 	DeadAfter time.Duration
 	// EventTTL is how long a session's events are kept after its last
-	// one (default DefaultEventTTL); MaxStreamLen bounds the events kept
-	// per stream (default DefaultMaxStreamLen).
-	EventTTL     time.Duration
+	// one (default DefaultEventTTL).
+	EventTTL time.Duration
+	// MaxStreamLen bounds the events kept per stream (default
+	// DefaultMaxStreamLen); resuming before the oldest kept one fails.
 	MaxStreamLen int64
 	// FollowInterval is how often a follower of a quiet stream checks that
 	// the stream's instance is alive (default 1s).

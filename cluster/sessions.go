@@ -517,4 +517,5 @@ func (r *rewriter) CloseStream(retryAfter int) {
 
 type discard struct{}
 
+// Send implements transport.Sink; the messages go nowhere.
 func (discard) Send(context.Context, []byte) error { return nil }

@@ -74,8 +74,10 @@ type Key struct {
 //
 // Primary names the key that seals; every listed key opens.
 type KeySet struct {
+	// Primary is the id of the key that seals.
 	Primary string `json:"primary"`
-	Keys    []Key  `json:"keys"`
+	// Keys are the keys that open, the primary one included.
+	Keys []Key `json:"keys"`
 }
 
 // Keyring seals with its primary key and opens with any of its keys. It is
