@@ -17,6 +17,7 @@ import (
 	"github.com/switchboard-mcp/switchboard/jsonrpc"
 	"github.com/switchboard-mcp/switchboard/mcp"
 	"github.com/switchboard-mcp/switchboard/protocol"
+	"github.com/switchboard-mcp/switchboard/transport"
 	"github.com/switchboard-mcp/switchboard/transport/streamable"
 )
 
@@ -195,6 +196,9 @@ func TestEventStoreOrphan(t *testing.T) {
 func newSessions(t *testing.T, n *Node, sealer *seal.Sealer, binding func(context.Context) string) (*Sessions, *mcp.Server) {
 	t.Helper()
 	srv := mcp.NewServer(protocol.Implementation{Name: "t", Version: "1"}, nil)
+	srv.AddResource(&protocol.Resource{URI: "test://r", Name: "r"}, func(context.Context, *mcp.Request, string, map[string]string) (*protocol.ReadResourceResult, error) {
+		return &protocol.ReadResourceResult{}, nil
+	})
 	s, err := n.Sessions(srv, SessionOptions{Sealer: sealer, Binding: binding})
 	if err != nil {
 		t.Fatal(err)
@@ -260,6 +264,32 @@ func TestSessionsRestore(t *testing.T) {
 	}
 	if lvl := w2.(*session).inner.LogLevel(); lvl != "error" {
 		t.Fatalf("restored log level %q", lvl)
+	}
+	// Subscriptions too: recorded, replayed by a restore, forgotten on
+	// unsubscribe.
+	sub := func(w interface {
+		HandleRequest(context.Context, *jsonrpc.Request, transport.Sink) []byte
+	}, method string) {
+		t.Helper()
+		resp := w.HandleRequest(alice, &jsonrpc.Request{ID: jsonrpc.Int64ID(2), Method: method, Params: []byte(`{"uri":"test://r"}`)}, discard{})
+		if !strings.Contains(string(resp), `"result"`) {
+			t.Fatalf("%s: %s", method, resp)
+		}
+	}
+	sub(w, "resources/subscribe")
+	key := sb.stateKey(w.(*session).nonce)
+	if v, _ := rdb.HGet(context.Background(), key, "sub:test://r").Result(); v != "1" {
+		t.Fatalf("subscription not recorded: %q", v)
+	}
+	sc, _ := newSessions(t, startNode(t, rdb, "c"), sealer, bind)
+	if wc, err := sc.RestoreSession(alice, id, discard{}); err != nil {
+		t.Fatalf("restore with a subscription: %v", err)
+	} else {
+		wc.Close()
+	}
+	sub(w, "resources/unsubscribe")
+	if n, _ := rdb.HExists(context.Background(), key, "sub:test://r").Result(); n {
+		t.Fatal("unsubscribe not recorded")
 	}
 	// DELETE ends it everywhere: restores fail, copies close.
 	if err := sb.TerminateSession(alice, id); err != nil {
