@@ -227,7 +227,9 @@ func (f *fileDeliverer) close() error { return f.f.Close() }
 // tools).
 func RotatedFiles(path string) []string {
 	matches, _ := filepath.Glob(path + ".*")
-	sort.Slice(matches, func(i, j int) bool { return len(matches[i]) < len(matches[j]) || len(matches[i]) == len(matches[j]) && matches[i] < matches[j] })
+	sort.Slice(matches, func(i, j int) bool {
+		return len(matches[i]) < len(matches[j]) || len(matches[i]) == len(matches[j]) && matches[i] < matches[j]
+	})
 	return append([]string{path}, matches...)
 }
 

@@ -39,13 +39,13 @@ type Storage interface {
 // that they agree.
 type Stored struct {
 	// ID orders records across streams (insertion order), for following.
-	ID     int64
-	Stream string
-	Seq    int64
-	Time   time.Time
+	ID                                                                         int64
+	Stream                                                                     string
+	Seq                                                                        int64
+	Time                                                                       time.Time
 	Kind, Method, Subject, Tenant, ClientID, Upstream, Name, Original, Outcome string
-	Hash   string
-	Body   []byte
+	Hash                                                                       string
+	Body                                                                       []byte
 }
 
 // NewStored seals r and returns its stored form.
@@ -76,7 +76,7 @@ type Query struct {
 	Stream string
 	// Since and Until bound the record time (Since inclusive, Until
 	// exclusive).
-	Since, Until time.Time
+	Since, Until                        time.Time
 	Subject, Tenant, ClientID, Upstream string
 	// Tool matches the name the client used or the upstream's own.
 	Tool    string

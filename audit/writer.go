@@ -86,7 +86,7 @@ type Stats struct {
 	// Written counts the records stored; Dropped the events that could not
 	// be recorded (queue full); Queued the events waiting.
 	Written, Dropped int64
-	Queued          int
+	Queued           int
 	// Failures counts failed writes (each retried); Healthy is false
 	// while the last write failed or the queue is full.
 	Failures int64
