@@ -77,6 +77,12 @@ type Config struct {
 	// for tools that convert the file; the gateway resolves
 	// ${input:ID} from the environment (see the package documentation).
 	Inputs []Input `json:"inputs,omitempty"`
+	// Audit, Telemetry and Costs are the audit trail, traces and metrics,
+	// and cost attribution settings (top-level "audit", "telemetry",
+	// "costs"); nil when absent.
+	Audit     *Audit     `json:"audit,omitempty"`
+	Telemetry *Telemetry `json:"telemetry,omitempty"`
+	Costs     *Costs     `json:"costs,omitempty"`
 	// Path is the absolute path of the file the configuration was loaded
 	// from ("" for [Parse]).
 	Path string `json:"-"`
