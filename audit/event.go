@@ -3,6 +3,7 @@ package audit
 import (
 	"context"
 	"encoding/hex"
+	"strconv"
 	"strings"
 	"time"
 
@@ -49,10 +50,10 @@ func (w *Writer) fromEvent(p *pending) *Record {
 			r.Groups = append([]string(nil), id.Groups...)
 		}
 	}
-	if e.RequestID.IsValid() {
-		if b, err := json.Marshal(e.RequestID); err == nil {
-			r.RequestID = strings.Trim(string(b), `"`)
-		}
+	if s, ok := e.RequestID.Str(); ok {
+		r.RequestID = s
+	} else if n, ok := e.RequestID.Int64(); ok {
+		r.RequestID = strconv.FormatInt(n, 10)
 	}
 	if e.Error != nil {
 		r.ErrorCode, r.Error = int64(e.Error.Code), e.Error.Message

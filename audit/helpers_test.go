@@ -3,6 +3,7 @@ package audit_test
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -84,3 +85,8 @@ func forEachBackend(t *testing.T, f func(t *testing.T, b backend)) {
 }
 
 var _ = os.Getenv
+
+func jsonValid(b []byte) bool {
+	var v any
+	return json.Unmarshal(b, &v) == nil
+}
