@@ -269,7 +269,7 @@ func (m *Meter) Authorize(ctx context.Context, a *gateway.Access) error {
 			resets := PeriodEnd(b.Period, start)
 			refusal = &gateway.Denial{Rule: "budget:" + b.Name, ToolError: true, Reason: fmt.Sprintf(
 				"the %s budget %q of %s %q is spent: %s of %s units used this %s (this call costs %s); it resets at %s (in %s)",
-				b.Period+"ly", b.Name, b.Per, key, fmtUnits(s.used+s.reserved), fmtUnits(b.Limit), b.Period, fmtUnits(est),
+				adjective(b.Period), b.Name, b.Per, key, fmtUnits(s.used+s.reserved), fmtUnits(b.Limit), b.Period, fmtUnits(est),
 				resets.Format(time.RFC3339), resets.Sub(now).Round(time.Second))}
 			events = append(events, BudgetEvent{Budget: b, Key: key, Kind: "refused", Used: s.used, Limit: b.Limit, Start: start, Resets: resets, Identity: a.Identity})
 			break
@@ -292,6 +292,14 @@ func (m *Meter) Authorize(ctx context.Context, a *gateway.Access) error {
 	m.mu.Unlock()
 	m.emit(events)
 	return refusal
+}
+
+// adjective is a period's adjective: hourly, daily, weekly, monthly.
+func adjective(period string) string {
+	if period == Day {
+		return "daily"
+	}
+	return period + "ly"
 }
 
 func fmtUnits(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
