@@ -147,6 +147,11 @@ func runServe(ctx context.Context, f *serveFlags) error {
 		return err
 	}
 	defer db.Close()
+	obs, err := setupObservability(ctx, cfg, &opts, db, logger)
+	if err != nil {
+		return err
+	}
+	defer obs.Close()
 
 	if f.stdio {
 		g, err := gateway.New(opts)
@@ -154,6 +159,7 @@ func runServe(ctx context.Context, f *serveFlags) error {
 			return err
 		}
 		defer g.Close()
+		obs.attach(g)
 		startWatch(g)
 		return g.ServeStdio(ctx)
 	}
@@ -175,7 +181,13 @@ func runServe(ctx context.Context, f *serveFlags) error {
 			return err
 		}
 		defer ahs.Close()
-		opts.ServerOptions.OnSessionEnd = func(ss *mcp.ServerSession) { as.RevokeSession(ss.ID()) }
+		ended := opts.ServerOptions.OnSessionEnd
+		opts.ServerOptions.OnSessionEnd = func(ss *mcp.ServerSession) {
+			as.RevokeSession(ss.ID())
+			if ended != nil {
+				ended(ss)
+			}
+		}
 	}
 	g, err := gateway.New(opts)
 	if err != nil {
@@ -183,9 +195,10 @@ func runServe(ctx context.Context, f *serveFlags) error {
 	}
 	defer g.Close()
 	startWatch(g)
+	obs.attach(g)
 
 	mux := http.NewServeMux()
-	adminOpts := console.Options{Token: f.adminToken, Logs: logs, Version: version}
+	adminOpts := console.Options{Token: f.adminToken, Logs: logs, Version: version, Routes: obs.routes()}
 	if adminOpts.Token == "" {
 		adminOpts.Token = os.Getenv("SWITCHBOARD_ADMIN_TOKEN")
 	}
@@ -212,6 +225,7 @@ func runServe(ctx context.Context, f *serveFlags) error {
 		fmt.Fprintf(os.Stderr, "  authorization server at %s\n", as.Issuer())
 	}
 	fmt.Fprintf(os.Stderr, "  health: %s%s, %s%s\n", base, gateway.PathHealthz, base, gateway.PathReadyz)
+	obs.print(os.Stderr, mux, base)
 	if cfg != nil {
 		fmt.Fprintf(os.Stderr, "  configuration: %s (reloaded when it changes, and on SIGHUP)\n", cfg.Path)
 	}

@@ -48,6 +48,9 @@ type Options struct {
 	Logs *LogBuffer
 	// Version is reported by /api/status.
 	Version string
+	// Routes are more API routes, by ServeMux pattern ("GET /api/usage"),
+	// served behind the same access checks as the others.
+	Routes map[string]http.Handler
 }
 
 // Paths of the console.
@@ -75,6 +78,9 @@ func NewAdmin(g *gateway.Gateway, opts Options) *Admin {
 	a.mux.HandleFunc("GET /api/sessions", a.sessions)
 	a.mux.HandleFunc("GET /api/logs", a.logs)
 	a.mux.HandleFunc("GET /api/logs/stream", a.logStream)
+	for pattern, h := range opts.Routes {
+		a.mux.Handle(pattern, h)
+	}
 	a.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no route %s %s", r.Method, r.URL.Path))
 	})
