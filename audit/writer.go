@@ -474,8 +474,8 @@ func (w *Writer) retain(ctx context.Context) {
 
 // ApplyRetention deletes, in every stream, the records older than
 // r.MaxAge and the oldest records beyond r.MaxBytes, up to the newest
-// checkpoint that allows (the chain stays verifiable from it). It returns
-// the number of records deleted.
+// checkpoint that allows (the chain stays verifiable from it; the newest
+// record is always kept). It returns the number of records deleted.
 func ApplyRetention(ctx context.Context, st Storage, r Retention, at time.Time) (int64, error) {
 	streams, err := st.Streams(ctx)
 	if err != nil {
@@ -486,6 +486,15 @@ func ApplyRetention(ctx context.Context, st Storage, r Retention, at time.Time) 
 		cps, err := st.Checkpoints(ctx, s)
 		if err != nil {
 			return total, err
+		}
+		head, _, err := st.Head(ctx, s)
+		if err != nil {
+			return total, err
+		}
+		// At least one record stays after the anchor: a stream of
+		// checkpoints alone would read as cut off at its end.
+		for len(cps) > 0 && cps[len(cps)-1].Seq >= head {
+			cps = cps[:len(cps)-1]
 		}
 		if len(cps) == 0 {
 			continue
@@ -509,12 +518,14 @@ func ApplyRetention(ctx context.Context, st Storage, r Retention, at time.Time) 
 			if size > r.MaxBytes && count > 0 {
 				avg := size / count
 				target := first - 1 + (size-r.MaxBytes+avg-1)/max(avg, 1)
+				pick := cps[len(cps)-1].Seq // as far as allowed
 				for _, cp := range cps {
 					if cp.Seq >= target {
-						through = max(through, cp.Seq)
+						pick = cp.Seq
 						break
 					}
 				}
+				through = max(through, pick)
 			}
 		}
 		if through == 0 {

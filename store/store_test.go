@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -40,8 +41,8 @@ func TestOpen(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data")
 	db := openTest(t, dir)
 	ctx := context.Background()
-	if v, err := db.SchemaVersion(ctx); err != nil || v != 1 {
-		t.Fatalf("schema version %d %v", v, err)
+	if v, err := db.SchemaVersion(ctx); err != nil || v != newestMigration(t) {
+		t.Fatalf("schema version %d %v, want %d", v, err, newestMigration(t))
 	}
 	var mode string
 	if err := db.sql.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
@@ -243,4 +244,21 @@ func TestRebindDollar(t *testing.T) {
 			t.Errorf("redactURL(%q) = %q, want %q", c.in, got, c.want)
 		}
 	}
+}
+
+// newestMigration is the number of the newest SQLite migration.
+func newestMigration(t *testing.T) int64 {
+	t.Helper()
+	entries, err := migrations.ReadDir("migrations/sqlite")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var newest int64
+	for _, e := range entries {
+		n, _, _ := strings.Cut(e.Name(), "_")
+		if v, err := strconv.ParseInt(n, 10, 64); err == nil && v > newest {
+			newest = v
+		}
+	}
+	return newest
 }
