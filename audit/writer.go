@@ -107,6 +107,7 @@ type Writer struct {
 	key      ed25519.PrivateKey
 
 	queue chan *pending
+	kick  chan struct{} // a batch is waiting
 	flush chan chan struct{}
 	done  chan struct{}
 	stop  context.CancelFunc
@@ -172,7 +173,7 @@ func NewWriter(ctx context.Context, opts Options) (*Writer, error) {
 	}
 	w := &Writer{
 		opts: opts, st: opts.Storage, stream: opts.Stream, capture: opts.Capture, redactor: opts.Redactor, log: opts.Logger,
-		queue: make(chan *pending, opts.QueueSize), flush: make(chan chan struct{}), done: make(chan struct{}),
+		queue: make(chan *pending, opts.QueueSize), kick: make(chan struct{}, 1), flush: make(chan chan struct{}), done: make(chan struct{}),
 	}
 	if w.log == nil {
 		w.log = slog.New(slog.DiscardHandler)
@@ -233,7 +234,17 @@ func (w *Writer) Record(r *Record) {
 func (w *Writer) enqueue(p *pending) {
 	select {
 	case w.queue <- p:
+		if len(w.queue) >= w.opts.BatchSize {
+			select {
+			case w.kick <- struct{}{}:
+			default:
+			}
+		}
 		return
+	default:
+	}
+	select { // full: the writer must run now
+	case w.kick <- struct{}{}:
 	default:
 	}
 	if w.opts.FailClosed {
@@ -321,57 +332,50 @@ func (w *Writer) Close() error {
 	return nil
 }
 
-// run is the writer goroutine: it drains the queue in batches.
+// run is the writer goroutine: it drains the queue in batches, every
+// FlushInterval or as soon as a batch is waiting (enqueue kicks it), so
+// that it does not wake for every event.
 func (w *Writer) run(ctx context.Context) {
 	defer close(w.done)
 	batch := make([]*pending, 0, w.opts.BatchSize)
 	tick := time.NewTicker(w.opts.FlushInterval)
 	defer tick.Stop()
-	var acks []chan struct{}
+	drain := func(ctx context.Context, final bool) {
+		for {
+			n := len(w.queue)
+			if n == 0 {
+				break
+			}
+			for range min(n, w.opts.BatchSize-len(batch)) {
+				batch = append(batch, <-w.queue)
+			}
+			if len(batch) >= w.opts.BatchSize {
+				w.write(ctx, batch, false)
+				batch = batch[:0]
+			}
+		}
+		if len(batch) > 0 || final {
+			w.write(ctx, batch, final)
+			batch = batch[:0]
+		}
+	}
 	for {
 		select {
-		case p := <-w.queue:
-			batch = append(batch, p)
-			// Take what else is waiting, up to a batch.
-		fill:
-			for len(batch) < w.opts.BatchSize {
-				select {
-				case p := <-w.queue:
-					batch = append(batch, p)
-				default:
-					break fill
-				}
-			}
-			if len(batch) < w.opts.BatchSize {
-				continue
-			}
+		case <-w.kick:
+			drain(ctx, false)
 		case ack := <-w.flush:
 			// Everything queued before the flush is in the queue now.
-			for len(w.queue) > 0 {
-				batch = append(batch, <-w.queue)
-				if len(batch) >= w.opts.BatchSize {
-					w.write(ctx, batch, false)
-					batch = batch[:0]
-				}
-			}
-			acks = append(acks, ack)
+			drain(ctx, false)
+			close(ack)
 		case <-tick.C:
+			drain(ctx, false)
+			if time.Since(w.lastCP) >= w.opts.CheckpointInterval && w.seq > w.lastCPSeq {
+				w.write(ctx, nil, true)
+			}
 		case <-ctx.Done():
-			for len(w.queue) > 0 {
-				batch = append(batch, <-w.queue)
-			}
-			w.write(context.Background(), batch, true)
-			for _, a := range acks {
-				close(a)
-			}
+			drain(context.Background(), true)
 			return
 		}
-		w.write(ctx, batch, false)
-		batch = batch[:0]
-		for _, a := range acks {
-			close(a)
-		}
-		acks = acks[:0]
 	}
 }
 

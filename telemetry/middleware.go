@@ -1,6 +1,7 @@
 package telemetry
 
 import (
+	"bytes"
 	"context"
 	"net"
 	"strconv"
@@ -74,7 +75,7 @@ func (t *Instrumentation) ServerMiddleware() mcp.Middleware {
 				}
 			}
 			ctx, span := t.tracer.Start(parent, name, trace.WithSpanKind(trace.SpanKindServer), trace.WithAttributes(attrs...), trace.WithLinks(links...), trace.WithTimestamp(start))
-			mattrs := metric.WithAttributeSet(attribute.NewSet(attribute.String(AttrMethodName, req.Method)))
+			mattrs := t.methodSet(req.Method)
 			t.active.Add(ctx, 1, mattrs)
 			res, err := next(ctx, req)
 			t.active.Add(ctx, -1, mattrs)
@@ -168,6 +169,18 @@ func (t *Instrumentation) inject(ctx context.Context, raw jsontext.Value) jsonte
 	if len(carrier) == 0 {
 		return raw
 	}
+	// The common case, params without _meta: add it at the end.
+	if trimmed := bytes.TrimRight(raw, " \t\r\n"); len(trimmed) >= 2 && trimmed[0] == '{' && trimmed[len(trimmed)-1] == '}' && !bytes.Contains(raw, []byte(`"_meta"`)) {
+		mb := carrierJSON(carrier)
+		out := make([]byte, 0, len(trimmed)+len(mb)+10)
+		out = append(out, trimmed[:len(trimmed)-1]...)
+		if len(bytes.TrimSpace(trimmed[1:len(trimmed)-1])) > 0 {
+			out = append(out, ',')
+		}
+		out = append(out, `"_meta":`...)
+		out = append(out, mb...)
+		return append(out, '}')
+	}
 	obj := map[string]jsontext.Value{}
 	if len(raw) > 0 && string(raw) != "null" {
 		if err := json.Unmarshal(raw, &obj); err != nil {
@@ -194,6 +207,26 @@ func (t *Instrumentation) inject(ctx context.Context, raw jsontext.Value) jsonte
 		return raw
 	}
 	return out
+}
+
+// carrierJSON encodes the injected keys as a JSON object, in a fixed
+// order.
+func carrierJSON(c metaCarrier) []byte {
+	out := make([]byte, 0, 128)
+	out = append(out, '{')
+	for _, k := range []string{protocol.MetaTraceparent, protocol.MetaTracestate, protocol.MetaBaggage} {
+		v, ok := c[k]
+		if !ok {
+			continue
+		}
+		if len(out) > 1 {
+			out = append(out, ',')
+		}
+		out, _ = jsontext.AppendQuote(out, k)
+		out = append(out, ':')
+		out = append(out, v...)
+	}
+	return append(out, '}')
 }
 
 // InstrumentServer chains session hooks into o: the sessions gauge and
@@ -238,4 +271,16 @@ func idString(id jsonrpc.ID) string {
 		return strconv.FormatInt(n, 10)
 	}
 	return ""
+}
+
+// methodSet returns the attribute option of a method, cached.
+func (t *Instrumentation) methodSet(method string) metric.MeasurementOption {
+	if v, ok := t.methodSets.Load(method); ok {
+		return v.(metric.MeasurementOption)
+	}
+	o := metric.WithAttributeSet(attribute.NewSet(attribute.String(AttrMethodName, method)))
+	if len(method) <= 64 {
+		t.methodSets.Store(method, o)
+	}
+	return o
 }

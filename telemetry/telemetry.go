@@ -28,6 +28,7 @@
 package telemetry
 
 import (
+	"bytes"
 	"context"
 	"strconv"
 	"strings"
@@ -130,8 +131,9 @@ type Instrumentation struct {
 	active  metric.Int64UpDownCounter
 	sess    metric.Int64UpDownCounter
 
-	mu       sync.Mutex
-	sessions map[*mcp.ServerSession]sessionStart
+	mu         sync.Mutex
+	sessions   map[*mcp.ServerSession]sessionStart
+	methodSets sync.Map // method -> metric.MeasurementOption
 }
 
 type sessionStart struct {
@@ -212,16 +214,73 @@ func (c metaCarrier) Keys() []string {
 
 // params is what the instrumentation reads of a request's params.
 type params struct {
-	Name      string         `json:"name"`
-	URI       string         `json:"uri"`
-	Arguments jsontext.Value `json:"arguments"`
-	Meta      metaCarrier    `json:"_meta"`
+	Name      string
+	URI       string
+	Arguments jsontext.Value
+	Meta      metaCarrier // only the trace context keys
 }
 
+// parseParams reads the members it needs from the top level of params,
+// skipping the others without decoding them (arguments stay raw).
 func parseParams(raw jsontext.Value) params {
 	var p params
-	if len(raw) > 0 {
-		_ = json.Unmarshal(raw, &p)
+	if len(raw) == 0 || raw[0] != '{' && !bytes.HasPrefix(bytes.TrimLeft(raw, " \t\r\n"), []byte("{")) {
+		return p
+	}
+	dec := jsontext.NewDecoder(bytes.NewReader(raw))
+	if tok, err := dec.ReadToken(); err != nil || tok.Kind() != '{' {
+		return p
+	}
+	for dec.PeekKind() == '"' {
+		tok, err := dec.ReadToken()
+		if err != nil {
+			return p
+		}
+		name := tok.String()
+		switch name {
+		case "name", "uri":
+			if dec.PeekKind() != '"' {
+				if dec.SkipValue() != nil {
+					return p
+				}
+				continue
+			}
+			v, err := dec.ReadToken()
+			if err != nil {
+				return p
+			}
+			if name == "name" {
+				p.Name = v.String()
+			} else {
+				p.URI = v.String()
+			}
+		case "arguments":
+			v, err := dec.ReadValue()
+			if err != nil {
+				return p
+			}
+			p.Arguments = bytes.Clone(v)
+		case "_meta":
+			v, err := dec.ReadValue()
+			if err != nil {
+				return p
+			}
+			if bytes.Contains(v, []byte("traceparent")) || bytes.Contains(v, []byte("baggage")) {
+				var m map[string]jsontext.Value
+				if json.Unmarshal(v, &m) == nil {
+					p.Meta = metaCarrier{}
+					for _, k := range []string{protocol.MetaTraceparent, protocol.MetaTracestate, protocol.MetaBaggage} {
+						if x, ok := m[k]; ok {
+							p.Meta[k] = x
+						}
+					}
+				}
+			}
+		default:
+			if dec.SkipValue() != nil {
+				return p
+			}
+		}
 	}
 	return p
 }
