@@ -95,7 +95,7 @@ func TestScriptedSession(t *testing.T) {
 			Meta: protocol.Meta{"traceparent": traceparent}}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := cs.CallToolArgs(ctx, "a_add", map[string]any{"a": 1, "b": 2}); err == nil {
+		if _, err := cs.CallTool(ctx, &protocol.CallToolRequestParams{Name: "a_add", Arguments: jsontext.Value(`{"a":1,"b":2}`)}); err == nil {
 			t.Fatal("the denied call succeeded")
 		}
 		if res, err := cs.CallToolArgs(ctx, "b_test_error_handling", nil); err != nil || !res.IsError {
