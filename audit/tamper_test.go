@@ -180,3 +180,34 @@ func TestRetention(t *testing.T) {
 		_ = raw
 	})
 }
+
+// Two writers given the same stream (two gateways on one database) make
+// one valid chain.
+func TestSharedStream(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		db, _ := b.open(t)
+		st := db.Audit()
+		ctx := context.Background()
+		var ws []*audit.Writer
+		for range 2 {
+			w, err := audit.NewWriter(ctx, audit.Options{Storage: st, Stream: "shared", BatchSize: 4, FlushInterval: time.Millisecond})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ws = append(ws, w)
+		}
+		for i := range 40 {
+			ws[i%2].Record(&audit.Record{Kind: audit.KindRequest, Method: "ping", Outcome: "ok"})
+			if i%5 == 0 {
+				ws[i%2].Flush(ctx)
+			}
+		}
+		for _, w := range ws {
+			w.Close()
+		}
+		rep, err := audit.Verify(ctx, st, nil)
+		if err != nil || !rep.OK() || rep.Streams[0].Records != 40 {
+			t.Fatalf("verify: %v %+v %+v", err, rep.Streams, rep.Problems())
+		}
+	})
+}

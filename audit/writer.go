@@ -314,11 +314,12 @@ func (w *Writer) Flush(ctx context.Context) error {
 	}
 }
 
-// Close stores what is queued (waiting up to ctx... a bounded time),
-// writes a final checkpoint and stops the writer and its sinks.
+// Close stores what is queued and a final checkpoint (within a few
+// seconds: a dead database loses them, logged and counted, rather than
+// hold the process), then stops the writer and its sinks.
 func (w *Writer) Close() error {
 	w.closeOnce.Do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 		defer cancel()
 		_ = w.Flush(ctx)
 		w.stop()
@@ -373,7 +374,11 @@ func (w *Writer) run(ctx context.Context) {
 				w.write(ctx, nil, true)
 			}
 		case <-ctx.Done():
-			drain(context.Background(), true)
+			// The last records and checkpoint, within a bound: a dead
+			// database must not hold the process.
+			fctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			drain(fctx, true)
+			cancel()
 			return
 		}
 	}
@@ -382,47 +387,54 @@ func (w *Writer) run(ctx context.Context) {
 // write stores a batch, retrying until it works or ctx ends; final adds
 // a checkpoint whatever the counts.
 func (w *Writer) write(ctx context.Context, batch []*pending, final bool) {
-	recs := make([]*Stored, 0, len(batch)+1)
-	seq, prev := w.seq, w.prev
-	add := func(r *Record) {
-		seq++
-		r.Stream, r.Seq, r.Prev = w.stream, seq, prev
-		s, err := NewStored(r)
-		if err != nil {
-			seq--
-			w.log.Error("audit: encoding a record", "err", err)
-			return
-		}
-		prev = s.Hash
-		recs = append(recs, s)
-	}
+	var records []*Record
+	gap := false
 	if d := w.dropped.Load(); d > w.reported {
 		detail, _ := json.Marshal(map[string]int64{"dropped": d - w.reported, "droppedTotal": d})
-		add(&Record{Time: now(), Kind: KindAudit, Outcome: "dropped", Detail: detail,
+		records = append(records, &Record{Time: now(), Kind: KindAudit, Outcome: "dropped", Detail: detail,
 			Reason: "events were not recorded: the audit queue was full"})
+		gap = true
 	}
 	for _, p := range batch {
 		r := p.rec
 		if p.ev != nil {
 			r = w.fromEvent(p)
 		}
-		add(r)
-	}
-	var cps []*Checkpoint
-	newSince := w.sinceCP + len(recs)
-	if seq > w.lastCPSeq && (final || newSince >= w.opts.CheckpointEvery || time.Since(w.lastCP) >= w.opts.CheckpointInterval) {
-		cp := &Checkpoint{Stream: w.stream, Seq: seq, Hash: prev, Time: now()}
-		cp.Sign(w.key)
-		cps = append(cps, cp)
-	}
-	if len(recs) == 0 && len(cps) == 0 {
-		return
+		records = append(records, r)
 	}
 	backoff := 50 * time.Millisecond
 	for {
+		recs, cps, seq, prev := w.chain(records, final)
+		if len(recs) == 0 && len(cps) == 0 {
+			return
+		}
 		err := w.st.Append(ctx, recs, cps)
 		if err == nil {
-			break
+			if w.unhealthy.Swap(false) {
+				w.log.Info("audit: writing the trail again")
+			}
+			empty := ""
+			w.lastErr.Store(&empty)
+			if gap {
+				w.reported = w.dropped.Load()
+			}
+			w.seq, w.prev = seq, prev
+			w.sinceCP += len(recs)
+			if len(cps) > 0 {
+				w.lastCPSeq, w.lastCP, w.sinceCP = seq, time.Now(), 0
+			}
+			w.written.Add(int64(len(recs)))
+			for _, s := range w.opts.Sinks {
+				s.Send(recs, cps)
+			}
+			return
+		}
+		// Another writer may have appended to the stream (two gateways
+		// given the same stream): continue after its records.
+		if hs, hh, herr := w.st.Head(ctx, w.stream); herr == nil && hs > w.seq {
+			w.log.Warn("audit: another writer appends to this stream; give each gateway its own (audit.stream)", "stream", w.stream)
+			w.seq, w.prev = hs, hh
+			continue
 		}
 		w.failures.Add(1)
 		msg := err.Error()
@@ -432,30 +444,38 @@ func (w *Writer) write(ctx context.Context, batch []*pending, final bool) {
 		}
 		select {
 		case <-ctx.Done():
-			w.log.Error("audit: records lost at shutdown", "records", len(recs), "err", err)
+			w.log.Error("audit: records not written", "records", len(recs), "err", err)
 			w.dropped.Add(int64(len(batch)))
 			return
 		case <-time.After(backoff):
 		}
 		backoff = min(backoff*2, 5*time.Second)
 	}
-	if w.unhealthy.Swap(false) {
-		w.log.Info("audit: writing the trail again")
+}
+
+// chain seals records after the stream's head (w.seq, w.prev) and adds a
+// checkpoint when one is due. It returns the stored records, the
+// checkpoints, and the new head.
+func (w *Writer) chain(records []*Record, final bool) ([]*Stored, []*Checkpoint, int64, string) {
+	recs := make([]*Stored, 0, len(records))
+	seq, prev := w.seq, w.prev
+	for _, r := range records {
+		r.Stream, r.Seq, r.Prev, r.Hash = w.stream, seq+1, prev, ""
+		s, err := NewStored(r)
+		if err != nil {
+			w.log.Error("audit: encoding a record", "err", err)
+			continue
+		}
+		seq, prev = s.Seq, s.Hash
+		recs = append(recs, s)
 	}
-	empty := ""
-	w.lastErr.Store(&empty)
-	if len(recs) > 0 && recs[0].Kind == KindAudit {
-		w.reported = w.dropped.Load()
+	var cps []*Checkpoint
+	if seq > w.lastCPSeq && (final || w.sinceCP+len(recs) >= w.opts.CheckpointEvery || time.Since(w.lastCP) >= w.opts.CheckpointInterval) {
+		cp := &Checkpoint{Stream: w.stream, Seq: seq, Hash: prev, Time: now()}
+		cp.Sign(w.key)
+		cps = append(cps, cp)
 	}
-	w.seq, w.prev = seq, prev
-	w.sinceCP = newSince
-	if len(cps) > 0 {
-		w.lastCPSeq, w.lastCP, w.sinceCP = seq, time.Now(), 0
-	}
-	w.written.Add(int64(len(recs)))
-	for _, s := range w.opts.Sinks {
-		s.Send(recs, cps)
-	}
+	return recs, cps, seq, prev
 }
 
 // retain applies the retention policy periodically.
