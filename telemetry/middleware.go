@@ -94,7 +94,7 @@ func (t *Instrumentation) ServerMiddleware() mcp.Middleware {
 				}
 			}
 			span.End()
-			t.srvDur.Record(ctx, time.Since(start).Seconds(), metric.WithAttributes(metricAttrs(attrs)...))
+			t.srvDur.Record(ctx, time.Since(start).Seconds(), t.sets.option(attrs))
 			return res, err
 		}
 	}
@@ -146,7 +146,7 @@ func (t *Instrumentation) ClientMiddleware() mcp.ClientMiddleware {
 				span.SetAttributes(attribute.String(AttrToolResult, string(res)))
 			}
 			span.End()
-			t.cliDur.Record(ctx, time.Since(start).Seconds(), metric.WithAttributes(metricAttrs(attrs)...))
+			t.cliDur.Record(ctx, time.Since(start).Seconds(), t.sets.option(attrs))
 			return res, err
 		}
 	}

@@ -33,6 +33,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-json-experiment/json"
@@ -134,6 +135,7 @@ type Instrumentation struct {
 	mu         sync.Mutex
 	sessions   map[*mcp.ServerSession]sessionStart
 	methodSets sync.Map // method -> metric.MeasurementOption
+	sets       metricSets
 }
 
 type sessionStart struct {
@@ -220,6 +222,20 @@ type params struct {
 	Meta      metaCarrier // only the trace context keys
 }
 
+// pooledDecoder is a reusable decoder of params (a decoder is large).
+type pooledDecoder struct {
+	r   bytes.Reader
+	dec jsontext.Decoder
+}
+
+var decoders = sync.Pool{New: func() any { return new(pooledDecoder) }}
+
+func (d *pooledDecoder) put() {
+	d.r.Reset(nil)
+	d.dec.Reset(&d.r)
+	decoders.Put(d)
+}
+
 // parseParams reads the members it needs from the top level of params,
 // skipping the others without decoding them (arguments stay raw).
 func parseParams(raw jsontext.Value) params {
@@ -227,7 +243,11 @@ func parseParams(raw jsontext.Value) params {
 	if len(raw) == 0 || raw[0] != '{' && !bytes.HasPrefix(bytes.TrimLeft(raw, " \t\r\n"), []byte("{")) {
 		return p
 	}
-	dec := jsontext.NewDecoder(bytes.NewReader(raw))
+	d := decoders.Get().(*pooledDecoder)
+	defer d.put()
+	d.r.Reset(raw)
+	d.dec.Reset(&d.r)
+	dec := &d.dec
 	if tok, err := dec.ReadToken(); err != nil || tok.Kind() != '{' {
 		return p
 	}
@@ -372,6 +392,38 @@ func rawIsError(raw []byte) bool {
 	}
 	_ = json.Unmarshal(raw, &probe)
 	return probe.IsError
+}
+
+// metricSets caches the attribute sets of the duration metrics: few
+// distinct sets, each recorded many times.
+type metricSets struct {
+	m sync.Map // string key -> metric.RecordOption
+	n atomic.Int64
+}
+
+// maxMetricSets bounds the cache (clients choose the tool names they
+// call, known or not).
+const maxMetricSets = 4096
+
+// option returns the record option of the metric attributes of attrs.
+func (c *metricSets) option(attrs []attribute.KeyValue) metric.RecordOption {
+	kept := metricAttrs(attrs)
+	var b strings.Builder
+	for _, a := range kept {
+		b.WriteString(string(a.Key))
+		b.WriteByte('=')
+		b.WriteString(a.Value.Emit())
+		b.WriteByte(0)
+	}
+	key := b.String()
+	if v, ok := c.m.Load(key); ok {
+		return v.(metric.RecordOption)
+	}
+	o := metric.WithAttributeSet(attribute.NewSet(kept...))
+	if c.n.Add(1) <= maxMetricSets {
+		c.m.Store(key, o)
+	}
+	return o
 }
 
 // metricAttrs keeps the attributes the duration metrics carry (the low
