@@ -74,7 +74,15 @@ func (t *Instrumentation) ServerMiddleware() mcp.Middleware {
 					parent = baggage.ContextWithBaggage(ctx, bg)
 				}
 			}
-			ctx, span := t.tracer.Start(parent, name, trace.WithSpanKind(trace.SpanKindServer), trace.WithAttributes(attrs...), trace.WithLinks(links...), trace.WithTimestamp(start))
+			var span trace.Span
+			if sc := trace.SpanContextFromContext(parent); sc.IsValid() && sc.IsRemote() && !sc.IsSampled() {
+				// The caller did not sample the trace: a span would record
+				// nothing; its context goes on to the upstream calls.
+				span = trace.SpanFromContext(parent)
+				ctx = parent
+			} else {
+				ctx, span = t.tracer.Start(parent, name, trace.WithSpanKind(trace.SpanKindServer), trace.WithAttributes(attrs...), trace.WithLinks(links...), trace.WithTimestamp(start))
+			}
 			mattrs := t.methodSet(req.Method)
 			t.active.Add(ctx, 1, mattrs)
 			res, err := next(ctx, req)
@@ -124,8 +132,15 @@ func (t *Instrumentation) ClientMiddleware() mcp.ClientMiddleware {
 			}
 			// Health pings outside any request make no root spans of
 			// their own.
-			traced := method != protocol.MethodPing || trace.SpanContextFromContext(ctx).IsValid()
+			parentSC := trace.SpanContextFromContext(ctx)
+			traced := method != protocol.MethodPing || parentSC.IsValid()
 			span := trace.SpanFromContext(context.Background()) // a no-op span
+			if parentSC.IsValid() && !parentSC.IsSampled() {
+				// The trace is not sampled: a span would record nothing;
+				// pass the context on as it is.
+				traced = false
+				raw = t.inject(ctx, raw)
+			}
 			if traced {
 				ctx, span = t.tracer.Start(ctx, name, trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(attrs...), trace.WithTimestamp(start))
 				if sc := span.SpanContext(); sc.IsValid() {
