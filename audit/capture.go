@@ -6,6 +6,7 @@ import (
 	"path"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/go-json-experiment/json/jsontext"
 )
@@ -122,15 +123,37 @@ func CaptureJSON(raw jsontext.Value, mode Capture, r *Redactor) jsontext.Value {
 	if mode != CaptureValues {
 		mode = CaptureShape
 	}
-	dec := jsontext.NewDecoder(bytes.NewReader(raw))
-	var buf bytes.Buffer
-	enc := jsontext.NewEncoder(&buf)
+	cd := coders.Get().(*coder)
+	defer cd.put()
+	cd.r.Reset(raw)
+	cd.dec.Reset(&cd.r)
+	cd.buf.Reset()
+	cd.enc.Reset(&cd.buf)
 	c := capturer{mode: mode, r: r}
-	if err := c.value(dec, enc, 0); err != nil {
+	if err := c.value(&cd.dec, &cd.enc, 0); err != nil {
 		return jsontext.Value(`"<invalid JSON>"`)
 	}
-	out := bytes.TrimRight(buf.Bytes(), "\n")
-	return jsontext.Value(out)
+	return bytes.Clone(bytes.TrimRight(cd.buf.Bytes(), "\n"))
+}
+
+// coder is a reusable decoder and encoder (both are large).
+type coder struct {
+	r   bytes.Reader
+	dec jsontext.Decoder
+	buf bytes.Buffer
+	enc jsontext.Encoder
+}
+
+var coders = sync.Pool{New: func() any { return new(coder) }}
+
+func (c *coder) put() {
+	c.r.Reset(nil)
+	c.dec.Reset(&c.r)
+	if c.buf.Cap() > 64<<10 {
+		c.buf = bytes.Buffer{}
+	}
+	c.enc.Reset(&c.buf)
+	coders.Put(c)
 }
 
 type capturer struct {
