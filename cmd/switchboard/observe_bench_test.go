@@ -43,6 +43,8 @@ func BenchmarkGatewayObservability(b *testing.B) {
 		{"audit", "audit: {stream: bench}\n"},
 		{"traces", "audit: {enabled: false}\ntelemetry: {sampleRatio: 0.1, otlp: {endpoint: \"" + col.URL + "\"}}\n"},
 		{"metrics", "audit: {enabled: false}\ntelemetry: {metrics: true}\n"},
+		{"audit+traces", "audit: {stream: bench}\ntelemetry: {sampleRatio: 0.1, otlp: {endpoint: \"" + col.URL + "\"}}\n"},
+		{"costs", "audit: {enabled: false}\ncosts: {default: 1}\n"},
 		{"on", "audit: {stream: bench}\ntelemetry: {metrics: true, sampleRatio: 0.1, otlp: {endpoint: \"" + col.URL + "\"}}\ncosts: {default: 1}\n"},
 	} {
 		b.Run(c.name, func(b *testing.B) {
