@@ -13,7 +13,7 @@ FUZZTIME  ?= 3s
 NODE_STAMP := conformance/node_modules/.installed
 NEXT_STAMP := conformance-next/node_modules/.installed
 
-.PHONY: redis-deps test check vet unit fuzz microbench conformance conformance-deps conformance-next conformance-next-deps conformance-gateway interop browser browser-deps identity-sso bench bench-quick build clean
+.PHONY: redis-deps postgres-deps test check vet unit fuzz microbench conformance conformance-deps conformance-next conformance-next-deps conformance-gateway interop browser browser-deps identity-sso bench bench-quick build clean
 
 test: check unit fuzz microbench conformance conformance-next conformance-gateway interop browser identity-sso bench-check
 	@echo "make test: all passed"
@@ -29,7 +29,7 @@ check:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
-unit: conformance-deps redis-deps
+unit: conformance-deps redis-deps postgres-deps
 	$(GO) test -race -timeout 10m ./...
 
 # The limits tests share counters across gateway processes through a real
@@ -90,6 +90,16 @@ browser-deps: $(BROWSER_STAMP)
 $(BROWSER_STAMP): browsertest/package.json browsertest/package-lock.json
 	cd browsertest && npm ci --no-audit --no-fund
 	touch $@
+
+# The store, audit, usage and command tests run against a real
+# PostgreSQL that they start themselves (internal/pgtest: initdb and pg_ctl
+# of Debian's postgresql package, a throwaway cluster on a Unix socket in a
+# temporary directory); installed here when missing.
+postgres-deps:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || { \
+		echo "installing Debian's postgresql for the PostgreSQL tests"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql >/dev/null; }
 
 browser: browser-deps
 	cd browsertest && $(GO) vet ./... && $(GO) test -timeout 10m ./...

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -161,6 +162,11 @@ func runServe(ctx context.Context, f *serveFlags) error {
 	if err != nil {
 		return err
 	}
+	obs, err := setupObservability(ctx, cfg, &opts, db, logger)
+	if err != nil {
+		return err
+	}
+	defer obs.Close()
 
 	if f.stdio {
 		if err := idn.apply(cfg, &opts, ""); err != nil {
@@ -171,6 +177,7 @@ func runServe(ctx context.Context, f *serveFlags) error {
 			return err
 		}
 		defer g.Close()
+		obs.attach(g)
 		startWatch(g)
 		gov.start(ctx, g)
 		return g.ServeStdio(ctx)
@@ -203,7 +210,13 @@ func runServe(ctx context.Context, f *serveFlags) error {
 			cancel()
 			<-authDone
 		}()
-		opts.ServerOptions.OnSessionEnd = func(ss *mcp.ServerSession) { as.RevokeSession(ss.ID()) }
+		ended := opts.ServerOptions.OnSessionEnd
+		opts.ServerOptions.OnSessionEnd = func(ss *mcp.ServerSession) {
+			as.RevokeSession(ss.ID())
+			if ended != nil {
+				ended(ss)
+			}
+		}
 	}
 	if err := idn.apply(cfg, &opts, base); err != nil {
 		return err
@@ -214,10 +227,11 @@ func runServe(ctx context.Context, f *serveFlags) error {
 	}
 	defer g.Close()
 	startWatch(g)
+	obs.attach(g)
 	gov.start(ctx, g)
 
 	mux := http.NewServeMux()
-	adminOpts := console.Options{Token: f.adminToken, Logs: logs, Version: version, Routes: gov.adminRoutes()}
+	adminOpts := console.Options{Token: f.adminToken, Logs: logs, Version: version, Routes: joinRoutes(gov.adminRoutes(), obs.routes())}
 	if f.appsAddr != "" && f.appsAddr != "off" {
 		sln, err := net.Listen("tcp", f.appsAddr)
 		if err != nil {
@@ -265,6 +279,7 @@ func runServe(ctx context.Context, f *serveFlags) error {
 		fmt.Fprintf(os.Stderr, "  authorization server at %s\n", as.Issuer())
 	}
 	fmt.Fprintf(os.Stderr, "  health: %s%s, %s%s\n", base, gateway.PathHealthz, base, gateway.PathReadyz)
+	obs.print(os.Stderr, mux, base)
 	if cfg != nil {
 		fmt.Fprintf(os.Stderr, "  configuration: %s (reloaded when it changes, and on SIGHUP)\n", cfg.Path)
 	}
@@ -411,4 +426,13 @@ func serveListener(ctx context.Context, ln net.Listener, srv *mcp.Server, logger
 		}
 	})
 	return hs.Run(ctx, ln)
+}
+
+// joinRoutes merges the admin API routes of the parts of serve.
+func joinRoutes(parts ...map[string]http.Handler) map[string]http.Handler {
+	all := map[string]http.Handler{}
+	for _, p := range parts {
+		maps.Copy(all, p)
+	}
+	return all
 }

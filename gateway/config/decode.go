@@ -112,6 +112,7 @@ func (d *decoder) decode() *Config {
 	cfg.Gateway.applyDefaults(gw)
 	cfg.Inputs = d.decodeInputs(root["inputs"])
 	d.decodeIdentity(root, cfg)
+	cfg.Audit, cfg.Telemetry, cfg.Costs = d.decodeAudit(root["audit"]), d.decodeTelemetry(root["telemetry"]), d.decodeCosts(root["costs"])
 	for _, key := range []string{"mcpServers", "servers"} {
 		v, ok := root[key]
 		if !ok {
