@@ -77,6 +77,9 @@ type Config struct {
 	// for tools that convert the file; the gateway resolves
 	// ${input:ID} from the environment (see the package documentation).
 	Inputs []Input `json:"inputs,omitempty"`
+	// Registry is the MCP registry's section (top-level "registry"), nil
+	// when absent; see [Registry].
+	Registry *Registry `json:"registry,omitempty"`
 	// Path is the absolute path of the file the configuration was loaded
 	// from ("" for [Parse]).
 	Path string `json:"-"`
