@@ -48,6 +48,6 @@ client commands.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServeCmd(), newDemoCmd(), newInspectCmd(), newCallCmd(), newReadCmd(), newPromptCmd(), newCompleteCmd(), newLoginCmd(), newAuthServerCmd(), newConfigCmd())
+	root.AddCommand(newServeCmd(), newDemoCmd(), newInspectCmd(), newCallCmd(), newReadCmd(), newPromptCmd(), newCompleteCmd(), newLoginCmd(), newAuthServerCmd(), newConfigCmd(), newRegistryCmd())
 	return root
 }
