@@ -185,3 +185,9 @@ func names(t testing.TB, l registry.ServerList) string {
 }
 
 var _ = fmt.Sprint
+
+func jsonEncoder(w io.Writer) *json.Encoder {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc
+}
