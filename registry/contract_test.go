@@ -59,7 +59,9 @@ func TestContract(t *testing.T) {
 	e.do("POST", "/v0/auth/none", "", nil).json(t, &tr)
 
 	name := map[string]string{"serverName": "com.example/contract"}
-	ver := func(v string) map[string]string { return map[string]string{"serverName": "com.example/contract", "version": v} }
+	ver := func(v string) map[string]string {
+		return map[string]string{"serverName": "com.example/contract", "version": v}
+	}
 	good := serverJSON("com.example/contract", "2.0.0", "Contract test server")
 	calls := []call{
 		{method: "GET", template: "/v0.1/servers", status: 200},
