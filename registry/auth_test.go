@@ -83,9 +83,9 @@ func TestHTTPKeyProof(t *testing.T) {
 	}
 	bad := []registry.KeyProof{
 		signedProof("example.com", ed25519.NewKeyFromSeed(make([]byte, 32)), time.Now()), // another key
-		signedProof("example.com", publisherKey, time.Now().Add(-time.Minute)),          // stale
-		signedProof("127.0.0.1", publisherKey, time.Now()),                              // an IP
-		signedProof("acme.github.io", publisherKey, time.Now()),                         // GitHub Pages
+		signedProof("example.com", publisherKey, time.Now().Add(-time.Minute)),           // stale
+		signedProof("127.0.0.1", publisherKey, time.Now()),                               // an IP
+		signedProof("acme.github.io", publisherKey, time.Now()),                          // GitHub Pages
 		{Domain: "example.com", Timestamp: time.Now().UTC().Format(time.RFC3339), SignedTimestamp: "zz"},
 	}
 	for _, p := range bad {

@@ -138,7 +138,9 @@ func TestValidateSchemaVersions(t *testing.T) {
 			t.Errorf("%s: want one deprecation warning, got %+v", v, r.Issues)
 		}
 	}
-	draft := mutate(func(m map[string]any) { m["$schema"] = "https://static.modelcontextprotocol.io/schemas/draft/server.schema.json" })
+	draft := mutate(func(m map[string]any) {
+		m["$schema"] = "https://static.modelcontextprotocol.io/schemas/draft/server.schema.json"
+	})
 	if r := registry.Validate(draft, &registry.ValidateOptions{AllowDraft: true}); !r.Valid {
 		t.Errorf("draft with AllowDraft: %+v", r.Issues)
 	}
