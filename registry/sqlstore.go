@@ -421,6 +421,14 @@ func (s *SQLStore) Put(ctx context.Context, recs []Record, st *SyncState) error 
 			if err := s.insert(ctx, tx, r); err != nil {
 				return err
 			}
+			// The official registry does not touch updatedAt when a
+			// version stops being the latest, so a mirror never hears of
+			// it: the newest latest wins.
+			if r.Official.IsLatest {
+				if _, err := tx.ExecContext(ctx, s.rebind("UPDATE registry_servers SET is_latest = 0 WHERE name = ? AND version <> ? AND is_latest = 1"), r.Name, r.Version); err != nil {
+					return err
+				}
+			}
 		}
 		if st != nil {
 			return s.saveSync(ctx, tx, st)
