@@ -256,7 +256,9 @@ func startPostgres(t testing.TB) func(db string) string {
 		}
 		asUser = []string{"runuser", "-u", u.Username, "--"}
 	}
-	cmd := func(name string, args ...string) []string { return append(append(asUser[:len(asUser):len(asUser)], filepath.Join(bin, name)), args...) }
+	cmd := func(name string, args ...string) []string {
+		return append(append(asUser[:len(asUser):len(asUser)], filepath.Join(bin, name)), args...)
+	}
 	c := cmd("initdb", "-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync")
 	mustRun(t, nil, c[0], c[1:]...)
 	port := freePort(t)
