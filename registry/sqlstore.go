@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -26,6 +27,9 @@ type SQLStore struct {
 	db      *sql.DB
 	dialect string
 	closeDB bool
+
+	searchMu    sync.Mutex
+	searchCache map[string]searchEstimate
 }
 
 // OpenSQL returns a store on db, whose schema must already be migrated
@@ -265,8 +269,9 @@ func likeEscape(s string) string {
 // List implements [Store].
 func (s *SQLStore) List(ctx context.Context, q *ListQuery) ([]Record, error) {
 	var (
-		where []string
-		args  []any
+		where           []string
+		args            []any
+		ftsFrom, ftsArg string
 	)
 	if q.AfterName != "" || q.AfterVersion != "" {
 		if q.AfterVersion == "" {
@@ -294,9 +299,11 @@ func (s *SQLStore) List(ctx context.Context, q *ListQuery) ([]Record, error) {
 	if q.Search != "" {
 		switch s.dialect {
 		case DialectSQLite:
-			if len([]rune(q.Search)) >= 3 {
-				where = append(where, "s.rowid IN (SELECT rowid FROM registry_servers_fts WHERE registry_servers_fts MATCH ?)")
-				args = append(args, `"`+strings.ReplaceAll(q.Search, `"`, `""`)+`"`)
+			if len([]rune(q.Search)) >= 3 && s.selectiveSearch(ctx, q.Search) {
+				// Few matches: read them from the trigram index first (CROSS
+				// JOIN keeps that order of the loops) and sort them.
+				ftsFrom = "(SELECT rowid AS rid FROM registry_servers_fts WHERE registry_servers_fts MATCH ?) AS m CROSS JOIN registry_servers s ON s.rowid = m.rid"
+				ftsArg = `"` + strings.ReplaceAll(q.Search, `"`, `""`) + `"`
 			} else {
 				where = append(where, `(s.name LIKE ? ESCAPE '\' OR s.description LIKE ? ESCAPE '\')`)
 				p := "%" + likeEscape(q.Search) + "%"
@@ -309,6 +316,10 @@ func (s *SQLStore) List(ctx context.Context, q *ListQuery) ([]Record, error) {
 		}
 	}
 	from := "registry_servers s"
+	if ftsFrom != "" {
+		from = ftsFrom
+		args = append([]any{ftsArg}, args...)
+	}
 	switch q.Approval {
 	case "approved":
 		where = append(where, "EXISTS (SELECT 1 FROM registry_curation c WHERE c.name = s.name AND c.state = 'approved')")
@@ -326,6 +337,44 @@ func (s *SQLStore) List(ctx context.Context, q *ListQuery) ([]Record, error) {
 	query += " ORDER BY s.name, s.version LIMIT ?"
 	args = append(args, limit)
 	return s.queryRecords(ctx, s.db, query, args...)
+}
+
+// searchScanLimit is the number of trigram-index matches above which a
+// search walks the (name, version) index instead: with that many matches
+// a page fills after a short walk, while sorting every match would cost
+// in proportion to all of them.
+const searchScanLimit = 2000
+
+// selectiveSearch reports whether the trigram index finds fewer than
+// searchScanLimit rows for a term (SQLite).
+func (s *SQLStore) selectiveSearch(ctx context.Context, term string) bool {
+	key := strings.ToLower(term)
+	s.searchMu.Lock()
+	if e, ok := s.searchCache[key]; ok && time.Since(e.at) < time.Minute {
+		s.searchMu.Unlock()
+		return e.selective
+	}
+	s.searchMu.Unlock()
+	var n int
+	err := s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM (SELECT rowid FROM registry_servers_fts WHERE registry_servers_fts MATCH ? LIMIT ?)",
+		`"`+strings.ReplaceAll(term, `"`, `""`)+`"`, searchScanLimit).Scan(&n)
+	selective := err == nil && n < searchScanLimit
+	if err == nil {
+		s.searchMu.Lock()
+		if s.searchCache == nil || len(s.searchCache) > 4096 {
+			s.searchCache = map[string]searchEstimate{}
+		}
+		s.searchCache[key] = searchEstimate{selective: selective, at: time.Now()}
+		s.searchMu.Unlock()
+	}
+	return selective
+}
+
+// searchEstimate is a remembered selectivity of a search term (terms
+// repeat, and their selectivity changes slowly).
+type searchEstimate struct {
+	selective bool
+	at        time.Time
 }
 
 // SetStatus implements [Store].
