@@ -188,8 +188,12 @@ func send(t testing.TB, method, u, token string, body any) (int, []byte) {
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
+	lastContentType = resp.Header.Get("Content-Type")
 	return resp.StatusCode, b
 }
+
+// lastContentType is the Content-Type of the last response of send.
+var lastContentType string
 
 func freePort(t testing.TB) int {
 	l, err := net.Listen("tcp", "127.0.0.1:0")

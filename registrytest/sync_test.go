@@ -201,6 +201,10 @@ func TestSyncFromOfficialRegistry(t *testing.T) {
 		}
 	}
 	dir := t.TempDir()
+	t.Run("errors like the official server", func(t *testing.T) {
+		_, sb := startSwitchboardRegistry(t, "--data-dir", filepath.Join(dir, "errors"))
+		compareErrors(t, off, sb)
+	})
 	var fail atomic.Int32
 	fail.Store(2)
 	proxy := flakyProxy(t, off, &fail)
