@@ -3,6 +3,7 @@ package registry
 import (
 	"bytes"
 	"context"
+	"crypto/subtle"
 	_ "embed"
 	"encoding/json"
 	"errors"
@@ -243,7 +244,7 @@ func (s *Server) mayRead(tok string) bool {
 		return false
 	}
 	for _, t := range s.opts.ReadTokens {
-		if t != "" && len(t) == len(tok) && t == tok {
+		if t != "" && subtle.ConstantTimeCompare([]byte(t), []byte(tok)) == 1 {
 			return true
 		}
 	}

@@ -202,7 +202,12 @@ func TestSpeed(t *testing.T) {
 		os.WriteFile(out, []byte(b.String()), 0o644)
 	}
 	// Switchboard is not slower than the official registry (p99 at
-	// concurrency 8, with slack for a shared machine).
+	// concurrency 8, with slack for a shared machine). Checked by "make
+	// registry-bench" (REGISTRY_BENCH_STRICT=1); in the quick CI run, on a
+	// machine other work shares, timings are only reported.
+	if os.Getenv("REGISTRY_BENCH_STRICT") == "" {
+		return
+	}
 	for i := 0; i < len(results); i += 6 {
 		offR, sq, pg := results[i+1], results[i+3], results[i+5]
 		for _, r := range []result{sq, pg} {
