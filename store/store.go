@@ -148,8 +148,11 @@ func (db *DB) migrate(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("store: migrations: %w", err)
 	}
+	// Features number their migrations in ranges (the registry's are
+	// 00030–00039), so a database may have a higher one before a lower
+	// one exists: apply those out of order.
 	p, err := goose.NewProvider(db.dialect.goose, db.sql, fsys,
-		goose.WithDisableGlobalRegistry(true), goose.WithSlog(db.log))
+		goose.WithDisableGlobalRegistry(true), goose.WithSlog(db.log), goose.WithAllowOutofOrder(true))
 	if err != nil {
 		return fmt.Errorf("store: migrations: %w", err)
 	}
