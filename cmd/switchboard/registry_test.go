@@ -1,0 +1,85 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/switchboard-mcp/switchboard/gateway/config"
+)
+
+// TestAddUpstream edits configuration files in place: comments and other
+// keys stay, the entry lands in mcpServers (or VS Code's servers), and the
+// result loads.
+func TestAddUpstream(t *testing.T) {
+	entry := map[string]any{"command": "npx", "args": []string{"-y", "pkg@1.0.0"}, "env": map[string]string{"TOKEN": "${TOKEN}"}}
+	tests := []struct {
+		name, file, content string
+		keep                []string
+	}{
+		{"json with comments", "gw.json", "{\n  // gateway settings\n  \"gateway\": {\"name\": \"gw\"},\n  \"mcpServers\": {\"a\": {\"command\": \"echo\"}}\n}\n", []string{"// gateway settings", `"gateway"`}},
+		{"vs code servers", "mcp.json", "{\n  \"servers\": {\"a\": {\"type\": \"stdio\", \"command\": \"echo\"}},\n  \"inputs\": []\n}\n", []string{`"inputs"`}},
+		{"json without servers", "empty.json", "{\"gateway\": {\"name\": \"gw\"}}", []string{`"gateway"`}},
+		{"yaml with comments", "gw.yaml", "# top comment\ngateway:\n  name: gw # the name\nmcpServers:\n  a:\n    command: echo\n", []string{"# top comment", "# the name"}},
+		{"yaml without servers", "gw2.yaml", "gateway:\n  name: gw\n", []string{"gateway:"}},
+		{"new file", "new.yaml", "", nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := filepath.Join(t.TempDir(), tc.file)
+			if tc.content != "" {
+				os.WriteFile(p, []byte(tc.content), 0o640)
+			}
+			if err := addUpstream(p, "files", entry, false); err != nil {
+				t.Fatal(err)
+			}
+			out, _ := os.ReadFile(p)
+			for _, k := range tc.keep {
+				if !strings.Contains(string(out), k) {
+					t.Errorf("lost %q:\n%s", k, out)
+				}
+			}
+			cfg, err := config.Load(p, &config.LoadOptions{Raw: true})
+			if err != nil {
+				t.Fatalf("%v\n%s", err, out)
+			}
+			s := cfg.Servers["files"]
+			if s == nil || s.Command != "npx" || len(s.Args) != 2 || s.Env["TOKEN"] != "${TOKEN}" {
+				t.Fatalf("entry %+v\n%s", s, out)
+			}
+			if tc.content != "" {
+				if st, _ := os.Stat(p); st.Mode().Perm() != 0o640 {
+					t.Errorf("mode %v", st.Mode().Perm())
+				}
+			}
+			// The same name again needs force.
+			if err := addUpstream(p, "files", entry, false); err == nil {
+				t.Error("replaced without force")
+			}
+			if err := addUpstream(p, "files", map[string]any{"type": "http", "url": "https://x.example.com/mcp"}, true); err != nil {
+				t.Fatal(err)
+			}
+			cfg, _ = config.Load(p, &config.LoadOptions{Raw: true})
+			if cfg.Servers["files"].URL != "https://x.example.com/mcp" {
+				t.Fatal("force did not replace")
+			}
+		})
+	}
+}
+
+func TestDecodeServerDoc(t *testing.T) {
+	card := `{"$schema":"https://static.modelcontextprotocol.io/schemas/v1/server-card.schema.json","name":"com.example/remote","version":"1.0.0",
+		"description":"A card","remotes":[{"type":"streamable-http","url":"https://mcp.example.com/mcp","supportedProtocolVersions":["2025-11-25"]}]}`
+	sj, _, err := decodeServerDoc([]byte(card), "card")
+	if err != nil || sj.Name != "com.example/remote" || len(sj.Remotes) != 1 {
+		t.Fatalf("card: %+v %v", sj, err)
+	}
+	entry := `{"server":{"$schema":"https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json","name":"com.example/x-tool","description":"d","version":"1.0.0"},"_meta":{}}`
+	if sj, _, err := decodeServerDoc([]byte(entry), "entry"); err != nil || sj.Name != "com.example/x-tool" {
+		t.Fatalf("entry: %+v %v", sj, err)
+	}
+	if _, _, err := decodeServerDoc([]byte(`{"name":"bad"}`), "bad"); err == nil {
+		t.Fatal("an invalid server.json was accepted")
+	}
+}
