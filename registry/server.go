@@ -502,6 +502,12 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) *Claims {
 		problem(w, http.StatusNotImplemented, "Publishing is not supported by this registry", nil)
 		return nil
 	}
+	if _, ok := r.Header["Authorization"]; !ok {
+		// The official server requires the header before reading the
+		// request: 422, not 401.
+		validationError(w, ErrorDetail{Message: "required header parameter is missing", Location: "header.Authorization", Value: ""})
+		return nil
+	}
 	tok := bearer(r)
 	if tok == "" {
 		problem(w, http.StatusUnauthorized, "Invalid Authorization header format. Expected 'Bearer <token>'", nil)

@@ -220,11 +220,13 @@ func TestStatusChanges(t *testing.T) {
 func TestAuthorization(t *testing.T) {
 	e := newEnv(t, nil)
 	doc := serverJSON("com.example/aa", "1.0.0", "A")
-	// No token, a bad token: 401.
-	for _, tok := range []string{"", "not-a-jwt"} {
-		if r := e.do("POST", "/v0/publish", tok, doc); r.status != 401 {
-			t.Fatalf("token %q: %d", tok, r.status)
-		}
+	// No Authorization header: 422 (as the official server); a bad
+	// token: 401.
+	if r := e.do("POST", "/v0/publish", "", doc); r.status != 422 || !strings.Contains(string(r.body), "header.Authorization") {
+		t.Fatalf("no token: %d %s", r.status, r.body)
+	}
+	if r := e.do("POST", "/v0/publish", "not-a-jwt", doc); r.status != 401 {
+		t.Fatalf("bad token: %d", r.status)
 	}
 	// An anonymous token may publish only its namespace.
 	var tr registry.TokenResponse

@@ -25,6 +25,10 @@ var errorCases = []struct {
 	{"PATCH", "/v0.1/servers/" + esc("com.example/unknown") + "/status", "not-a-token", map[string]any{"status": "deprecated"}},
 	{"PATCH", "/v0.1/servers/" + esc("com.example/unknown") + "/status", "not-a-token", map[string]any{"status": "gone"}},
 	{"PATCH", "/v0.1/servers/" + esc("com.example/unknown") + "/versions/1.0.0/status", "not-a-token", map[string]any{"statusMessage": "x"}},
+	{"PATCH", "/v0.1/servers/" + esc("com.example/unknown") + "/versions/1.0.0/status", "", map[string]any{"status": "active"}},
+	{"POST", "/v0.1/publish", "", serverDoc("com.example/x-server", "1.0.0", "x")},
+	{"GET", "/v0.1/servers/" + esc("com.example/unknown") + "/versions/latest?include_deleted=maybe", "", nil},
+	{"GET", "/v0.1/servers/" + esc("com.example/unknown") + "/versions?include_deleted=maybe", "", nil},
 }
 
 // compareErrors sends the error cases to the official registry and to
