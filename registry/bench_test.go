@@ -17,7 +17,7 @@ func loadStore(b testing.TB, st *registry.SQLStore, n int) {
 	ctx := context.Background()
 	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	var batch []registry.Record
-	topics := []string{"files", "search", "git", "weather", "notes"}
+	topics := benchTopics()
 	for i := 0; i < n; i++ {
 		s, v := i/10, i%10
 		name := fmt.Sprintf("com.vendor%03d/%s-%05d", s%997, topics[s%len(topics)], s)
@@ -48,7 +48,7 @@ func BenchmarkList(b *testing.B) {
 	st := openStore(b)
 	loadStore(b, st, n)
 	since := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(n*99/100) * time.Millisecond)
-	mid := fmt.Sprintf("com.vendor%03d/%s-%05d", (n/20)%997, []string{"files", "search", "git", "weather", "notes"}[(n/20)%5], n/20)
+	mid := fmt.Sprintf("com.vendor%03d/%s-%05d", (n/20)%997, benchTopics()[(n/20)%50], n/20)
 	for _, q := range []struct {
 		name string
 		q    registry.ListQuery
@@ -78,4 +78,15 @@ func BenchmarkList(b *testing.B) {
 			}
 		}
 	})
+}
+
+// benchTopics are 50 topics, "weather" among them (one server in 50, as
+// in registrytest.TestSpeed).
+func benchTopics() []string {
+	t := make([]string, 50)
+	for i := range t {
+		t[i] = fmt.Sprintf("topic%02d", i)
+	}
+	t[49] = "weather"
+	return t
 }

@@ -272,6 +272,7 @@ func (s *SQLStore) List(ctx context.Context, q *ListQuery) ([]Record, error) {
 		where           []string
 		args            []any
 		ftsFrom, ftsArg string
+		scanIndex       string
 	)
 	if q.AfterName != "" || q.AfterVersion != "" {
 		if q.AfterVersion == "" {
@@ -305,6 +306,7 @@ func (s *SQLStore) List(ctx context.Context, q *ListQuery) ([]Record, error) {
 				ftsFrom = "(SELECT rowid AS rid FROM registry_servers_fts WHERE registry_servers_fts MATCH ?) AS m CROSS JOIN registry_servers s ON s.rowid = m.rid"
 				ftsArg = `"` + strings.ReplaceAll(q.Search, `"`, `""`) + `"`
 			} else {
+				scanIndex = " INDEXED BY registry_servers_search"
 				where = append(where, `(s.name LIKE ? ESCAPE '\' OR s.description LIKE ? ESCAPE '\')`)
 				p := "%" + likeEscape(q.Search) + "%"
 				args = append(args, p, p)
@@ -315,7 +317,7 @@ func (s *SQLStore) List(ctx context.Context, q *ListQuery) ([]Record, error) {
 			args = append(args, p, p)
 		}
 	}
-	from := "registry_servers s"
+	from := "registry_servers s" + scanIndex
 	if ftsFrom != "" {
 		from = ftsFrom
 		args = append([]any{ftsArg}, args...)
@@ -324,7 +326,13 @@ func (s *SQLStore) List(ctx context.Context, q *ListQuery) ([]Record, error) {
 	case "approved":
 		where = append(where, "EXISTS (SELECT 1 FROM registry_curation c WHERE c.name = s.name AND c.state = 'approved')")
 	case "not-denied":
-		where = append(where, "NOT EXISTS (SELECT 1 FROM registry_curation c WHERE c.name = s.name AND c.state = 'denied')")
+		// Most registries deny nothing: then spare every row the lookup.
+		var one int
+		if err := s.db.QueryRowContext(ctx, "SELECT 1 FROM registry_curation WHERE state = 'denied' LIMIT 1").Scan(&one); err == nil {
+			where = append(where, "NOT EXISTS (SELECT 1 FROM registry_curation c WHERE c.name = s.name AND c.state = 'denied')")
+		} else if !errors.Is(err, sql.ErrNoRows) {
+			return nil, err
+		}
 	}
 	query := "SELECT s." + strings.ReplaceAll(recordCols, ", ", ", s.") + " FROM " + from
 	if len(where) > 0 {
@@ -336,6 +344,12 @@ func (s *SQLStore) List(ctx context.Context, q *ListQuery) ([]Record, error) {
 	}
 	query += " ORDER BY s.name, s.version LIMIT ?"
 	args = append(args, limit)
+	if s.dialect == DialectSQLite {
+		// Select the page's keys first, then read its documents: sorts
+		// and filters do not carry the documents along.
+		inner := strings.Replace(query, "SELECT s."+strings.ReplaceAll(recordCols, ", ", ", s."), "SELECT s.rowid", 1)
+		query = "SELECT " + recordCols + " FROM registry_servers WHERE rowid IN (" + inner + ") ORDER BY name, version"
+	}
 	return s.queryRecords(ctx, s.db, query, args...)
 }
 
@@ -343,7 +357,7 @@ func (s *SQLStore) List(ctx context.Context, q *ListQuery) ([]Record, error) {
 // search walks the (name, version) index instead: with that many matches
 // a page fills after a short walk, while sorting every match would cost
 // in proportion to all of them.
-const searchScanLimit = 2000
+const searchScanLimit = 1000
 
 // selectiveSearch reports whether the trigram index finds fewer than
 // searchScanLimit rows for a term (SQLite).

@@ -10,7 +10,6 @@ CREATE TABLE registry_servers (
     name              TEXT COLLATE "C" NOT NULL,
     version           TEXT COLLATE "C" NOT NULL,
     description       TEXT    NOT NULL,
-    body              TEXT    NOT NULL,
     status            TEXT    NOT NULL,
     status_message    TEXT,
     status_changed_at BIGINT  NOT NULL,
@@ -18,6 +17,7 @@ CREATE TABLE registry_servers (
     updated_at        BIGINT  NOT NULL,
     is_latest         INTEGER NOT NULL,
     origin            TEXT    NOT NULL DEFAULT '',
+    body              TEXT    NOT NULL,
     PRIMARY KEY (name, version)
 );
 CREATE INDEX registry_servers_latest ON registry_servers (name, version) WHERE is_latest = 1;

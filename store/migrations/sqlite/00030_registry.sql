@@ -9,19 +9,24 @@ CREATE TABLE registry_servers (
     name              TEXT    NOT NULL,
     version           TEXT    NOT NULL,
     description       TEXT    NOT NULL,
-    body              TEXT    NOT NULL,
     status            TEXT    NOT NULL,
     status_message    TEXT,
     status_changed_at INTEGER NOT NULL,
     published_at      INTEGER NOT NULL,
     updated_at        INTEGER NOT NULL,
     is_latest         INTEGER NOT NULL,
-    origin            TEXT    NOT NULL DEFAULT ''
+    origin            TEXT    NOT NULL DEFAULT '',
+    -- The document last: reading the other columns does not walk its
+    -- overflow pages.
+    body              TEXT    NOT NULL
 );
 -- The list route's order and cursor: (name, version) ascending, bytewise.
 CREATE UNIQUE INDEX registry_servers_key ON registry_servers (name, version);
 CREATE INDEX registry_servers_latest ON registry_servers (name, version) WHERE is_latest = 1;
 CREATE INDEX registry_servers_updated ON registry_servers (updated_at);
+-- Searches that match many rows walk this index in list order, testing the
+-- name and description without reading the documents.
+CREATE INDEX registry_servers_search ON registry_servers (name, version, status, description);
 
 -- Substring search on names and descriptions: an FTS5 trigram index kept
 -- in step with registry_servers by triggers.
