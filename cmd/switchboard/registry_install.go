@@ -123,12 +123,28 @@ configuration, mode 0600, named by the entry's envFile).`,
 				b, _ := json.MarshalIndent(map[string]any{"mcpServers": map[string]any{up.Name: entry}}, "", "  ")
 				fmt.Fprintf(out, "%s\n", b)
 			} else {
-				if len(secrets) > 0 {
-					envFile, err := writeEnvFile(target, up.Name, secrets)
+				// Prompted secrets of a stdio server go to an env file, which
+				// the gateway merges into the server's environment; the
+				// others stay references to the gateway's environment.
+				fileSecrets := map[string]string{}
+				for k, v := range secrets {
+					if up.Type == "stdio" && up.Env[k] == "${"+k+"}" {
+						fileSecrets[k] = v
+						delete(up.Env, k)
+					}
+				}
+				if len(fileSecrets) > 0 {
+					envFile, err := writeEnvFile(target, up.Name, fileSecrets)
 					if err != nil {
 						return err
 					}
+					entry = gatewayEntry(up)
 					entry["envFile"] = envFile
+				}
+				for k := range secrets {
+					if _, ok := fileSecrets[k]; !ok {
+						delete(secrets, k)
+					}
 				}
 				if err := addUpstream(target, up.Name, entry, force); err != nil {
 					return err

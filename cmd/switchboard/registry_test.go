@@ -83,3 +83,38 @@ func TestDecodeServerDoc(t *testing.T) {
 		t.Fatal("an invalid server.json was accepted")
 	}
 }
+
+// TestInstallPrompt: prompted secrets of a stdio server go to an env file
+// (mode 0600) that the entry names; other inputs are written as values.
+func TestInstallPrompt(t *testing.T) {
+	dir := t.TempDir()
+	doc := filepath.Join(dir, "server.json")
+	os.WriteFile(doc, []byte(`{"$schema":"https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json","name":"com.example/prompted","description":"d","version":"1.0.0",
+ "packages":[{"registryType":"pypi","identifier":"mcp-x","version":"0.1.0","transport":{"type":"stdio"},
+ "environmentVariables":[{"name":"API_KEY","isSecret":true},{"name":"REGION"}]}]}`), 0o644)
+	cfgPath := filepath.Join(dir, "gw.yaml")
+	cmd := newRegistryInstallCmd()
+	cmd.SetIn(strings.NewReader("s3cret\neu-west\n"))
+	var out strings.Builder
+	cmd.SetOut(&out)
+	cmd.SetErr(&out)
+	cmd.SetArgs([]string{doc, "--gateway-config", cfgPath, "--prompt"})
+	if err := cmd.Execute(); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	cfg, err := config.Load(cfgPath, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := cfg.Servers["prompted"]
+	if s == nil || s.Command != "uvx" || s.Env["REGION"] != "eu-west" || s.Env["API_KEY"] != "s3cret" {
+		t.Fatalf("entry %+v", s)
+	}
+	raw, _ := os.ReadFile(cfgPath)
+	if strings.Contains(string(raw), "s3cret") {
+		t.Fatalf("a secret in the configuration file:\n%s", raw)
+	}
+	if st, err := os.Stat(filepath.Join(dir, "prompted.env")); err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("env file: %v %v", st, err)
+	}
+}
