@@ -13,7 +13,7 @@ FUZZTIME  ?= 3s
 NODE_STAMP := conformance/node_modules/.installed
 NEXT_STAMP := conformance-next/node_modules/.installed
 
-.PHONY: test check vet unit fuzz microbench conformance conformance-deps conformance-next conformance-next-deps conformance-gateway interop browser browser-deps registry registry-deps registry-bench bench bench-quick build clean
+.PHONY: redis-deps test check vet unit fuzz microbench conformance conformance-deps conformance-next conformance-next-deps conformance-gateway interop browser browser-deps registry registry-deps registry-bench bench bench-quick build clean
 
 test: check unit fuzz microbench conformance conformance-next conformance-gateway interop browser registry bench-check
 	@echo "make test: all passed"
@@ -29,8 +29,16 @@ check:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
-unit: conformance-deps
+unit: conformance-deps redis-deps
 	$(GO) test -race -timeout 10m ./...
+
+# The limits tests share counters across gateway processes through a real
+# redis-server (Debian's), started by the tests on a loopback port.
+redis-deps:
+	@command -v redis-server >/dev/null 2>&1 || { \
+		echo "installing Debian's redis-server for the limits tests"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq redis-server >/dev/null; }
 
 fuzz:
 	FUZZTIME=$(FUZZTIME) ./scripts/fuzz.sh
@@ -69,12 +77,19 @@ interop: build conformance-deps
 
 # The console's browser test drives Debian's chromium (installed here when
 # missing, with one apt-get update) through chromedp; screenshots go to
-# browsertest/screenshots/.
-browser-deps:
+# browsertest/screenshots/. Its MCP Apps test renders the official example
+# app server pinned in browsertest/package.json (npm ci).
+BROWSER_STAMP := browsertest/node_modules/.installed
+
+browser-deps: $(BROWSER_STAMP)
 	@command -v chromium >/dev/null 2>&1 || { \
 		echo "installing Debian's chromium for the browser test"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+$(BROWSER_STAMP): browsertest/package.json browsertest/package-lock.json
+	cd browsertest && npm ci --no-audit --no-fund
+	touch $@
 
 browser: browser-deps
 	cd browsertest && $(GO) vet ./... && $(GO) test -timeout 10m ./...

@@ -40,6 +40,7 @@ func TestQuickRun(t *testing.T) {
 	cfg.Warmup = 100 * time.Millisecond
 	cfg.ProfileDuration = time.Second
 	cfg.InProc = false
+	cfg.Gateway = false // TestQuickGateway
 	var log bytes.Buffer
 	cfg.Log = &log
 
@@ -119,6 +120,93 @@ func TestQuickRun(t *testing.T) {
 		t.Errorf("report still marks a mode as not implemented:\n%s", md.String())
 	}
 	for _, want := range []string{"## Targets", "## Streamable HTTP, stateful", "## Streamable HTTP, stateless", "## stdio", "## Idle initialized sessions", "## Profile: Switchboard server under load, Streamable HTTP", "## Profile: Switchboard server under load, stdio", "## Profile: Switchboard server under load, Streamable HTTP stateless (2026-07-28)", "## Reading", "× baseline", "Switchboard stateless: 2026-07-28", "`server/discover` once per worker"} {
+		if !strings.Contains(md.String(), want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+}
+
+// TestQuickGateway runs the gateway rows briefly: the Switchboard server
+// direct and through Switchboard's gateway with the upstream over stdio
+// and over Streamable HTTP, and the gateway's profiles. The peer gateways
+// are looked for in an empty directory, so they are skipped with a note
+// (the path a machine without `make -C bench peers` takes).
+func TestQuickGateway(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts server processes; skipped with -short")
+	}
+	cfg := harness.QuickConfig()
+	cfg.ServerCmd = []string{os.Args[0]}
+	cfg.ServerEnv = []string{serverEnv + "=1"}
+	cfg.ModDir = "."
+	cfg.Stateful, cfg.Stateless, cfg.Stdio, cfg.Idle, cfg.InProc = false, false, false, false, false
+	cfg.Gateway, cfg.Profile = true, true
+	cfg.Sessions = []int{1, 4}
+	cfg.Duration = 300 * time.Millisecond
+	cfg.Warmup = 100 * time.Millisecond
+	cfg.ProfileDuration = time.Second
+	cfg.PeerBinDir, cfg.PeerNodeDir = t.TempDir(), t.TempDir()
+	var log bytes.Buffer
+	cfg.Log = &log
+
+	res, err := harness.Run(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if t.Failed() {
+			t.Logf("harness log:\n%s", log.String())
+		}
+	}()
+	if len(res.Problems) > 0 {
+		t.Errorf("problems: %q", res.Problems)
+	}
+	// Per session count: direct, and the gateway over stdio and over HTTP.
+	if got, want := len(res.Load), 3*len(cfg.Sessions); got != want {
+		t.Errorf("%d load results, want %d", got, want)
+	}
+	seen := map[string]int{}
+	for _, r := range res.Load {
+		name := r.Impl + "/" + r.Upstream
+		seen[name]++
+		if r.Mode != harness.ModeGateway || r.Protocol != servers.ProtocolVersion {
+			t.Errorf("%s: mode %q, protocol %q", name, r.Mode, r.Protocol)
+		}
+		if r.Status != "" || r.CallsPerS <= 0 || r.P50 <= 0 || r.P99 < r.P50 || r.Errors != 0 {
+			t.Errorf("%s at %d: status %q, %.0f calls/s, p50 %v, p99 %v, %d errors", name, r.Clients, r.Status, r.CallsPerS, r.P50, r.P99, r.Errors)
+		}
+		if r.CPUPerCall <= 0 || r.FrontCPUPerCall <= 0 {
+			t.Errorf("%s at %d: CPU per call %v, front %v", name, r.Clients, r.CPUPerCall, r.FrontCPUPerCall)
+		}
+	}
+	for _, name := range []string{"direct/", "switchboard/stdio", "switchboard/http"} {
+		if seen[name] != len(cfg.Sessions) {
+			t.Errorf("%d rows of %s, want %d", seen[name], name, len(cfg.Sessions))
+		}
+	}
+	if len(res.Notes) != len(harness.GatewayPeers) {
+		t.Errorf("notes %q, want one per peer gateway (none installed)", res.Notes)
+	}
+	var gw int
+	for _, p := range res.Profiles {
+		if strings.HasPrefix(p.Transport, harness.ModeGateway) {
+			gw++
+			if !strings.Contains(p.CumTop, "gateway") || p.Calls <= 0 {
+				t.Errorf("profile of the gateway over %s lacks the gateway package: %+v", p.Transport, p)
+			}
+		}
+	}
+	if gw != 2 {
+		t.Errorf("%d gateway profiles, want 2 (stdio and HTTP upstream)", gw)
+	}
+
+	var md bytes.Buffer
+	if err := res.WriteMarkdown(&md, harness.ReportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"## Gateway: tools/call through a gateway, upstream over stdio", "## Gateway: tools/call through a gateway, upstream over Streamable HTTP",
+		"gateway, stdio upstream: tools/call at 16 sessions", "added p50 at 1 session", "the fastest peer gateway", "Not measured in this run", "skipped, not installed",
+		"## Profile: Switchboard's gateway under load, upstream over stdio", "## Profile: Switchboard's gateway under load, upstream over Streamable HTTP"} {
 		if !strings.Contains(md.String(), want) {
 			t.Errorf("report lacks %q", want)
 		}

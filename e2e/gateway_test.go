@@ -17,14 +17,14 @@ import (
 	"github.com/switchboard-mcp/switchboard/transport/streamable"
 )
 
-// startServe starts `switchboard serve` with args on an ephemeral port and
+// startGatewayServe starts `switchboard serve` with args on an ephemeral port and
 // returns its base URL.
-func startServe(t *testing.T, args ...string) *httpServer {
+func startGatewayServe(t *testing.T, args ...string) *httpServer {
 	t.Helper()
-	return startServeEnv(t, nil, args...)
+	return startGatewayEnv(t, nil, args...)
 }
 
-func startServeEnv(t *testing.T, env []string, args ...string) *httpServer {
+func startGatewayEnv(t *testing.T, env []string, args ...string) *httpServer {
 	t.Helper()
 	s := startStdioEnv(t, nil, env, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)...)
 	deadline := time.Now().Add(3 * wait)
@@ -92,7 +92,7 @@ func TestGatewayClientConfigFiles(t *testing.T) {
 			if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			srv := startServeEnv(t, []string{"SWITCHBOARD_INPUT_TOKEN=t0k3n"}, "--config", path)
+			srv := startGatewayEnv(t, []string{"SWITCHBOARD_INPUT_TOKEN=t0k3n"}, "--config", path)
 			ctx, cancel := context.WithTimeout(context.Background(), 3*wait)
 			defer cancel()
 			cs, err := mcp.NewClient(protocol.Implementation{Name: "t", Version: "1"}, nil).Connect(ctx, streamable.NewDialer(srv.base+"/mcp", nil))
@@ -145,7 +145,7 @@ func TestGatewayStdio(t *testing.T) {
 // bound, exits 0, and leaves no upstream process behind.
 func TestGatewayShutdown(t *testing.T) {
 	t.Parallel()
-	srv := startServe(t)
+	srv := startGatewayServe(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*wait)
 	defer cancel()
 	cs, err := mcp.NewClient(protocol.Implementation{Name: "t", Version: "1"}, nil).Connect(ctx, streamable.NewDialer(srv.base+"/mcp", nil))

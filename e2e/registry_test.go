@@ -36,7 +36,7 @@ registry:
     namespace: com.example
 `), 0o600)
 	s := startServe(t, "--config", cfg, "--data-dir", filepath.Join(dir, "data"))
-	base := s.base
+	base := "http://" + s.addr
 
 	// The gateway's card.
 	resp, err := http.Get(base + "/mcp/server-card")

@@ -177,8 +177,10 @@ func (g *Gateway) clientOptions(u *upstream, owner *mcp.ServerSession, caps *pro
 			_ = owner.Log(ctx, p.Level, logger, p.Data)
 			return
 		}
-		for ss := range g.front.Sessions() {
-			_ = ss.Log(ctx, p.Level, logger, p.Data)
+		for _, ss := range g.allSessions() {
+			if g.sessionMay(ctx, ss, u) {
+				_ = ss.Log(ctx, p.Level, logger, p.Data)
+			}
 		}
 	}
 	o.OnResourceUpdated = func(ctx context.Context, cs *mcp.ClientSession, p *protocol.ResourceUpdatedNotificationParams) {
@@ -187,7 +189,9 @@ func (g *Gateway) clientOptions(u *upstream, owner *mcp.ServerSession, caps *pro
 			_ = owner.Notify(ctx, protocol.NotificationResourcesUpdated, &protocol.ResourceUpdatedNotificationParams{URI: uri})
 			return
 		}
-		g.front.ResourceUpdated(ctx, uri)
+		for _, srv := range g.servers() {
+			srv.ResourceUpdated(ctx, uri)
+		}
 	}
 	if owner == nil {
 		changed := func(context.Context, *mcp.ClientSession) { u.requestRefresh() }
@@ -461,6 +465,7 @@ func (g *Gateway) rootsChanged(ctx context.Context, ss *mcp.ServerSession) {
 type frontSession struct {
 	started  time.Time
 	inflight atomic.Int64 // relayed calls in flight
+	ident    atomic.Pointer[Identity]
 	mu       sync.Mutex
 	subs     map[string]subscription // exposed URI -> upstream subscription
 }

@@ -248,3 +248,5 @@ func TestGatewayHealthEndpoints(t *testing.T) {
 		t.Errorf("readyz after Close: %d", code)
 	}
 }
+
+func dialer(url string) transport.Dialer { return streamable.NewDialer(url, nil) }

@@ -1,7 +1,9 @@
 package gateway
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"sync"
 
@@ -51,12 +53,12 @@ func (g *Gateway) makeHTTP() {
 		o = &c
 	}
 	g.http.stream = streamable.NewHandler(g.front, o)
-	g.http.sse = sse.NewHandler(g.front, nil)
+	g.http.sse = sse.NewHandler(g.front, g.opts.SSE)
 }
 
 // Handler returns the gateway's HTTP endpoints: Streamable HTTP at /mcp,
 // the legacy HTTP+SSE transport at /sse and /message, liveness at /healthz
-// and readiness at /readyz.
+// and readiness at /readyz, and each virtual server at /v/NAME/mcp.
 func (g *Gateway) Handler() http.Handler {
 	mux := http.NewServeMux()
 	g.Mount(mux)
@@ -70,6 +72,7 @@ func (g *Gateway) Mount(mux *http.ServeMux) {
 	mux.Handle(PathMessage, g.SSEHandler())
 	mux.HandleFunc(PathHealthz, g.serveHealthz)
 	mux.HandleFunc(PathReadyz, g.serveReadyz)
+	g.mountVirtual(mux)
 }
 
 func (g *Gateway) serveHealthz(w http.ResponseWriter, r *http.Request) {
@@ -122,6 +125,20 @@ func (g *Gateway) serveReadyz(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusServiceUnavailable)
 	}
 	json.NewEncoder(w).Encode(body)
+}
+
+// Shutdown ends the transports' sessions and streams within ctx (see
+// streamable.Handler.Shutdown); Close then stops the upstreams.
+func (g *Gateway) Shutdown(ctx context.Context) error {
+	g.http.once.Do(func() {})
+	var errs []error
+	if g.http.stream != nil {
+		errs = append(errs, g.http.stream.Shutdown(ctx))
+	}
+	if g.http.sse != nil {
+		errs = append(errs, g.http.sse.Shutdown(ctx))
+	}
+	return errors.Join(errs...)
 }
 
 // closeHTTP closes the transports, if they were made.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/switchboard-mcp/switchboard/mcp"
 	"github.com/switchboard-mcp/switchboard/transport"
+	"github.com/switchboard-mcp/switchboard/transport/sse"
 	"github.com/switchboard-mcp/switchboard/transport/streamable"
 )
 
@@ -65,13 +66,18 @@ type Options struct {
 	// client's retries). Zero means DefaultMaxExchanges.
 	MaxExchanges int
 
-	// HTTP configures the Streamable HTTP endpoint of Handler. Nil means
-	// the transport's defaults.
+	// HTTP configures the Streamable HTTP endpoint of Handler, SSE the
+	// legacy HTTP+SSE one. Nil means the transports' defaults.
 	HTTP *streamable.Options
+	SSE  *sse.Options
 
 	// Hooks govern and observe what the gateway relays: identity, policy,
 	// events, tracing middleware.
 	Hooks Hooks
+
+	// VirtualServers are other views of the same upstreams, each served
+	// at /v/NAME/mcp by Handler and Mount (see VirtualServer).
+	VirtualServers []VirtualServer
 
 	// ServerOptions, if set, is the starting point of the front server's
 	// options (task store, request-state key, list TTLs, session hooks).

@@ -6,16 +6,20 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/switchboard-mcp/switchboard/internal/httpclient"
 	"github.com/switchboard-mcp/switchboard/mcp"
 	"github.com/switchboard-mcp/switchboard/protocol"
 	"github.com/switchboard-mcp/switchboard/transport"
 	"github.com/switchboard-mcp/switchboard/transport/auto"
 	"github.com/switchboard-mcp/switchboard/transport/sse"
 	"github.com/switchboard-mcp/switchboard/transport/stdio"
+	"github.com/switchboard-mcp/switchboard/transport/streamable"
 )
 
 // State is the health of an upstream.
@@ -64,21 +68,25 @@ type upstream struct {
 	timeout        time.Duration
 	connectTimeout time.Duration
 	pingInterval   time.Duration
-	uriPrefix      string // segment inserted into rewritten resource URIs
+	uriPrefix      string       // segment inserted into rewritten resource URIs
+	ownHTTP        *http.Client // the upstream's HTTP client, when the gateway made it
 
 	ctx     context.Context // ends when the upstream is stopped
 	cancel  context.CancelFunc
 	done    chan struct{} // closed when run has returned
 	refresh chan struct{} // asks run to fetch the lists again
 
-	mu      sync.Mutex
-	prefix  string // naming prefix ("" none), set by the catalog
-	state   State
-	err     error     // why the last connection failed or ended
-	retryAt time.Time // next connection attempt while failed
-	since   time.Time // when state was entered
-	changed chan struct{}
-	cs      *mcp.ClientSession // the shared session while connected
+	mu     sync.Mutex
+	prefix string // naming prefix ("" none), set by the catalog
+	// stateless: the shared session speaks 2026-07-28 (its results carry
+	// that revision's members).
+	stateless atomic.Bool
+	state     State
+	err       error     // why the last connection failed or ended
+	retryAt   time.Time // next connection attempt while failed
+	since     time.Time // when state was entered
+	changed   chan struct{}
+	cs        *mcp.ClientSession // the shared session while connected
 	// The 2026-07-28 session, for clients of that revision, when the
 	// shared session speaks an older one.
 	modern     *mcp.ClientSession
@@ -182,12 +190,22 @@ func (u *upstream) makeDialer() (transport.Dialer, bool, error) {
 	case s.URL != "" && s.SSE:
 		return sse.NewDialer(s.URL, &sse.ClientOptions{HTTPClient: s.HTTPClient, Header: s.Header}), false, nil
 	case s.URL != "":
-		return auto.NewHTTPDialer(s.URL, &auto.Options{HTTPClient: s.HTTPClient, Header: s.Header}), true, nil
+		hc := s.HTTPClient
+		if hc == nil {
+			// A pool as large as the calls the gateway may have in flight
+			// to the upstream, so that they reuse connections.
+			hc = httpclient.NewPool(streamable.DefaultResponseHeaderTimeout, upstreamConns)
+			u.ownHTTP = hc
+		}
+		return auto.NewHTTPDialer(s.URL, &auto.Options{HTTPClient: hc, Header: s.Header}), true, nil
 	case s.Server != nil:
 		return inProcessDialer{s.Server}, false, nil
 	}
 	return s.Dialer, false, nil
 }
+
+// upstreamConns is the idle connection pool size of an HTTP upstream.
+const upstreamConns = 256
 
 // inProcessDialer connects to a server in the same process over an
 // in-memory stream.
@@ -342,6 +360,7 @@ func (u *upstream) connect() (*mcp.ClientSession, error) {
 		cs.Close()
 		return nil, err
 	}
+	u.stateless.Store(lists.version == protocol.Version20260728)
 	u.mu.Lock()
 	u.cs = cs
 	u.lists = lists
@@ -607,6 +626,9 @@ func (u *upstream) stop(drain time.Duration) {
 	}
 	if modern != nil {
 		modern.Close()
+	}
+	if u.ownHTTP != nil {
+		u.ownHTTP.CloseIdleConnections()
 	}
 }
 

@@ -54,7 +54,9 @@ func TestGateway(t *testing.T) {
 	updated := make(chan string, 16)
 	a := gatewayClient(ctx, t, gw.URL, "alice", func(o *mcp.ClientOptions) {
 		o.OnToolsListChanged = func(context.Context, *mcp.ClientSession) { changed <- struct{}{} }
-		o.OnResourceUpdated = func(_ context.Context, _ *mcp.ClientSession, p *protocol.ResourceUpdatedNotificationParams) { updated <- p.URI }
+		o.OnResourceUpdated = func(_ context.Context, _ *mcp.ClientSession, p *protocol.ResourceUpdatedNotificationParams) {
+			updated <- p.URI
+		}
 	})
 	b := gatewayClient(ctx, t, gw.URL, "bob", nil)
 

@@ -2,6 +2,8 @@ package jsonrpc
 
 import (
 	"fmt"
+	"strconv"
+	"unicode/utf8"
 
 	"github.com/go-json-experiment/json/jsontext"
 )
@@ -47,9 +49,47 @@ func NewError(code int64, format string, args ...any) *Error {
 	return &Error{Code: code, Message: msg}
 }
 
-// ErrMethodNotFound returns the standard error for an unknown method.
+// ErrMethodNotFound returns the standard error for an unknown method. The
+// method name is elided past EchoLimit bytes.
 func ErrMethodNotFound(method string) *Error {
-	return &Error{Code: CodeMethodNotFound, Message: "method not found: " + method}
+	return &Error{Code: CodeMethodNotFound, Message: "method not found: " + Elide(method, EchoLimit)}
+}
+
+// EchoLimit is how many bytes of a peer's input (a method, tool or prompt
+// name, a URI) an error message repeats: errors must not grow with the
+// request that caused them.
+const EchoLimit = 128
+
+// Elide returns s unchanged when it is at most max bytes long, and
+// otherwise its first max bytes (cut at a character boundary), an ellipsis
+// and the length of s: "abc… (3145728 bytes)".
+func Elide(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	return cut(s, max) + "… (" + strconv.Itoa(len(s)) + " bytes)"
+}
+
+// QuoteElided is strconv.Quote of s, elided like Elide, with the length
+// outside the quotes: `"abc"… (3145728 bytes)`.
+func QuoteElided(s string, max int) string {
+	if len(s) <= max {
+		return strconv.Quote(s)
+	}
+	return strconv.Quote(cut(s, max)) + "… (" + strconv.Itoa(len(s)) + " bytes)"
+}
+
+// cut returns the longest prefix of s of at most max bytes that does not
+// split a UTF-8 sequence.
+func cut(s string, max int) string {
+	if max <= 0 {
+		return ""
+	}
+	i := max
+	for i > 0 && i > max-utf8.UTFMax && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i]
 }
 
 // ErrInvalidParams returns the standard error for bad parameters.

@@ -139,7 +139,7 @@ func (s *Server) dispatch(ctx context.Context, r *Request) (any, error) {
 		}
 		r.setMeta(p.Meta)
 		if !p.Level.Valid() {
-			return nil, jsonrpc.ErrInvalidParams("unknown logging level %q", p.Level)
+			return nil, jsonrpc.ErrInvalidParams("unknown logging level %s", jsonrpc.QuoteElided(string(p.Level), jsonrpc.EchoLimit))
 		}
 		if r.Session != nil {
 			r.Session.setLogLevel(p.Level)

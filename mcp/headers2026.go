@@ -279,7 +279,8 @@ func (s *Server) checkParamHeaders(t *protocol.Tool, h http.Header, args jsontex
 		} else if got == want {
 			continue
 		}
-		return protocol.NewHeaderMismatchError("%s header value %q does not match the argument value %q", hdr, got, want)
+		return protocol.NewHeaderMismatchError("%s header value %s does not match the argument value %s", hdr,
+			jsonrpc.QuoteElided(got, jsonrpc.EchoLimit), jsonrpc.QuoteElided(want, jsonrpc.EchoLimit))
 	}
 	return nil
 }

@@ -329,24 +329,24 @@ func checkAnswer(key, method string, a jsontext.Value) error {
 	case protocol.MethodElicitationCreate:
 		var er protocol.ElicitResult
 		if err := json.Unmarshal(a, &er); err != nil {
-			return jsonrpc.ErrInvalidParams("inputResponses[%q]: not an elicitation result: %v", key, paramsError(err))
+			return jsonrpc.ErrInvalidParams("inputResponses[%s]: not an elicitation result: %v", jsonrpc.QuoteElided(key, jsonrpc.EchoLimit), paramsError(err))
 		}
 		switch er.Action {
 		case protocol.ElicitActionAccept, protocol.ElicitActionDecline, protocol.ElicitActionCancel:
 		default:
-			return jsonrpc.ErrInvalidParams("inputResponses[%q]: elicitation action %q is not accept, decline or cancel", key, er.Action)
+			return jsonrpc.ErrInvalidParams("inputResponses[%s]: elicitation action %s is not accept, decline or cancel", jsonrpc.QuoteElided(key, jsonrpc.EchoLimit), jsonrpc.QuoteElided(string(er.Action), jsonrpc.EchoLimit))
 		}
 	case protocol.MethodRootsList:
 		var lr struct {
 			Roots *[]protocol.Root `json:"roots"`
 		}
 		if err := json.Unmarshal(a, &lr); err != nil || lr.Roots == nil {
-			return jsonrpc.ErrInvalidParams("inputResponses[%q]: not a roots/list result", key)
+			return jsonrpc.ErrInvalidParams("inputResponses[%s]: not a roots/list result", jsonrpc.QuoteElided(key, jsonrpc.EchoLimit))
 		}
 	case protocol.MethodSamplingCreateMessage:
 		var cm protocol.CreateMessageResult
 		if err := json.Unmarshal(a, &cm, protocol.UnionUnmarshalers); err != nil {
-			return jsonrpc.ErrInvalidParams("inputResponses[%q]: not a sampling result: %v", key, paramsError(err))
+			return jsonrpc.ErrInvalidParams("inputResponses[%s]: not a sampling result: %v", jsonrpc.QuoteElided(key, jsonrpc.EchoLimit), paramsError(err))
 		}
 	}
 	return nil
@@ -404,7 +404,7 @@ func (s *Server) serveInputRequired(ctx context.Context, r *Request) (any, error
 		}
 		for k, v := range resps {
 			if v.Kind() != '{' {
-				return nil, jsonrpc.ErrInvalidParams("inputResponses[%q] must be an object (an elicitation, sampling or roots result)", k)
+				return nil, jsonrpc.ErrInvalidParams("inputResponses[%s] must be an object (an elicitation, sampling or roots result)", jsonrpc.QuoteElided(k, jsonrpc.EchoLimit))
 			}
 			if _, answered := m.answers[k]; !answered {
 				if m.answers == nil {

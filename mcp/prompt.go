@@ -69,8 +69,8 @@ func (s *Server) listPrompts(ctx context.Context, r *Request, cursor string) (*p
 	}
 	res := &protocol.ListPromptsResult{Prompts: make([]protocol.Prompt, 0, len(page)), NextCursor: next}
 	for _, p := range page {
-		if s.opts.Visible == nil || s.opts.Visible(ctx, r, p.prompt) {
-			res.Prompts = append(res.Prompts, *p.prompt)
+		if v := filterItem(s, ctx, r, p.prompt); v != nil {
+			res.Prompts = append(res.Prompts, *v)
 		}
 	}
 	return res, nil
@@ -81,7 +81,7 @@ func (s *Server) getPrompt(ctx context.Context, r *Request, p *protocol.GetPromp
 	sp, ok := s.prompts.get(p.Name)
 	s.mu.RUnlock()
 	if !ok {
-		return nil, jsonrpc.ErrInvalidParams("unknown prompt %q", p.Name)
+		return nil, jsonrpc.ErrInvalidParams("unknown prompt %s", jsonrpc.QuoteElided(p.Name, jsonrpc.EchoLimit))
 	}
 	var missing []string
 	for _, a := range sp.prompt.Arguments {
@@ -117,16 +117,19 @@ func (s *Server) complete(ctx context.Context, r *Request, p *protocol.CompleteR
 		sp, ok := s.prompts.get(ref.Name)
 		s.mu.RUnlock()
 		if !ok {
-			return nil, jsonrpc.ErrInvalidParams("unknown prompt %q", ref.Name)
+			return nil, jsonrpc.ErrInvalidParams("unknown prompt %s", jsonrpc.QuoteElided(ref.Name, jsonrpc.EchoLimit))
 		}
 		c = sp.complete
 	case *protocol.ResourceTemplateReference:
+		if err := s.checkURI(ref.URI); err != nil {
+			return nil, err
+		}
 		s.mu.RLock()
 		_, ok := s.templates.get(ref.URI)
 		s.mu.RUnlock()
 		if !ok {
 			if _, _, found := s.findResource(ref.URI); !found {
-				return nil, jsonrpc.ErrInvalidParams("unknown resource template %q", ref.URI)
+				return nil, jsonrpc.ErrInvalidParams("unknown resource template %s", jsonrpc.QuoteElided(ref.URI, jsonrpc.EchoLimit))
 			}
 		}
 	default:

@@ -80,10 +80,24 @@ func (s *Server) ResourceUpdated(ctx context.Context, uri string) {
 }
 
 // ResourceNotFound returns the protocol error for a resource that does not
-// exist.
+// exist, with {"uri": uri} as data. The message repeats at most
+// jsonrpc.EchoLimit bytes of the URI, the data at most 1 KiB.
 func ResourceNotFound(uri string) *jsonrpc.Error {
-	data, _ := json.Marshal(map[string]string{"uri": uri})
-	return &jsonrpc.Error{Code: protocol.CodeResourceNotFound, Message: "resource not found: " + uri, Data: data}
+	data, _ := json.Marshal(map[string]string{"uri": jsonrpc.Elide(uri, 1024)})
+	return &jsonrpc.Error{Code: protocol.CodeResourceNotFound, Message: "resource not found: " + jsonrpc.Elide(uri, jsonrpc.EchoLimit), Data: data}
+}
+
+// DefaultMaxURILength is the default of ServerOptions.MaxURILength.
+const DefaultMaxURILength = 8192
+
+// checkURI refuses a URI longer than the server's bound with -32602,
+// before anything matches it against a URI template (matching costs more
+// than linear time in the URI's length).
+func (s *Server) checkURI(uri string) error {
+	if len(uri) > s.opts.MaxURILength {
+		return jsonrpc.ErrInvalidParams("uri too long: %d bytes, the limit is %d", len(uri), s.opts.MaxURILength)
+	}
+	return nil
 }
 
 func (s *Server) listResources(ctx context.Context, req *Request, cursor string) (*protocol.ListResourcesResult, error) {
@@ -95,8 +109,8 @@ func (s *Server) listResources(ctx context.Context, req *Request, cursor string)
 	}
 	res := &protocol.ListResourcesResult{Resources: make([]protocol.Resource, 0, len(page)), NextCursor: next}
 	for _, r := range page {
-		if s.opts.Visible == nil || s.opts.Visible(ctx, req, r.resource) {
-			res.Resources = append(res.Resources, *r.resource)
+		if v := filterItem(s, ctx, req, r.resource); v != nil {
+			res.Resources = append(res.Resources, *v)
 		}
 	}
 	return res, nil
@@ -111,15 +125,20 @@ func (s *Server) listResourceTemplates(ctx context.Context, req *Request, cursor
 	}
 	res := &protocol.ListResourceTemplatesResult{ResourceTemplates: make([]protocol.ResourceTemplate, 0, len(page)), NextCursor: next}
 	for _, t := range page {
-		if s.opts.Visible == nil || s.opts.Visible(ctx, req, t.template) {
-			res.ResourceTemplates = append(res.ResourceTemplates, *t.template)
+		if v := filterItem(s, ctx, req, t.template); v != nil {
+			res.ResourceTemplates = append(res.ResourceTemplates, *v)
 		}
 	}
 	return res, nil
 }
 
-// findResource returns the handler for uri and the template variables.
+// findResource returns the handler for uri and the template variables. A
+// URI longer than the server's bound matches nothing (callers report it
+// with checkURI first).
 func (s *Server) findResource(uri string) (ResourceHandler, map[string]string, bool) {
+	if len(uri) > s.opts.MaxURILength {
+		return nil, nil, false
+	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if r, ok := s.resources.get(uri); ok {
@@ -146,6 +165,9 @@ func (s *Server) readResource(ctx context.Context, r *Request, p *protocol.ReadR
 	if p.URI == "" {
 		return nil, jsonrpc.ErrInvalidParams("resources/read needs a uri")
 	}
+	if err := s.checkURI(p.URI); err != nil {
+		return nil, err
+	}
 	h, vars, ok := s.findResource(p.URI)
 	if !ok {
 		return nil, ResourceNotFound(p.URI)
@@ -170,6 +192,9 @@ func (s *Server) subscribe(r *Request, uri string, on bool) (any, error) {
 	if !on {
 		r.Session.unsubscribe(uri)
 		return emptyResult{}, nil
+	}
+	if err := s.checkURI(uri); err != nil {
+		return nil, err
 	}
 	if _, _, ok := s.findResource(uri); !ok {
 		return nil, ResourceNotFound(uri)

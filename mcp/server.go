@@ -39,6 +39,12 @@ type ServerOptions struct {
 	// transport has its own bound).
 	MaxSessions int
 
+	// MaxURILength bounds the URIs a client may send in resources/read,
+	// resources/subscribe and completion references; longer ones are
+	// refused with -32602 before they are matched against resource
+	// templates. Zero means DefaultMaxURILength (8 KiB).
+	MaxURILength int
+
 	// KeepAlive, if positive, makes the server ping each idle stdio
 	// session at this interval and close it when a ping fails.
 	KeepAlive time.Duration
@@ -52,7 +58,9 @@ type ServerOptions struct {
 	Completion CompletionHandler
 
 	// TaskStore keeps the state of task-augmented requests. Nil means a
-	// MemoryTaskStore created on first use.
+	// MemoryTaskStore created on first use. The tasks a session owns (all
+	// of them unless TaskOwner names a principal) are deleted from the
+	// store when the session ends: no one can reach them any more.
 	TaskStore TaskStore
 
 	// DefaultTaskTTL is the lifetime of a task whose requestor asked for
@@ -62,6 +70,20 @@ type ServerOptions struct {
 	// TaskPollInterval is the polling interval suggested to requestors.
 	// Zero means one second.
 	TaskPollInterval time.Duration
+
+	// MaxTasksPerSession bounds the tasks of one session running at the
+	// same time; a task-augmented call beyond it is refused with an error
+	// (-32603). Zero means DefaultMaxTasksPerSession; negative means no
+	// bound.
+	MaxTasksPerSession int
+
+	// MaxTasksPerClient bounds the tasks running at the same time for one
+	// client, as the transport names it (transport.RequestInfo.Client),
+	// over all its sessions and stateless requests. Zero means
+	// DefaultMaxTasksPerClient; negative means no bound. Running tasks
+	// also count against the transport's bounds on work in flight
+	// (transport.RequestInfo.Admitter).
+	MaxTasksPerClient int
 
 	// OnSessionStart and OnSessionEnd, if set, observe session lifecycle.
 	OnSessionStart func(*ServerSession)
@@ -108,15 +130,22 @@ type ServerOptions struct {
 	// ReadCacheScope is their cacheScope. Empty means private.
 	ReadCacheScope protocol.CacheScope
 
-	// Visible, if set, decides which registered tools, prompts, resources
-	// and resource templates a request's list shows: item is a
+	// ListFilter, if set, decides what a request's list shows of each
+	// registered tool, prompt, resource and resource template: item is a
 	// *protocol.Tool, *protocol.Prompt, *protocol.Resource or
-	// *protocol.ResourceTemplate, and false leaves it out of that list
-	// (a page may then hold fewer items than the page size; its cursor
-	// stays valid). It does not gate calls, reads or prompts: a server
-	// that hides an item should refuse it in its handler or middleware
-	// too.
-	Visible func(ctx context.Context, r *Request, item any) bool
+	// *protocol.ResourceTemplate (do not modify it); the filter returns
+	// it, a modified copy of the same type, or nil to leave it out (a page
+	// may then hold fewer items than the page size; its cursor stays
+	// valid). It does not gate calls, reads or prompts: a server that
+	// hides an item should refuse it in its handler or middleware too.
+	ListFilter func(ctx context.Context, r *Request, item any) any
+
+	// EditCapabilities, if set, adjusts the capabilities the server
+	// declares to a client speaking version (in initialize and in
+	// server/discover), after they are inferred from what is registered
+	// (or copied from Capabilities). A proxy declares so the extensions
+	// its upstreams have.
+	EditCapabilities func(version string, c *protocol.ServerCapabilities)
 
 	// ResourceFallback, if set, reads (and accepts subscriptions to)
 	// resources whose URI matches no registered resource or template,
@@ -165,11 +194,20 @@ func NewServer(impl protocol.Implementation, opts *ServerOptions) *Server {
 	if s.opts.MaxInFlight <= 0 {
 		s.opts.MaxInFlight = 64
 	}
+	if s.opts.MaxURILength <= 0 {
+		s.opts.MaxURILength = DefaultMaxURILength
+	}
 	if s.opts.DefaultTaskTTL <= 0 {
 		s.opts.DefaultTaskTTL = time.Hour
 	}
 	if s.opts.TaskPollInterval <= 0 {
 		s.opts.TaskPollInterval = time.Second
+	}
+	if s.opts.MaxTasksPerSession == 0 {
+		s.opts.MaxTasksPerSession = DefaultMaxTasksPerSession
+	}
+	if s.opts.MaxTasksPerClient == 0 {
+		s.opts.MaxTasksPerClient = DefaultMaxTasksPerClient
 	}
 	s.initVersions()
 	s.log = s.opts.Logger
@@ -241,6 +279,10 @@ func (s *Server) forgetSession(ss *ServerSession) {
 	_, ok := s.sessions[ss]
 	delete(s.sessions, ss)
 	s.mu.Unlock()
+	if s.tasks != nil {
+		// Nobody can reach the tasks the session owned any more.
+		s.tasks.forgetOwner(ss.ownerID())
+	}
 	if ok && s.opts.OnSessionEnd != nil {
 		s.opts.OnSessionEnd(ss)
 	}
@@ -257,8 +299,18 @@ func (s *Server) Sessions() iter.Seq[*ServerSession] {
 // capabilities returns what the server advertises to a client speaking
 // version v.
 func (s *Server) capabilities(v string) *protocol.ServerCapabilities {
+	c := s.inferCapabilities(v)
+	if s.opts.EditCapabilities != nil {
+		s.opts.EditCapabilities(v, c)
+	}
+	return c
+}
+
+func (s *Server) inferCapabilities(v string) *protocol.ServerCapabilities {
 	if s.opts.Capabilities != nil {
 		c := *s.opts.Capabilities
+		c.Extensions = maps.Clone(c.Extensions)
+		c.Experimental = maps.Clone(c.Experimental)
 		return &c
 	}
 	s.mu.RLock()

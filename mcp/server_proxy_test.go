@@ -167,21 +167,41 @@ func TestRequestStateCarryAndRawInputRequired(t *testing.T) {
 	}
 }
 
-// ServerOptions.Visible filters what lists show, per request.
-func TestVisibleFiltersLists(t *testing.T) {
-	srv := mcp.NewServer(srvImpl, &mcp.ServerOptions{Visible: func(_ context.Context, r *mcp.Request, item any) bool {
-		switch v := item.(type) {
-		case *protocol.Tool:
-			return !strings.HasPrefix(v.Name, "secret")
-		case *protocol.Prompt:
-			return v.Name != "hidden"
-		case *protocol.Resource:
-			return v.URI != "x://hidden"
-		case *protocol.ResourceTemplate:
-			return false
+// ServerOptions.ListFilter filters what lists show, per request, and may
+// show a modified copy; EditCapabilities adjusts what is declared.
+func TestListFilterAndEditCapabilities(t *testing.T) {
+	keep := func(ok bool, item any) any {
+		if ok {
+			return item
 		}
-		return true
-	}})
+		return nil
+	}
+	srv := mcp.NewServer(srvImpl, &mcp.ServerOptions{
+		ListFilter: func(_ context.Context, r *mcp.Request, item any) any {
+			switch v := item.(type) {
+			case *protocol.Tool:
+				if v.Name == "open" {
+					c := *v
+					c.Description = "edited for this request"
+					return &c
+				}
+				return keep(!strings.HasPrefix(v.Name, "secret"), item)
+			case *protocol.Prompt:
+				return keep(v.Name != "hidden", item)
+			case *protocol.Resource:
+				return keep(v.URI != "x://hidden", item)
+			case *protocol.ResourceTemplate:
+				return nil
+			}
+			return item
+		},
+		EditCapabilities: func(version string, c *protocol.ServerCapabilities) {
+			if c.Extensions == nil {
+				c.Extensions = map[string]jsontext.Value{}
+			}
+			c.Extensions["io.example/ext"] = jsontext.Value(`{"v":"` + version + `"}`)
+		},
+	})
 	defer srv.Close()
 	noop := func(context.Context, *mcp.Request, *protocol.CallToolRequestParams) (*protocol.CallToolResult, error) {
 		return nil, nil
@@ -201,7 +221,10 @@ func TestVisibleFiltersLists(t *testing.T) {
 	srv.AddResource(&protocol.Resource{URI: "x://shown", Name: "s"}, read)
 	srv.AddResourceTemplate(&protocol.ResourceTemplate{URITemplate: "x://t/{id}", Name: "t"}, read)
 	h := newSessHarness(t, srv)
-	h.initialize(protocol.LatestVersion, protocol.ClientCapabilities{})
+	init := h.initialize(protocol.LatestVersion, protocol.ClientCapabilities{})
+	if string(init.Capabilities.Extensions["io.example/ext"]) != `{"v":"`+protocol.LatestVersion+`"}` {
+		t.Errorf("capabilities: %+v", init.Capabilities)
+	}
 	var tools protocol.ListToolsResult
 	h.mustCall(protocol.MethodToolsList, nil, &tools)
 	var prompts protocol.ListPromptsResult
@@ -210,7 +233,7 @@ func TestVisibleFiltersLists(t *testing.T) {
 	h.mustCall(protocol.MethodResourcesList, nil, &res)
 	var tmpl protocol.ListResourceTemplatesResult
 	h.mustCall(protocol.MethodResourcesTemplatesList, nil, &tmpl)
-	if len(tools.Tools) != 1 || tools.Tools[0].Name != "open" || len(prompts.Prompts) != 1 || prompts.Prompts[0].Name != "shown" ||
+	if len(tools.Tools) != 1 || tools.Tools[0].Name != "open" || tools.Tools[0].Description != "edited for this request" || len(prompts.Prompts) != 1 || prompts.Prompts[0].Name != "shown" ||
 		len(res.Resources) != 1 || res.Resources[0].URI != "x://shown" || len(tmpl.ResourceTemplates) != 0 {
 		t.Errorf("lists: %+v %+v %+v %+v", tools.Tools, prompts.Prompts, res.Resources, tmpl.ResourceTemplates)
 	}

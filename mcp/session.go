@@ -249,7 +249,18 @@ func encodeResponse(id jsonrpc.ID, result any, err error) []byte {
 	return b
 }
 
+// maxErrorMessage bounds the message of an error response, whatever
+// produced it: messages that repeat a client's input elide it at
+// jsonrpc.EchoLimit, and this catches the rest (decoding errors naming a
+// long member, handler errors wrapping input).
+const maxErrorMessage = 1024
+
 func errorResponse(id jsonrpc.ID, e *jsonrpc.Error) []byte {
+	if len(e.Message) > maxErrorMessage {
+		c := *e
+		c.Message = jsonrpc.Elide(e.Message, maxErrorMessage)
+		e = &c
+	}
 	return jsonrpc.AppendErrorResponse(nil, id, e)
 }
 

@@ -195,7 +195,7 @@ func (s *Server) statelessRequest(req *jsonrpc.Request, sink transport.Sink) (*R
 		return nil, jsonrpc.ErrInvalidParams("_meta is missing %s", protocol.MetaClientCapabilities)
 	}
 	if rm.LogLevel != "" && !rm.LogLevel.Valid() {
-		return nil, jsonrpc.ErrInvalidParams("unknown logging level %q in %s", rm.LogLevel, protocol.MetaLogLevel)
+		return nil, jsonrpc.ErrInvalidParams("unknown logging level %s in %s", jsonrpc.QuoteElided(string(rm.LogLevel), jsonrpc.EchoLimit), protocol.MetaLogLevel)
 	}
 	p := &peer{version: rm.ProtocolVersion, caps: *rm.ClientCapabilities}
 	if rm.ClientInfo != nil {

@@ -61,15 +61,113 @@ type TaskStore interface {
 	Delete(ctx context.Context, owner, id string) error
 }
 
+// Defaults of the task bounds (ServerOptions.MaxTasksPerSession and
+// MaxTasksPerClient).
+const (
+	DefaultMaxTasksPerSession = 64
+	DefaultMaxTasksPerClient  = 256
+)
+
 // taskManager runs tasks in this process on behalf of one Server.
 type taskManager struct {
 	s     *Server
 	store TaskStore
 
-	mu      sync.Mutex
-	running map[string]*task
-	wg      sync.WaitGroup
-	closed  bool
+	mu        sync.Mutex
+	running   map[string]*task
+	bySession map[*ServerSession]int // running tasks of 2025-11-25 and of 2026-07-28
+	byClient  map[string]int
+	wg        sync.WaitGroup
+	closed    bool
+}
+
+// admit reserves room for a task started by a request of session ss (nil
+// for a stateless request) with context ctx: within the server's bounds on
+// running tasks per session and per client, and within the transport's
+// bounds on work in flight. It returns the function that gives the room
+// back when the task ends.
+func (m *taskManager) admit(ctx context.Context, ss *ServerSession) (release func(), err error) {
+	var client string
+	var adm transport.Admitter
+	if info := transport.RequestInfoFrom(ctx); info != nil {
+		client, adm = info.Client, info.Admitter
+	}
+	opts := &m.s.opts
+	m.mu.Lock()
+	switch {
+	case ss != nil && opts.MaxTasksPerSession > 0 && m.bySession[ss] >= opts.MaxTasksPerSession:
+		m.mu.Unlock()
+		return nil, jsonrpc.ErrInternal("too many tasks running for this session (limit %d); retry when one ends", opts.MaxTasksPerSession)
+	case client != "" && opts.MaxTasksPerClient > 0 && m.byClient[client] >= opts.MaxTasksPerClient:
+		m.mu.Unlock()
+		return nil, jsonrpc.ErrInternal("too many tasks running for this client (limit %d); retry when one ends", opts.MaxTasksPerClient)
+	}
+	if m.bySession == nil {
+		m.bySession, m.byClient = make(map[*ServerSession]int), make(map[string]int)
+	}
+	if ss != nil {
+		m.bySession[ss]++
+	}
+	if client != "" {
+		m.byClient[client]++
+	}
+	m.mu.Unlock()
+	var transportRelease func()
+	if adm != nil {
+		if transportRelease, err = adm.Admit(client); err != nil {
+			m.unadmit(ss, client)
+			return nil, jsonrpc.ErrInternal("cannot start the task: the server is busy (too much work in flight); retry later")
+		}
+	}
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			m.unadmit(ss, client)
+			if transportRelease != nil {
+				transportRelease()
+			}
+		})
+	}, nil
+}
+
+func (m *taskManager) unadmit(ss *ServerSession, client string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if ss != nil {
+		if m.bySession[ss]--; m.bySession[ss] <= 0 {
+			delete(m.bySession, ss)
+		}
+	}
+	if client != "" {
+		if m.byClient[client]--; m.byClient[client] <= 0 {
+			delete(m.byClient, client)
+		}
+	}
+}
+
+// forgetOwner deletes the records of owner's tasks: those of a session
+// that ended, which no one can reach any more.
+func (m *taskManager) forgetOwner(owner string) {
+	if d, ok := m.store.(interface{ deleteOwner(string) }); ok {
+		d.deleteOwner(owner)
+		return
+	}
+	ctx := context.Background()
+	for {
+		recs, _, err := m.store.List(ctx, owner, "", 100)
+		if err != nil || len(recs) == 0 {
+			if err != nil {
+				m.s.log.Warn("listing the tasks of an ended session", "owner", owner, "err", err)
+			}
+			return
+		}
+		for _, rec := range recs {
+			if err := m.store.Delete(ctx, owner, rec.Task.TaskID); err != nil && !errors.Is(err, ErrTaskNotFound) {
+				m.s.log.Warn("deleting a task of an ended session", "owner", owner, "err", err)
+				return
+			}
+		}
+	}
 }
 
 // task is a running task: its cancel function and the messages it has for
@@ -160,6 +258,10 @@ func (s *Server) startToolTask(ctx context.Context, r *Request, st *serverTool, 
 	}
 	ttlMS := ttl.Milliseconds()
 	owner := s.taskOwner(ctx, r)
+	release, err := m.admit(ctx, r.Session)
+	if err != nil {
+		return nil, err
+	}
 	rec := &TaskRecord{
 		Task: protocol.Task{
 			TaskID:        newTaskID(),
@@ -172,6 +274,7 @@ func (s *Server) startToolTask(ctx context.Context, r *Request, st *serverTool, 
 		ExpiresAt: now.Add(ttl),
 	}
 	if err := m.store.Create(ctx, owner, rec); err != nil {
+		release()
 		return nil, jsonrpc.ErrInternal("creating the task: %v", err)
 	}
 
@@ -184,6 +287,8 @@ func (s *Server) startToolTask(ctx context.Context, r *Request, st *serverTool, 
 	if m.closed {
 		m.mu.Unlock()
 		cancel()
+		stop()
+		release()
 		return nil, jsonrpc.ErrInternal("server is shutting down")
 	}
 	m.running[t.id] = t
@@ -197,6 +302,7 @@ func (s *Server) startToolTask(ctx context.Context, r *Request, st *serverTool, 
 	call.Task = nil
 	go func() {
 		defer m.wg.Done()
+		defer release()
 		defer stop()
 		defer cancel()
 		res, err := runTool(tctx, tr, st, &call)
@@ -239,6 +345,11 @@ func (m *taskManager) finish(t *task, ss *ServerSession, res *protocol.CallToolR
 	delete(m.running, t.id)
 	m.mu.Unlock()
 	close(t.done)
+	if ss != nil && ss.ctx.Err() != nil && t.owner == ss.ownerID() {
+		// The session ended (and forgot its tasks) while this one ran.
+		_ = m.store.Delete(ctx, t.owner, t.id)
+		return
+	}
 	if uerr == nil {
 		m.notifyStatus(ss, updated)
 	}

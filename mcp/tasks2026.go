@@ -205,6 +205,10 @@ func (s *Server) startModernTask(ctx context.Context, r *Request, st *serverTool
 		return nil, err
 	}
 	r.setMeta(p.Meta)
+	release, err := s.taskManager().admit(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
 	store := s.taskManager().store
 	now := time.Now().UTC()
 	ttl := s.opts.DefaultTaskTTL
@@ -222,6 +226,7 @@ func (s *Server) startModernTask(ctx context.Context, r *Request, st *serverTool
 		ExpiresAt: now.Add(ttl),
 	}
 	if err := store.Create(ctx, owner, rec); err != nil {
+		release()
 		return nil, jsonrpc.ErrInternal("creating the task: %v", err)
 	}
 	// The task outlives the request that created it, keeping its values
@@ -232,6 +237,7 @@ func (s *Server) startModernTask(ctx context.Context, r *Request, st *serverTool
 	if s.v26.closed {
 		s.v26.mu.Unlock()
 		cancel()
+		release()
 		return nil, jsonrpc.ErrInternal("server is shutting down")
 	}
 	if s.v26.tasks == nil {
@@ -249,6 +255,7 @@ func (s *Server) startModernTask(ctx context.Context, r *Request, st *serverTool
 	tctx = context.WithValue(tctx, requestKey{}, tr)
 	go func() {
 		defer s.v26.tasksWG.Done()
+		defer release()
 		defer cancel()
 		res, err := runTool(tctx, tr, st, &call)
 		s.finishModernTask(t, res, err)
@@ -389,7 +396,7 @@ func (s *Server) modernTaskMethod(ctx context.Context, r *Request) (any, error) 
 		}
 		for k, v := range resps {
 			if v.Kind() != '{' {
-				return nil, jsonrpc.ErrInvalidParams("inputResponses[%q] must be an object", k)
+				return nil, jsonrpc.ErrInvalidParams("inputResponses[%s] must be an object", jsonrpc.QuoteElided(k, jsonrpc.EchoLimit))
 			}
 		}
 		if t != nil {

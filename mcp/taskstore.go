@@ -149,6 +149,14 @@ func (m *MemoryTaskStore) List(_ context.Context, owner, cursor string, limit in
 	return out, next, nil
 }
 
+// deleteOwner forgets every task of owner (the tasks of a session that
+// ended).
+func (m *MemoryTaskStore) deleteOwner(owner string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.owners, owner)
+}
+
 // Delete implements TaskStore.
 func (m *MemoryTaskStore) Delete(_ context.Context, owner, id string) error {
 	m.mu.Lock()

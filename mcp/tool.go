@@ -213,8 +213,8 @@ func (s *Server) listTools(ctx context.Context, r *Request, cursor string) (*pro
 	}
 	res := &protocol.ListToolsResult{Tools: make([]protocol.Tool, 0, len(page)), NextCursor: next}
 	for _, st := range page {
-		if s.opts.Visible == nil || s.opts.Visible(ctx, r, st.tool) {
-			res.Tools = append(res.Tools, *st.tool)
+		if t := filterItem(s, ctx, r, st.tool); t != nil {
+			res.Tools = append(res.Tools, *t)
 		}
 	}
 	return res, nil
@@ -225,7 +225,7 @@ func (s *Server) callTool(ctx context.Context, r *Request, p *protocol.CallToolR
 	st, ok := s.tools.get(p.Name)
 	s.mu.RUnlock()
 	if !ok {
-		return nil, jsonrpc.ErrInvalidParams("unknown tool %q", p.Name)
+		return nil, jsonrpc.ErrInvalidParams("unknown tool %s", jsonrpc.QuoteElided(p.Name, jsonrpc.EchoLimit))
 	}
 	if res, err := s.checkTaskSupport(r, st, p); res != nil || err != nil {
 		return res, err
@@ -245,7 +245,8 @@ func runTool(ctx context.Context, r *Request, st *serverTool, p *protocol.CallTo
 			args = emptyObject
 		}
 		if err := st.validator.ValidateJSON(args); err != nil {
-			return ErrorResult(fmt.Errorf("invalid arguments for tool %q: %w", p.Name, err)), nil
+			// The validator's issues may repeat argument names and values.
+			return ErrorResult(fmt.Errorf("invalid arguments for tool %q: %s", p.Name, jsonrpc.Elide(err.Error(), maxErrorMessage))), nil
 		}
 	}
 	res, err := st.wrapped(ctx, r, p)
@@ -265,6 +266,15 @@ func runTool(ctx context.Context, r *Request, st *serverTool, p *protocol.CallTo
 		res.Content = []protocol.Content{}
 	}
 	return res, nil
+}
+
+// filterItem applies ServerOptions.ListFilter to a list item.
+func filterItem[T any](s *Server, ctx context.Context, r *Request, item *T) *T {
+	if s.opts.ListFilter == nil {
+		return item
+	}
+	out, _ := s.opts.ListFilter(ctx, r, item).(*T)
+	return out
 }
 
 // ErrorResult returns a tool result reporting err to the model.

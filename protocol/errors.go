@@ -64,5 +64,5 @@ func NewResourceNotFoundError(uri string) *jsonrpc.Error {
 	data, _ := json.Marshal(struct {
 		URI string `json:"uri"`
 	}{uri})
-	return &jsonrpc.Error{Code: CodeResourceNotFound, Message: "resource not found: " + uri, Data: data}
+	return &jsonrpc.Error{Code: CodeResourceNotFound, Message: "resource not found: " + jsonrpc.Elide(uri, jsonrpc.EchoLimit), Data: data}
 }

@@ -20,14 +20,19 @@ import (
 func TestGatewayCard(t *testing.T) {
 	up := mcp.NewServer(protocol.Implementation{Name: "up", Version: "1"}, nil)
 	g, err := gateway.New(gateway.Options{Name: "com.example/gateway", Version: "3.1.4",
-		Upstreams: []gateway.Upstream{{Name: "up", Server: up}}})
+		Upstreams:      []gateway.Upstream{{Name: "up", Server: up}},
+		VirtualServers: []gateway.VirtualServer{{Name: "dev-tools", Title: "Developer tools"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer g.Close()
 	mux := http.NewServeMux()
 	g.Mount(mux)
-	servercard.Mount(mux, &servercard.Options{SSEPath: gateway.PathSSE}, servercard.Endpoint{Path: gateway.PathMCP, Server: g.Server()})
+	eps := []servercard.Endpoint{{Path: gateway.PathMCP, Server: g.Server(), SSEPath: gateway.PathSSE}}
+	for _, name := range g.VirtualServerNames() {
+		eps = append(eps, servercard.Endpoint{Path: gateway.PathVirtual + name + gateway.PathMCP, Lookup: func() *mcp.Server { return g.VirtualServer(name) }})
+	}
+	servercard.Mount(mux, nil, eps...)
 	hs := httptest.NewServer(mux)
 	defer hs.Close()
 
@@ -54,6 +59,28 @@ func TestGatewayCard(t *testing.T) {
 	info, _ := d.ServerInfo()
 	if err := servercard.Consistent(c, info, d.SupportedVersions); err != nil {
 		t.Fatal(err)
+	}
+	// The virtual server's card, and its server/discover.
+	fs, err = servercard.Fetch(context.Background(), nil, hs.URL+"/v/dev-tools/mcp")
+	if err != nil || len(fs) != 1 || fs[0].Invalid != nil {
+		t.Fatalf("virtual server card: %v %+v", err, fs)
+	}
+	vc := fs[0].Card
+	vs, err := mcp.NewClient(protocol.Implementation{Name: "t", Version: "1"}, &mcp.ClientOptions{DiscoverModern: true}).
+		Connect(ctx, streamable.NewDialer(hs.URL+"/v/dev-tools/mcp", nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer vs.Close()
+	vd := vs.DiscoverResult()
+	vinfo, _ := vd.ServerInfo()
+	if err := servercard.Consistent(vc, vinfo, vd.SupportedVersions); err != nil || vc.Title != "Developer tools" || len(vc.Remotes) != 1 {
+		t.Fatalf("virtual server card %+v: %v", vc, err)
+	}
+	// The catalog lists both.
+	fs, err = servercard.Fetch(context.Background(), nil, hs.URL)
+	if err != nil || len(fs) != 2 {
+		t.Fatalf("catalog: %v %d", err, len(fs))
 	}
 	// The older paths answer too.
 	for _, p := range []string{servercard.PathCatalog, servercard.PathLegacyCatalog, servercard.PathLegacyCard} {

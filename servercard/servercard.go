@@ -165,7 +165,8 @@ type Options struct {
 	// request's scheme and host, X-Forwarded-Proto honored).
 	PublicURL string
 	// SSEPath, if set, adds the legacy HTTP+SSE endpoint at this path as
-	// a second remote.
+	// a second remote ([FromServer]; [Mount] takes it from each
+	// [Endpoint]).
 	SSEPath string
 	// Edit, if set, may change each generated card (add headers,
 	// repository, _meta).
@@ -328,6 +329,12 @@ type Endpoint struct {
 	Path string
 	// Server is the MCP server answering there.
 	Server *mcp.Server
+	// Lookup, when Server is nil, finds the server at each request (for
+	// servers a reload may replace); nil from it answers 404.
+	Lookup func() *mcp.Server
+	// SSEPath is the path of the same server's legacy HTTP+SSE endpoint,
+	// if it has one (a second remote of the card).
+	SSEPath string
 	// Card, if set, makes the card instead of [FromServer] (it gets the
 	// endpoint's absolute URL).
 	Card func(endpoint string) *Card
@@ -373,17 +380,32 @@ func (h *handler) base(r *http.Request) string {
 	return scheme + "://" + r.Host
 }
 
+// card makes endpoint i's card, or nil when its server is gone.
 func (h *handler) card(r *http.Request, i int) *Card {
 	ep := h.endpoints[i]
 	u := h.base(r) + ep.Path
 	if ep.Card != nil {
 		return ep.Card(u)
 	}
-	return FromServer(ep.Server, u, h.opts)
+	srv := ep.Server
+	if srv == nil && ep.Lookup != nil {
+		srv = ep.Lookup()
+	}
+	if srv == nil {
+		return nil
+	}
+	o := *h.opts
+	o.SSEPath = ep.SSEPath
+	return FromServer(srv, u, &o)
 }
 
 func (h *handler) serveCard(w http.ResponseWriter, r *http.Request, i int) {
-	b, _ := json.Marshal(h.card(r, i))
+	c := h.card(r, i)
+	if c == nil {
+		http.NotFound(w, r)
+		return
+	}
+	b, _ := json.Marshal(c)
 	serveDoc(w, r, MediaType, b)
 }
 
@@ -391,6 +413,9 @@ func (h *handler) serveCatalog(w http.ResponseWriter, r *http.Request) {
 	cat := Catalog{SpecVersion: "1.0", Entries: []Entry{}}
 	for i, ep := range h.endpoints {
 		c := h.card(r, i)
+		if c == nil {
+			continue
+		}
 		cat.Entries = append(cat.Entries, Entry{Identifier: Identifier(c.Name), Type: MediaType,
 			URL: h.base(r) + strings.TrimSuffix(ep.Path, "/") + CardSuffix})
 	}

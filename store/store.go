@@ -148,9 +148,9 @@ func (db *DB) migrate(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("store: migrations: %w", err)
 	}
-	// Features number their migrations in ranges (the registry's are
-	// 00030–00039), so a database may have a higher one before a lower
-	// one exists: apply those out of order.
+	// Numbers are allotted in ranges to the parts of Switchboard (tool
+	// pins from 00020): a database may have seen a higher number before a
+	// lower one is added, so missing lower ones are applied, not refused.
 	p, err := goose.NewProvider(db.dialect.goose, db.sql, fsys,
 		goose.WithDisableGlobalRegistry(true), goose.WithSlog(db.log), goose.WithAllowOutofOrder(true))
 	if err != nil {

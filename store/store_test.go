@@ -39,7 +39,7 @@ func TestOpen(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data")
 	db := openTest(t, dir)
 	ctx := context.Background()
-	if v, err := db.SchemaVersion(ctx); err != nil || v != newestMigration(t) {
+	if v, err := db.SchemaVersion(ctx); err != nil || v != latestMigration(t) {
 		t.Fatalf("schema version %d %v", v, err)
 	}
 	var mode string

@@ -14,6 +14,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/netip"
 
 	"github.com/switchboard-mcp/switchboard/jsonrpc"
 )
@@ -96,6 +97,48 @@ type RequestInfo struct {
 	RemoteAddr string
 	// Host is the Host the client addressed.
 	Host string
+	// Client is the key under which the transport counts the client's
+	// sessions and requests against its per-client limits: by default
+	// RemoteAddrKey of the request, or an identity when the transport is
+	// configured so. Empty on transports without per-client limits.
+	Client string
+	// Admitter, if set, counts work a request starts that outlives it
+	// (a task) against the transport's bounds on work in flight.
+	Admitter Admitter
+}
+
+// Admitter lets the protocol layer count work that outlives the request
+// that started it, such as a task, against a transport's bounds on work in
+// flight, so that such work cannot escape them. HTTP transports put one in
+// RequestInfo.
+type Admitter interface {
+	// Admit reserves room for one unit of work of client (a
+	// RequestInfo.Client). It returns a function that gives the room back,
+	// to be called exactly once when the work ends, or an error wrapping
+	// ErrBusy when the client or the server has too much in flight.
+	Admit(client string) (release func(), err error)
+}
+
+// ErrBusy is wrapped by the error of an Admitter refusing work: the client,
+// or the server, has too much in flight.
+var ErrBusy = errors.New("transport: too much work in flight")
+
+// RemoteAddrKey is the default client key of the HTTP transports: the IP
+// address of r.RemoteAddr, an IPv6 address reduced to its /64 prefix (one
+// host usually holds a whole /64), or RemoteAddr itself when it is not an
+// IP address and port. Behind a reverse proxy every client has the proxy's
+// address: key clients by an authenticated identity there.
+func RemoteAddrKey(r *http.Request) string {
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	ip := ap.Addr().Unmap()
+	if ip.Is4() {
+		return ip.String()
+	}
+	p, _ := ip.WithZone("").Prefix(64)
+	return p.String()
 }
 
 type requestInfoKey struct{}

@@ -2,7 +2,10 @@
 // implementation's server as a child process (the servers command), drives
 // it with one load client, measures idle sessions, runs the in-process
 // benchmarks, profiles Switchboard under load and writes the results as
-// JSON and as BENCHMARKS.md.
+// JSON and as BENCHMARKS.md. Its gateway rows put Switchboard's gateway
+// (the servers command's gateway mode) and peer gateways, when installed,
+// in front of the Switchboard echo server and compare them with that
+// server called directly.
 package harness
 
 import (
@@ -43,6 +46,23 @@ type Config struct {
 
 	// Stateful, Stateless, Stdio, Idle, InProc and Profile select parts.
 	Stateful, Stateless, Stdio, Idle, InProc, Profile bool
+	// Gateway selects the gateway rows: tools/call through Switchboard's
+	// gateway and the peer gateways (Streamable HTTP at the gateway) to
+	// the Switchboard echo server over stdio and over Streamable HTTP, at
+	// each of Sessions, next to the same server called directly. With
+	// Profile, Switchboard's gateway is profiled too.
+	Gateway bool
+	// GatewayPeers names the peer gateways to measure with the gateway
+	// rows (of the GatewayPeers variable); those not installed are skipped
+	// with a note in the report.
+	GatewayPeers []string
+	// GatewayArgs are added to the command line of Switchboard's gateway
+	// (`servers gateway`), for experiments; recorded in the results.
+	GatewayArgs []string
+	// PeerBinDir holds the TBXark/mcp-proxy binary (TBXarkBinary) and
+	// PeerNodeDir the npm peers (node_modules) and loopback.cjs; default
+	// ModDir/bin and ModDir/peers, where `make peers` installs them.
+	PeerBinDir, PeerNodeDir string
 
 	// QuietWait is how long to wait, before each load configuration, for
 	// the machine's other work to fall below QuietCores (0: don't wait).
@@ -73,6 +93,8 @@ func FullConfig() Config {
 		Duration:      5 * time.Second,
 		Warmup:        time.Second,
 		Stateful:      true, Stateless: true, Stdio: true, Idle: true, InProc: true, Profile: true,
+		Gateway:         true,
+		GatewayPeers:    slices.Clone(GatewayPeers),
 		InProcCount:     3,
 		InProcBenchtime: "500ms",
 		ProfileDuration: 4 * time.Second,
@@ -100,14 +122,16 @@ func QuickConfig() Config {
 
 // Machine describes where the benchmark ran.
 type Machine struct {
-	CPUModel   string   `json:"cpuModel"`
-	Cores      int      `json:"cores"`
-	GoVersion  string   `json:"goVersion"`
-	OS         string   `json:"os"`
-	Modules    []string `json:"modules"` // module@version of the peers
-	Commit     string   `json:"commit"`  // Switchboard's git commit
-	LoadBefore string   `json:"loadBefore"`
-	LoadAfter  string   `json:"loadAfter"`
+	CPUModel  string   `json:"cpuModel"`
+	Cores     int      `json:"cores"`
+	GoVersion string   `json:"goVersion"`
+	OS        string   `json:"os"`
+	Modules   []string `json:"modules"` // module@version of the peers
+	// GatewayPeers are the peer gateways measured, with their versions.
+	GatewayPeers []string `json:"gatewayPeers,omitempty"`
+	Commit       string   `json:"commit"` // Switchboard's git commit
+	LoadBefore   string   `json:"loadBefore"`
+	LoadAfter    string   `json:"loadAfter"`
 }
 
 // Results is everything one run measured.
@@ -125,6 +149,11 @@ type Results struct {
 	// baseline's, under the same load, per transport.
 	Profiles []*Profile `json:"profiles,omitempty"`
 	Problems []string   `json:"problems,omitempty"`
+	// Notes say what was skipped and why (peer gateways not installed).
+	Notes []string `json:"notes,omitempty"`
+	// GatewayArgs are the extra flags Switchboard's gateway ran with
+	// (Config.GatewayArgs).
+	GatewayArgs []string `json:"gatewayArgs,omitempty"`
 }
 
 func (c *Config) logf(format string, args ...any) {
@@ -152,7 +181,18 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 			impls = append(impls, i)
 		}
 	}
-	res := &Results{Started: time.Now(), Command: cfg.Command, Rounds: cfg.Rounds, Duration: cfg.Duration}
+	for _, p := range cfg.GatewayPeers {
+		if !containsFold(GatewayPeers, p) {
+			return nil, fmt.Errorf("harness: unknown peer gateway %q (want some of %v)", p, GatewayPeers)
+		}
+	}
+	if cfg.PeerBinDir == "" {
+		cfg.PeerBinDir = filepath.Join(cfg.ModDir, "bin")
+	}
+	if cfg.PeerNodeDir == "" {
+		cfg.PeerNodeDir = filepath.Join(cfg.ModDir, "peers")
+	}
+	res := &Results{Started: time.Now(), Command: cfg.Command, Rounds: cfg.Rounds, Duration: cfg.Duration, GatewayArgs: cfg.GatewayArgs}
 	res.Machine = describeMachine(cfg.ModDir)
 	problem := func(format string, args ...any) {
 		msg := fmt.Sprintf(format, args...)
@@ -209,6 +249,12 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 		}
 	}
 
+	if cfg.Gateway {
+		if err := runGateways(ctx, &cfg, res, problem); err != nil {
+			return res, err
+		}
+	}
+
 	if cfg.Idle && len(cfg.IdleSessions) > 0 {
 		for _, impl := range impls {
 			cfg.logf("idle sessions %s %v", impl, cfg.IdleSessions)
@@ -240,9 +286,16 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 
 	if cfg.Profile && slices.Contains(impls, servers.Switchboard) {
 		for _, tr := range []string{"http", "http-stateless", "stdio"} {
+			enabled := map[string]bool{"http": cfg.Stateful || cfg.Gateway, "http-stateless": cfg.Stateless, "stdio": cfg.Stdio}
+			if !enabled[tr] {
+				continue
+			}
 			for _, impl := range []string{servers.Switchboard, servers.Baseline} {
 				if tr == "http-stateless" && impl == servers.Baseline {
 					continue // the same server and client path as over http
+				}
+				if tr == "http" && !cfg.Stateful && impl == servers.Baseline {
+					continue // only the direct server, for the gateway's profile
 				}
 				cfg.logf("profiling %s over %s under load (16 sessions or in flight, %v)", impl, tr, cfg.ProfileDuration)
 				p, err := runProfile(ctx, &cfg, impl, tr)
@@ -252,6 +305,17 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 				}
 				res.Profiles = append(res.Profiles, p)
 			}
+		}
+	}
+	if cfg.Profile && cfg.Gateway {
+		for _, up := range []string{UpstreamStdio, UpstreamHTTP} {
+			cfg.logf("profiling Switchboard's gateway, %s upstream, under load (16 sessions, %v)", up, cfg.ProfileDuration)
+			p, err := runGatewayProfile(ctx, &cfg, up)
+			if err != nil {
+				problem("profile of the gateway with a %s upstream: %v", up, err)
+				continue
+			}
+			res.Profiles = append(res.Profiles, p)
 		}
 	}
 	res.Machine.LoadAfter = loadAvg()
@@ -267,8 +331,41 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 // are remembered in unsupported and skipped at later levels.
 func runInterleaved(ctx context.Context, cfg *Config, mode, transport string, flags, impls []string, clients int,
 	unsupported map[string]bool, problem func(string, ...any)) []Result {
-	results := make([]Result, len(impls))
-	targets := make([]target, len(impls))
+	entries := make([]entry, len(impls))
+	for i, impl := range impls {
+		entries[i].res = Result{Impl: impl, Mode: mode, Clients: clients, Protocol: servers.ProtocolVersion}
+		if mode == "http-stateless" {
+			entries[i].res.Protocol = protocolOf(statelessMode(impl))
+		}
+		if unsupported[impl] {
+			entries[i].res.Status = statusNotYet
+			continue
+		}
+		entries[i].open = func() (target, error) { return newTarget(ctx, cfg, impl, transport, flags, clients) }
+	}
+	results := runEntries(ctx, cfg, entries, problem)
+	for _, r := range results {
+		if r.Status == statusNotYet {
+			unsupported[r.Impl] = true
+		}
+	}
+	return results
+}
+
+// entry is one row of a load configuration: its result so far, and how to
+// start its target (nil when res.Status already says why it is not
+// measured).
+type entry struct {
+	res  Result
+	open func() (target, error)
+}
+
+// runEntries starts every entry's target, then runs round r of every
+// target before round r+1 of any, in an order rotated each round, and
+// returns each entry's result: the medians of its rounds, or a Status.
+func runEntries(ctx context.Context, cfg *Config, entries []entry, problem func(string, ...any)) []Result {
+	results := make([]Result, len(entries))
+	targets := make([]target, len(entries))
 	defer func() {
 		for _, t := range targets {
 			if t != nil {
@@ -276,35 +373,39 @@ func runInterleaved(ctx context.Context, cfg *Config, mode, transport string, fl
 			}
 		}
 	}()
-	for i, impl := range impls {
-		results[i] = Result{Impl: impl, Mode: mode, Clients: clients, Protocol: servers.ProtocolVersion}
-		if mode == "http-stateless" {
-			results[i].Protocol = protocolOf(statelessMode(impl))
+	label := func(r Result) string {
+		if r.Upstream != "" {
+			return fmt.Sprintf("%s %s (%s upstream) at %d", r.Mode, r.Impl, r.Upstream, r.Clients)
 		}
-		if unsupported[impl] {
-			results[i].Status = statusNotYet
+		return fmt.Sprintf("%s %s at %d", r.Mode, r.Impl, r.Clients)
+	}
+	for i, e := range entries {
+		results[i] = e.res
+		if e.open == nil || results[i].Status != "" {
 			continue
 		}
-		t, err := newTarget(ctx, cfg, impl, transport, flags, clients)
+		t, err := e.open()
 		switch {
 		case errors.Is(err, errUnsupported):
-			unsupported[impl] = true
 			results[i].Status = statusNotYet
 		case err != nil:
 			results[i].Status = "failed"
-			problem("%s %s at %d: %v", mode, impl, clients, err)
+			problem("%s: %v", label(results[i]), err)
 		default:
 			targets[i] = t
+			if p, ok := t.(interface{ protocol() string }); ok && p.protocol() != "" {
+				results[i].Protocol = p.protocol()
+			}
 		}
 	}
-	rounds := make([][]RoundStats, len(impls))
+	rounds := make([][]RoundStats, len(entries))
 	for r := range cfg.Rounds {
 		warmup := cfg.Warmup
 		if r > 0 {
 			warmup = cfg.Warmup / 2 // connections and caches are warm already
 		}
-		for j := range impls {
-			i := (j + r) % len(impls)
+		for j := range entries {
+			i := (j + r) % len(entries)
 			if targets[i] == nil {
 				continue
 			}
@@ -314,7 +415,7 @@ func runInterleaved(ctx context.Context, cfg *Config, mode, transport string, fl
 					return results
 				}
 				results[i].Status = "failed"
-				problem("%s %s at %d, round %d: %v", mode, impls[i], clients, r+1, err)
+				problem("%s, round %d: %v", label(results[i]), r+1, err)
 				targets[i].close()
 				targets[i] = nil
 				continue
@@ -322,7 +423,7 @@ func runInterleaved(ctx context.Context, cfg *Config, mode, transport string, fl
 			rounds[i] = append(rounds[i], st)
 		}
 	}
-	for i := range impls {
+	for i := range entries {
 		if results[i].Status == "" {
 			medianResult(&results[i], rounds[i])
 		}
@@ -451,7 +552,7 @@ func describeMachine(modDir string) Machine {
 
 // linkedPaths are the parts of the main module that the servers command
 // links, relative to its root.
-var linkedPaths = []string{"go.mod", "go.sum", "mcp", "transport", "jsonrpc", "jsonschema", "protocol", "internal"}
+var linkedPaths = []string{"go.mod", "go.sum", "mcp", "transport", "jsonrpc", "jsonschema", "protocol", "internal", "gateway"}
 
 // modulesFromGoMod reads the peers' versions from the bench go.mod (for
 // test binaries, whose build info lists no dependencies).

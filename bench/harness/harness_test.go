@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"net/http/httptest"
+	"os"
+	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -290,4 +292,102 @@ func TestHTTPSessionModes(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestGatewayTargets(t *testing.T) {
+	us := func(n int) time.Duration { return time.Duration(n) * time.Microsecond }
+	res := &Results{
+		Load: []Result{
+			{Impl: GatewayDirect, Mode: ModeGateway, Clients: 1, CallsPerS: 5000, P50: us(200)},
+			{Impl: GatewaySwitchboard, Mode: ModeGateway, Upstream: UpstreamStdio, Clients: 1, CallsPerS: 3000, P50: us(340)},
+			{Impl: GatewaySwitchboard, Mode: ModeGateway, Upstream: UpstreamHTTP, Clients: 1, CallsPerS: 2500, P50: us(400)},
+			{Impl: GatewayDirect, Mode: ModeGateway, Clients: 16, CallsPerS: 10000},
+			{Impl: GatewaySwitchboard, Mode: ModeGateway, Upstream: UpstreamStdio, Clients: 16, CallsPerS: 8000},
+			{Impl: GatewaySwitchboard, Mode: ModeGateway, Upstream: UpstreamHTTP, Clients: 16, CallsPerS: 5000},
+			{Impl: GatewayTBXark, Mode: ModeGateway, Upstream: UpstreamStdio, Clients: 16, CallsPerS: 4500},
+			{Impl: GatewayMCPProxy, Mode: ModeGateway, Upstream: UpstreamStdio, Clients: 16, CallsPerS: 900},
+			{Impl: GatewayTBXark, Mode: ModeGateway, Upstream: UpstreamHTTP, Clients: 16, Status: "failed"},
+		},
+		Notes: []string{"supergateway: skipped, not installed"},
+	}
+	want := []string{
+		"met",          // stdio 0.80×
+		"not met",      // http 0.50×
+		"met",          // +140 µs
+		"not met",      // +200 µs
+		"met",          // 8000 / 4500 = 1.78× TBXark
+		"not measured", // no HTTP peer
+	}
+	got := res.gatewayTargets()
+	if len(got) != len(want) {
+		t.Fatalf("%d gateway targets, want %d", len(got), len(want))
+	}
+	for i, tg := range got {
+		if tg.Met != want[i] {
+			t.Errorf("target %q: %q (%s), want %q", tg.Name, tg.Met, tg.Measured, want[i])
+		}
+	}
+	if !strings.Contains(got[4].Measured, GatewayTBXark) {
+		t.Errorf("peer target does not name the fastest peer: %s", got[4].Measured)
+	}
+	var md bytes.Buffer
+	if err := res.WriteMarkdown(&md, ReportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"| **switchboard** | 16 | – | 8000 | 0.80× |",
+		"| direct | 16 | – | 10000 | 1.00× |",
+		"| TBXark/mcp-proxy | 16 | | failed |",
+		"+140.0 µs",
+		"supergateway: skipped, not installed",
+	} {
+		if !strings.Contains(md.String(), want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+}
+
+func TestShellQuote(t *testing.T) {
+	for in, want := range map[string]string{
+		"/usr/bin/servers": "/usr/bin/servers",
+		"-side=":           "-side=",
+		"a b":              "'a b'",
+		"it's":             `'it'\''s'`,
+		"":                 "''",
+	} {
+		if got := shellQuote(in); got != want {
+			t.Errorf("shellQuote(%q) = %s, want %s", in, got, want)
+		}
+	}
+}
+
+func TestTreeCPUTime(t *testing.T) {
+	// This process has no children: its tree is itself.
+	own, err := procCPUTime(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tree, err := treeCPUTime(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tree < own {
+		t.Errorf("tree CPU %v < own %v", tree, own)
+	}
+	// A child that burns CPU is counted in the tree.
+	cmd := exec.Command("sh", "-c", "i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done; sleep 5")
+	if err := cmd.Start(); err != nil {
+		t.Skip(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		if d := descendants(os.Getpid()); len(d) > 0 {
+			if tree, _ := treeCPUTime(os.Getpid()); tree > own+50*time.Millisecond {
+				return
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Error("a busy child's CPU time never showed in the tree")
 }

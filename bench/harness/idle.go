@@ -79,7 +79,7 @@ func runIdle(ctx context.Context, c *child, impl string, counts []int) ([]IdleRe
 				for next.Add(1) <= int64(n) {
 					s := &httpSession{tr: tr, url: c.mcpURL}
 					ictx, cancel := context.WithTimeout(ctx, 30*time.Second)
-					err := s.initialize(ictx, false)
+					err := s.initialize(ictx)
 					cancel()
 					if err != nil {
 						errs[w] = err

@@ -100,6 +100,11 @@ type RoundStats struct {
 	P99        time.Duration `json:"p99"`
 	CallsPerS  float64       `json:"callsPerSecond"`
 	CPUPerCall time.Duration `json:"cpuPerCall"`
+	// FrontCPU is the CPU time of the process the client talks to, alone
+	// (for a gateway: without its upstream); ServerCPU counts every
+	// process serving the target, each with its descendants.
+	FrontCPU        time.Duration `json:"frontCPU"`
+	FrontCPUPerCall time.Duration `json:"frontCPUPerCall"`
 	// ClientCPU is the load client's CPU time in the round; OtherCores
 	// is the CPU used by everything else on the machine, in cores (work
 	// that competed with the benchmark).
@@ -120,9 +125,15 @@ type Result struct {
 	P50        time.Duration `json:"p50"`
 	P99        time.Duration `json:"p99"`
 	CPUPerCall time.Duration `json:"cpuPerCall"`
-	Errors     int64         `json:"errors"`
-	OtherCores float64       `json:"otherCores"` // median over rounds
-	Rounds     []RoundStats  `json:"rounds"`
+	// FrontCPUPerCall is the median CPU per call of the process the client
+	// talks to alone: for a gateway, without its upstream.
+	FrontCPUPerCall time.Duration `json:"frontCPUPerCall"`
+	// Upstream is the transport between a gateway and its upstream
+	// (mode "gateway": stdio or http; "" for the direct row).
+	Upstream   string       `json:"upstream,omitempty"`
+	Errors     int64        `json:"errors"`
+	OtherCores float64      `json:"otherCores"` // median over rounds
+	Rounds     []RoundStats `json:"rounds"`
 }
 
 // target is one server child under load, measured a round at a time so
@@ -136,15 +147,17 @@ type target interface {
 	proc() *child
 }
 
-// measureRound times one round: after warmup it samples the CPU clocks,
-// sets recording for d, samples them again, then calls stop (which must
-// return only when no worker touches recs any more) and summarises recs.
-func measureRound(ctx context.Context, c *child, warmup, d time.Duration, recording *atomic.Bool, recs []*recorder, stop func()) (RoundStats, error) {
+// measureRound times one round: after warmup it samples the CPU clocks of
+// procs (the processes serving the target, the one the client talks to
+// first), sets recording for d, samples them again, then calls stop
+// (which must return only when no worker touches recs any more) and
+// summarises recs.
+func measureRound(ctx context.Context, procs []*child, warmup, d time.Duration, recording *atomic.Bool, recs []*recorder, stop func()) (RoundStats, error) {
 	defer stop()
 	if err := sleepCtx(ctx, warmup); err != nil {
 		return RoundStats{}, err
 	}
-	cpu0, err := sampleCPU(c)
+	cpu0, err := sampleCPU(procs)
 	if err != nil {
 		return RoundStats{}, err
 	}
@@ -156,7 +169,7 @@ func measureRound(ctx context.Context, c *child, warmup, d time.Duration, record
 	if err != nil {
 		return RoundStats{}, err
 	}
-	cpu1, err := sampleCPU(c)
+	cpu1, err := sampleCPU(procs)
 	if err != nil {
 		return RoundStats{}, err
 	}
@@ -172,6 +185,7 @@ func measureRound(ctx context.Context, c *child, warmup, d time.Duration, record
 		Errors:    errs,
 		Elapsed:   t1.Sub(t0),
 		ServerCPU: cpu1.server - cpu0.server,
+		FrontCPU:  cpu1.front - cpu0.front,
 		ClientCPU: cpu1.client - cpu0.client,
 	}
 	sys := cpu1.system - cpu0.system
@@ -181,6 +195,7 @@ func measureRound(ctx context.Context, c *child, warmup, d time.Duration, record
 	st.CallsPerS = float64(st.Calls) / st.Elapsed.Seconds()
 	if st.Calls > 0 {
 		st.CPUPerCall = st.ServerCPU / time.Duration(st.Calls)
+		st.FrontCPUPerCall = st.FrontCPU / time.Duration(st.Calls)
 	}
 	return st, nil
 }
@@ -208,6 +223,7 @@ func medianResult(res *Result, rounds []RoundStats) {
 	res.P50 = time.Duration(pick(func(r RoundStats) float64 { return float64(r.P50) }))
 	res.P99 = time.Duration(pick(func(r RoundStats) float64 { return float64(r.P99) }))
 	res.CPUPerCall = time.Duration(pick(func(r RoundStats) float64 { return float64(r.CPUPerCall) }))
+	res.FrontCPUPerCall = time.Duration(pick(func(r RoundStats) float64 { return float64(r.FrontCPUPerCall) }))
 	res.OtherCores = pick(func(r RoundStats) float64 { return r.OtherCores })
 	for _, r := range rounds {
 		res.Errors += r.Errors
@@ -273,6 +289,10 @@ const (
 	// info in _meta and the MCP-Protocol-Version, Mcp-Method and Mcp-Name
 	// headers. No initialize, no session.
 	modeModern
+	// modeSessionIfAny: initialize, then every request with the session id
+	// if the server issued one, and without one otherwise (peer gateways,
+	// some of which serve their front statelessly).
+	modeSessionIfAny
 )
 
 // statelessMode returns the client mode of impl's stateless mode.
@@ -298,11 +318,16 @@ type httpSession struct {
 	url       string
 	mode      clientMode
 	sessionID string // "" in the stateless modes
-	body      []byte // this session's tools/call body
-	rd        bytes.Reader
-	buf       []byte
-	req       *http.Request
-	seq       int64 // ids sent so far
+	// version is the revision the server answered initialize with; in
+	// modeSessionIfAny any revision is accepted and then sent in the
+	// MCP-Protocol-Version header, in the other initialize modes it must be
+	// servers.ProtocolVersion.
+	version string
+	body    []byte // this session's tools/call body
+	rd      bytes.Reader
+	buf     []byte
+	req     *http.Request
+	seq     int64 // ids sent so far
 }
 
 // next returns the number of the next request, for its id.
@@ -343,7 +368,7 @@ func (s *httpSession) setHeaders(h http.Header, method, name string) {
 		}
 	case s.sessionID != "":
 		h.Set("Mcp-Session-Id", s.sessionID)
-		h.Set("Mcp-Protocol-Version", servers.ProtocolVersion)
+		h.Set("Mcp-Protocol-Version", s.protocolVersion())
 	}
 }
 
@@ -353,7 +378,7 @@ func (s *httpSession) open(ctx context.Context) error {
 	if s.mode == modeModern {
 		return s.discover(ctx)
 	}
-	return s.initialize(ctx, s.mode == modeInitStateless)
+	return s.initialize(ctx)
 }
 
 // discover sends server/discover and checks that the server offers the
@@ -382,17 +407,20 @@ func (s *httpSession) discover(ctx context.Context) error {
 }
 
 // initialize runs the handshake: initialize, then notifications/initialized.
-// In stateless mode the session id, if any, is dropped afterwards.
-func (s *httpSession) initialize(ctx context.Context, stateless bool) error {
+// In modeInitStateless the session id, if any, is dropped afterwards; in
+// modeSession the server must issue one.
+func (s *httpSession) initialize(ctx context.Context) error {
+	stateless := s.mode == modeInitStateless
 	resp, b, err := s.post(ctx, initializeBody, "initialize", "")
 	if err != nil {
 		return fmt.Errorf("initialize: %w", err)
 	}
-	if resp.StatusCode != http.StatusOK || !bytes.Contains(b, []byte(`"protocolVersion":"`+servers.ProtocolVersion+`"`)) {
+	s.version = negotiatedVersion(b)
+	if resp.StatusCode != http.StatusOK || s.version == "" || s.mode != modeSessionIfAny && s.version != servers.ProtocolVersion {
 		return fmt.Errorf("initialize: status %d: %.300s", resp.StatusCode, b)
 	}
 	s.sessionID = resp.Header.Get("Mcp-Session-Id")
-	if !stateless && s.sessionID == "" {
+	if s.mode == modeSession && s.sessionID == "" {
 		return errors.New("initialize: no Mcp-Session-Id in a stateful server's response")
 	}
 	resp, b, err = s.post(ctx, initializedBody, "notifications/initialized", "")
@@ -408,6 +436,30 @@ func (s *httpSession) initialize(ctx context.Context, stateless bool) error {
 	return nil
 }
 
+// protocolVersion returns the revision of the session's requests.
+func (s *httpSession) protocolVersion() string {
+	if s.version != "" {
+		return s.version
+	}
+	return servers.ProtocolVersion
+}
+
+// negotiatedVersion returns the protocolVersion of an initialize response
+// (a JSON body or an SSE stream carrying it), or "".
+func negotiatedVersion(b []byte) string {
+	const key = `"protocolVersion":"`
+	i := bytes.Index(b, []byte(key))
+	if i < 0 {
+		return ""
+	}
+	v := b[i+len(key):]
+	j := bytes.IndexByte(v, '"')
+	if j < 0 {
+		return ""
+	}
+	return string(v[:j])
+}
+
 // prepare builds the reusable tools/call request.
 func (s *httpSession) prepare(ctx context.Context) error {
 	if s.mode == modeModern {
@@ -421,9 +473,9 @@ func (s *httpSession) prepare(ctx context.Context) error {
 		return err
 	}
 	s.setHeaders(req.Header, "tools/call", "echo")
-	if s.mode == modeInitStateless {
+	if s.mode != modeModern && s.sessionID == "" {
 		// No session: the protocol version still travels in the header.
-		req.Header.Set("Mcp-Protocol-Version", servers.ProtocolVersion)
+		req.Header.Set("Mcp-Protocol-Version", s.protocolVersion())
 	}
 	req.ContentLength = int64(len(s.body))
 	s.req = req
@@ -472,6 +524,7 @@ func (s *httpSession) call(n int64) (bool, error) {
 // ready (sessions initialized, or discovery done).
 type httpTarget struct {
 	c        *child
+	more     []*child // other processes serving the target (a gateway's HTTP upstream)
 	tr       *http.Transport
 	sessions []*httpSession
 }
@@ -513,9 +566,21 @@ func newHTTPTarget(ctx context.Context, c *child, clients int, mode clientMode) 
 
 func (t *httpTarget) proc() *child { return t.c }
 
+// protocol returns the revision the first worker negotiated ("" for
+// revision 2026-07-28, which has no initialize).
+func (t *httpTarget) protocol() string {
+	if len(t.sessions) == 0 {
+		return ""
+	}
+	return t.sessions[0].version
+}
+
 func (t *httpTarget) close() {
 	t.tr.CloseIdleConnections()
 	t.c.stop()
+	for _, c := range t.more {
+		c.stop()
+	}
 }
 
 // round runs one worker per session, each calling tools/call in a loop;
@@ -542,7 +607,7 @@ func (t *httpTarget) round(ctx context.Context, warmup, d time.Duration) (RoundS
 		}()
 	}
 	stop := sync.OnceFunc(func() { stopping.Store(true); wg.Wait() })
-	return measureRound(ctx, t.c, warmup, d, &recording, recs, stop)
+	return measureRound(ctx, append([]*child{t.c}, t.more...), warmup, d, &recording, recs, stop)
 }
 
 // result records one completed call while the round is recording.

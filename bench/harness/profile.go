@@ -17,14 +17,17 @@ import (
 
 // Profile is a CPU and allocation profile of one implementation's server
 // under load: 16 sessions over Streamable HTTP (in its stateless mode for
-// http-stateless), or 16 requests in flight over stdio.
+// http-stateless), 16 requests in flight over stdio, or 16 sessions
+// through Switchboard's gateway (transport gateway-stdio or gateway-http:
+// the gateway process profiled, its upstream over stdio or HTTP).
 type Profile struct {
 	Impl       string        `json:"impl"`
-	Transport  string        `json:"transport"` // http, http-stateless or stdio
+	Transport  string        `json:"transport"` // http, http-stateless, stdio, gateway-stdio or gateway-http
 	Sessions   int           `json:"sessions"`
 	Duration   time.Duration `json:"duration"`
 	CallsPerS  float64       `json:"callsPerSecond"`
 	CPUTop     string        `json:"cpuTop"`     // go tool pprof -top, CPU
+	CumTop     string        `json:"cumTop"`     // go tool pprof -top -cum, CPU
 	AllocTop   string        `json:"allocTop"`   // go tool pprof -top, alloc_space during the load
 	ObjectsTop string        `json:"objectsTop"` // go tool pprof -top, alloc_objects during the load
 	ByArea     []AreaShare   `json:"byArea"`     // flat CPU grouped by area
@@ -63,6 +66,27 @@ func runProfile(ctx context.Context, cfg *Config, impl, transport string) (*Prof
 	if err != nil {
 		return nil, err
 	}
+	return profileTarget(ctx, cfg, t, impl, transport, sessions)
+}
+
+// runGatewayProfile loads Switchboard's gateway in front of the echo
+// server over upstream (stdio or http) at 16 sessions and profiles the
+// gateway process (not its upstream).
+func runGatewayProfile(ctx context.Context, cfg *Config, upstream string) (*Profile, error) {
+	const sessions = 16
+	impl := gatewayImpls()[0]
+	inst, _ := impl.find(cfg)
+	t, err := openGateway(ctx, cfg, impl, inst, upstream, sessions)
+	if err != nil {
+		return nil, err
+	}
+	return profileTarget(ctx, cfg, t, GatewaySwitchboard, ModeGateway+"-"+upstream, sessions)
+}
+
+// profileTarget loads t (with sessions workers) and takes the CPU profile
+// of its first process, and the allocations made meanwhile, from its side
+// endpoint. It closes t.
+func profileTarget(ctx context.Context, cfg *Config, t target, impl, transport string, sessions int) (*Profile, error) {
 	defer t.close()
 	c := t.proc()
 	dir, err := os.MkdirTemp("", "switchboard-bench-profile-")
@@ -107,13 +131,16 @@ func runProfile(ctx context.Context, cfg *Config, impl, transport string) (*Prof
 	if p.CPUTop, err = pprofTop(ctx, "-nodecount=25", cpu); err != nil {
 		return p, err
 	}
+	if p.CumTop, err = pprofTop(ctx, "-cum", "-nodecount=40", cpu); err != nil {
+		return p, err
+	}
 	if p.AllocTop, err = pprofTop(ctx, "-nodecount=15", "-sample_index=alloc_space", "-base", allocs0, allocs1); err != nil {
 		return p, err
 	}
 	if p.ObjectsTop, err = pprofTop(ctx, "-nodecount=15", "-sample_index=alloc_objects", "-base", allocs0, allocs1); err != nil {
 		return p, err
 	}
-	all, err := pprofTop(ctx, "-nodecount=1000000", cpu)
+	all, err := pprofTop(ctx, "-nodecount=1000000", "-nodefraction=0", "-edgefraction=0", cpu)
 	if err != nil {
 		return p, err
 	}
@@ -164,6 +191,26 @@ func pprofTop(ctx context.Context, args ...string) (string, error) {
 		}
 	}
 	return strings.Join(keep, "\n"), nil
+}
+
+// Regroup recomputes the by-area breakdown of every profile whose raw CPU
+// profile is still in its Dir (for results recorded by an older harness);
+// it returns how many it recomputed.
+func (r *Results) Regroup(ctx context.Context) (int, error) {
+	n := 0
+	for _, p := range r.Profiles {
+		cpu := filepath.Join(p.Dir, "cpu.pb.gz")
+		if _, err := os.Stat(cpu); err != nil {
+			continue
+		}
+		all, err := pprofTop(ctx, "-nodecount=1000000", "-nodefraction=0", "-edgefraction=0", cpu)
+		if err != nil {
+			return n, err
+		}
+		p.ByArea = groupByArea(all)
+		n++
+	}
+	return n, nil
 }
 
 // groupByArea sums the flat% column of a pprof -top table by area.

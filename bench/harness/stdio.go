@@ -192,7 +192,7 @@ func (t *stdioTarget) round(ctx context.Context, warmup, d time.Duration) (Round
 			}
 		}
 	})
-	st, err := measureRound(ctx, t.c, warmup, d, &t.recording, []*recorder{rec}, stop)
+	st, err := measureRound(ctx, []*child{t.c}, warmup, d, &t.recording, []*recorder{rec}, stop)
 	if err == nil {
 		err = stopErr
 	}

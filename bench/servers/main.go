@@ -81,7 +81,13 @@ func sideHandler() http.Handler {
 // loopback or over stdin/stdout, plus a side HTTP endpoint for stats and
 // profiles, and returns the exit status. It announces itself on stderr with
 // a READY line (see ReadyPrefix).
+//
+// With GatewayCommand as its first argument it runs the Switchboard
+// gateway instead (see MainGateway).
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == GatewayCommand {
+		return MainGateway(args[1:], stderr)
+	}
 	fs := flag.NewFlagSet("servers", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	impl := fs.String("impl", Switchboard, fmt.Sprintf("implementation: %v", Names))

@@ -6,7 +6,8 @@
 // Every implementation registers one tool, "echo", whose input schema is
 // {"text": string (required)} and whose result is one text content block
 // carrying the text back. Each is configured at its library's defaults
-// except where noted on the constructor.
+// except where noted on the constructor. NewGateway and MainGateway put
+// Switchboard's gateway in front of one such server.
 package servers
 
 import (

@@ -239,3 +239,55 @@ func TestMainExitCodes(t *testing.T) {
 		}
 	}
 }
+
+// TestGatewayEcho calls the echo tool through NewGateway in front of the
+// Switchboard server over Streamable HTTP: one upstream, so the tool keeps
+// its name, and validation errors come back from the upstream.
+func TestGatewayEcho(t *testing.T) {
+	up, err := NewHTTPHandler(Switchboard, HTTPOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer up.Close()
+	upSrv := httptest.NewServer(up)
+	defer upSrv.Close()
+	if _, err := NewGateway(GatewayOptions{}); err == nil {
+		t.Error("NewGateway without an upstream: no error")
+	}
+	g, err := NewGateway(GatewayOptions{URL: upSrv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	srv := httptest.NewServer(g.Handler())
+	defer srv.Close()
+	post := func(body, sid string) (*http.Response, string) {
+		t.Helper()
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, srv.URL+"/mcp", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json, text/event-stream")
+		req.Header.Set("Mcp-Protocol-Version", ProtocolVersion)
+		if sid != "" {
+			req.Header.Set("Mcp-Session-Id", sid)
+		}
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, string(b)
+	}
+	resp, body := post(initMsg, "")
+	sid := resp.Header.Get("Mcp-Session-Id")
+	if resp.StatusCode != http.StatusOK || sid == "" {
+		t.Fatalf("initialize: %d %s", resp.StatusCode, body)
+	}
+	post(initializedMsg, sid)
+	if resp, body := post(callMsg, sid); resp.StatusCode != http.StatusOK || !strings.Contains(body, wantEcho) {
+		t.Fatalf("tools/call through the gateway: %d %s", resp.StatusCode, body)
+	}
+	if _, body := post(badCallMsg, sid); !strings.Contains(body, `"isError":true`) && !strings.Contains(body, `"error"`) {
+		t.Errorf("invalid arguments through the gateway: %s", body)
+	}
+}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"strings"
 	"time"
 
@@ -15,6 +14,7 @@ import (
 
 	"github.com/switchboard-mcp/switchboard/auth"
 	"github.com/switchboard-mcp/switchboard/authserver"
+	"github.com/switchboard-mcp/switchboard/internal/httpserve"
 )
 
 func newAuthServerCmd() *cobra.Command {
@@ -29,6 +29,7 @@ func newAuthServerCmd() *cobra.Command {
 		dataDir                       string
 		unusedTTL                     time.Duration
 		noRateLimit                   bool
+		limits                        httpLimits
 	)
 	cmd := &cobra.Command{
 		Use:   "auth-server",
@@ -124,7 +125,7 @@ in front and name its https URL with --issuer.`,
 			if err != nil {
 				return err
 			}
-			return serveAuthServer(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), ln, as, tlsCert, tlsKey, autoApprove)
+			return serveAuthServer(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), ln, as, tlsCert, tlsKey, autoApprove, limits.options(opts.Logger))
 		},
 	}
 	f := cmd.Flags()
@@ -148,12 +149,15 @@ in front and name its https URL with --issuer.`,
 	dataDirFlag(f, &dataDir)
 	f.BoolVarP(&verbose, "verbose", "v", false, "log debug messages to stderr")
 	cmd.AddCommand(newAuthClientsCmd())
+	limits.register(cmd)
 	return cmd
 }
 
-// serveAuthServer serves as on ln until ctx ends.
-func serveAuthServer(ctx context.Context, stdout, stderr io.Writer, ln net.Listener, as *authserver.Server, certFile, keyFile string, autoApprove bool) error {
-	hs := &http.Server{Handler: as, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second}
+// serveAuthServer serves as on ln until ctx ends, with the limits of
+// httpOpts, then shuts down within its shutdown timeout.
+func serveAuthServer(ctx context.Context, stdout, stderr io.Writer, ln net.Listener, as *authserver.Server, certFile, keyFile string, autoApprove bool, httpOpts *httpserve.Options) error {
+	hs := httpserve.New(as, httpOpts)
+	hs.OnShutdown(func(context.Context) { fmt.Fprintln(stderr, "switchboard auth-server: shutting down") })
 	fmt.Fprintln(stdout, as.Issuer())
 	mode := "consent page"
 	if autoApprove {
@@ -161,24 +165,8 @@ func serveAuthServer(ctx context.Context, stdout, stderr io.Writer, ln net.Liste
 	}
 	fmt.Fprintf(stderr, "switchboard auth-server: issuer %s\n  metadata: %s%s\n  approval: %s\n",
 		as.Issuer(), as.Issuer(), authserver.WellKnownOAuth, mode)
-	errc := make(chan error, 1)
-	go func() {
-		if certFile != "" {
-			errc <- hs.ServeTLS(ln, certFile, keyFile)
-		} else {
-			errc <- hs.Serve(ln)
-		}
-	}()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
+	if certFile != "" {
+		return hs.RunTLS(ctx, ln, certFile, keyFile)
 	}
-	fmt.Fprintln(stderr, "switchboard auth-server: shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := hs.Shutdown(shutdownCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
-		return err
-	}
-	return nil
+	return hs.Run(ctx, ln)
 }

@@ -24,7 +24,7 @@ The file is JSON (comments and trailing commas allowed) or YAML. Its
 already write, so a Claude Desktop, Claude Code, Cursor, Windsurf or
 VS Code file works as it is. See docs/config.md.`,
 	}
-	cmd.AddCommand(newConfigSchemaCmd(), newConfigValidateCmd())
+	cmd.AddCommand(append([]*cobra.Command{newConfigSchemaCmd(), newConfigValidateCmd()}, portabilityConfigCmds()...)...)
 	return cmd
 }
 

@@ -18,6 +18,7 @@ func newDemoCmd() *cobra.Command {
 	}
 	var httpAddr string
 	var verbose bool
+	var limits mcpLimits
 	everythingCmd := &cobra.Command{
 		Use:   "everything",
 		Short: "Serve every MCP feature (the conformance suite's fixtures, plus echo)",
@@ -35,17 +36,18 @@ HTTP at /mcp and the legacy HTTP+SSE transport at /sse (messages at
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			logger := newLogger(verbose)
-			srv := everything.NewServer(&mcp.ServerOptions{Logger: logger})
+			srv := everything.NewServer(limits.server(&mcp.ServerOptions{Logger: logger}))
 			ctx := cmd.Context()
 			go everything.UpdateWatched(ctx, srv, 5*time.Second)
 			if httpAddr == "" {
 				return srv.ServeStdio(ctx)
 			}
-			return serveHTTP(ctx, httpAddr, srv, logger, "demo everything")
+			return serveHTTP(ctx, httpAddr, srv, logger, "demo everything", &limits)
 		},
 	}
 	everythingCmd.Flags().StringVar(&httpAddr, "http", "", "serve HTTP on this address (e.g. 127.0.0.1:3000) instead of stdio")
 	everythingCmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "log debug messages to stderr")
+	limits.register(everythingCmd) // with --http
 	demo.AddCommand(everythingCmd, newEverythingClientCmd())
 	return demo
 }

@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -17,6 +16,7 @@ import (
 	"github.com/switchboard-mcp/switchboard/gateway"
 	"github.com/switchboard-mcp/switchboard/gateway/config"
 	"github.com/switchboard-mcp/switchboard/gateway/console"
+	"github.com/switchboard-mcp/switchboard/internal/httpserve"
 	"github.com/switchboard-mcp/switchboard/mcp"
 	"github.com/switchboard-mcp/switchboard/store"
 	"github.com/switchboard-mcp/switchboard/transport/sse"
@@ -27,9 +27,11 @@ import (
 type serveFlags struct {
 	addr, authAddr, configPath string
 	dataDir, adminToken        string
+	appsAddr                   string
 	addrSet                    bool // --addr was given: it wins over the file's gateway.addr
 	verbose, withAuth          bool
 	autoApprove, stdio         bool
+	limits                     mcpLimits
 }
 
 func newServeCmd() *cobra.Command {
@@ -70,7 +72,8 @@ out.`,
   switchboard serve --config ~/.cursor/mcp.json
   switchboard serve --addr 127.0.0.1:9090
   switchboard serve --stdio
-  switchboard serve --auth --auto-approve`,
+  switchboard serve --auth --auto-approve
+  switchboard serve --max-sessions-per-client 100 --session-idle-timeout 10m`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			f.addrSet = cmd.Flags().Changed("addr")
@@ -85,7 +88,9 @@ out.`,
 	cmd.Flags().BoolVar(&f.autoApprove, "auto-approve", false, "approve every authorization request without the consent page (with --auth; tests only)")
 	dataDirFlag(cmd.Flags(), &f.dataDir)
 	cmd.Flags().StringVar(&f.adminToken, "admin-token", "", "require this bearer token on the admin API (/api/), which then answers from any address (default: $SWITCHBOARD_ADMIN_TOKEN; without one, loopback only)")
+	cmd.Flags().StringVar(&f.appsAddr, "apps-addr", "127.0.0.1:0", "address of the sandbox through which the console renders MCP Apps: another origin than the console's (default: a free loopback port; \"off\": no apps in the console)")
 	cmd.Flags().BoolVarP(&f.verbose, "verbose", "v", false, "log debug messages to stderr")
+	f.limits.register(cmd)
 	return cmd
 }
 
@@ -108,7 +113,8 @@ func runServe(ctx context.Context, f *serveFlags) error {
 	if f.stdio && f.withAuth {
 		return errors.New("--auth protects the HTTP endpoint; it cannot be used with --stdio")
 	}
-	opts := gateway.Options{Version: version, Logger: logger, ServerOptions: &mcp.ServerOptions{}}
+	opts := gateway.Options{Version: version, Logger: logger, ServerOptions: f.limits.server(&mcp.ServerOptions{}),
+		HTTP: f.limits.streamable(logger), SSE: f.limits.sse()}
 	var cfg *config.Config
 	if f.configPath != "" {
 		var err error
@@ -116,7 +122,6 @@ func runServe(ctx context.Context, f *serveFlags) error {
 			return err
 		}
 		applyGatewaySettings(&opts, cfg.Gateway)
-		opts.Version = version
 		opts.Upstreams = upstreamsOf(cfg)
 		if !f.addrSet && cfg.Gateway.Addr != "" {
 			f.addr = cfg.Gateway.Addr
@@ -147,6 +152,11 @@ func runServe(ctx context.Context, f *serveFlags) error {
 		return err
 	}
 	defer db.Close()
+	gov, err := newGovernance(cfg, &opts, db, logger)
+	if err != nil {
+		return err
+	}
+	defer gov.close()
 
 	if f.stdio {
 		g, err := gateway.New(opts)
@@ -155,6 +165,7 @@ func runServe(ctx context.Context, f *serveFlags) error {
 		}
 		defer g.Close()
 		startWatch(g)
+		gov.start(ctx, g)
 		return g.ServeStdio(ctx)
 	}
 
@@ -166,15 +177,25 @@ func runServe(ctx context.Context, f *serveFlags) error {
 	base := "http://" + ln.Addr().String()
 	var (
 		as     *authserver.Server
-		ahs    *http.Server
 		authMW *auth.Middleware
 	)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	if f.withAuth {
-		as, ahs, authMW, err = startAuth(f, logger, base+gateway.PathMCP, db)
+		var aln net.Listener
+		as, aln, authMW, err = startAuth(f, logger, base+gateway.PathMCP, db)
 		if err != nil {
 			return err
 		}
-		defer ahs.Close()
+		ahs := httpserve.New(as, f.limits.http.options(logger))
+		authDone := make(chan error, 1)
+		go func() { authDone <- ahs.Run(ctx, aln) }()
+		defer func() {
+			// It shuts down with ctx, which ends when serving /mcp does
+			// (cancel is deferred after this).
+			cancel()
+			<-authDone
+		}()
 		opts.ServerOptions.OnSessionEnd = func(ss *mcp.ServerSession) { as.RevokeSession(ss.ID()) }
 	}
 	g, err := gateway.New(opts)
@@ -183,9 +204,24 @@ func runServe(ctx context.Context, f *serveFlags) error {
 	}
 	defer g.Close()
 	startWatch(g)
+	gov.start(ctx, g)
 
 	mux := http.NewServeMux()
-	adminOpts := console.Options{Token: f.adminToken, Logs: logs, Version: version}
+	adminOpts := console.Options{Token: f.adminToken, Logs: logs, Version: version, Routes: gov.adminRoutes()}
+	if f.appsAddr != "" && f.appsAddr != "off" {
+		sln, err := net.Listen("tcp", f.appsAddr)
+		if err != nil {
+			return fmt.Errorf("listening on %s (--apps-addr): %w", f.appsAddr, err)
+		}
+		adminOpts.AppsSandbox = console.SandboxOrigin(sln.Addr()) + console.PathSandbox
+		shs := httpserve.New(console.Sandbox(console.SandboxOptions{HostOrigins: []string{base}, Logger: logger}), f.limits.http.options(logger))
+		sandboxDone := make(chan error, 1)
+		go func() { sandboxDone <- shs.Run(ctx, sln) }()
+		defer func() {
+			cancel()
+			<-sandboxDone
+		}()
+	}
 	if adminOpts.Token == "" {
 		adminOpts.Token = os.Getenv("SWITCHBOARD_ADMIN_TOKEN")
 	}
@@ -197,6 +233,9 @@ func runServe(ctx context.Context, f *serveFlags) error {
 		authMW.Mount(mux, g.MCPHandler())
 		mux.HandleFunc(gateway.PathHealthz, func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 		mux.Handle(gateway.PathReadyz, g.Handler())
+		for _, name := range g.VirtualServerNames() {
+			mux.Handle(gateway.PathVirtual+name+gateway.PathMCP, authMW.Wrap(g.VirtualHandler(name)))
+		}
 	} else {
 		g.Mount(mux)
 	}
@@ -209,6 +248,9 @@ func runServe(ctx context.Context, f *serveFlags) error {
 		access = "admin token required"
 	}
 	fmt.Fprintf(os.Stderr, "  console: %s%s (admin API %s%s, %s)\n", base, console.PathUI, base, console.PathAPI, access)
+	if adminOpts.AppsSandbox != "" {
+		fmt.Fprintf(os.Stderr, "  MCP Apps sandbox: %s\n", adminOpts.AppsSandbox)
+	}
 	if authMW == nil {
 		fmt.Fprintf(os.Stderr, "  legacy HTTP+SSE: %s%s\n", base, gateway.PathSSE)
 	} else {
@@ -218,8 +260,9 @@ func runServe(ctx context.Context, f *serveFlags) error {
 	if cfg != nil {
 		fmt.Fprintf(os.Stderr, "  configuration: %s (reloaded when it changes, and on SIGHUP)\n", cfg.Path)
 	}
+	gov.mount(mux, g)
 	printUpstreams(g)
-	return serveUntilDone(ctx, ln, mux, g)
+	return serveUntilDone(ctx, ln, gov.wrap(mux), g, &f.limits.http, logger)
 }
 
 // printUpstreams lists the upstreams and their state at start.
@@ -241,8 +284,9 @@ func printUpstreams(g *gateway.Gateway) {
 	}
 }
 
-// startAuth starts the embedded authorization server for resource.
-func startAuth(f *serveFlags, logger *slog.Logger, resource string, db *store.DB) (*authserver.Server, *http.Server, *auth.Middleware, error) {
+// startAuth prepares the embedded authorization server for resource and
+// its listener; the caller serves it.
+func startAuth(f *serveFlags, logger *slog.Logger, resource string, db *store.DB) (*authserver.Server, net.Listener, *auth.Middleware, error) {
 	aln, err := net.Listen("tcp", f.authAddr)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("listening on %s: %w", f.authAddr, err)
@@ -259,71 +303,69 @@ func startAuth(f *serveFlags, logger *slog.Logger, resource string, db *store.DB
 		aln.Close()
 		return nil, nil, nil, err
 	}
-	ahs := &http.Server{Handler: as, ReadHeaderTimeout: 10 * time.Second}
-	go ahs.Serve(aln)
+	fmt.Fprintf(os.Stderr, "switchboard serve: authorization server at %s\n", issuer)
 	v, err := as.Verifier(resource)
 	if err != nil {
-		ahs.Close()
+		aln.Close()
 		return nil, nil, nil, err
 	}
 	m, err := auth.New(v, &auth.Options{Resource: resource, AuthorizationServers: []string{as.Issuer()}, Logger: logger})
 	if err != nil {
-		ahs.Close()
+		aln.Close()
 		return nil, nil, nil, err
 	}
-	return as, ahs, m, nil
+	return as, aln, m, nil
 }
 
-// serveUntilDone serves h on ln until ctx ends, then shuts down: the HTTP
-// server stops taking requests, then the gateway stops its upstreams.
-func serveUntilDone(ctx context.Context, ln net.Listener, h http.Handler, g *gateway.Gateway) error {
-	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	fmt.Fprintln(os.Stderr, "switchboard: shutting down")
-	// Stop taking connections and requests, let the calls in flight finish
-	// (bounded), then end the sessions and stop the upstreams.
-	drainCtx, cancel := context.WithTimeout(context.Background(), gateway.DefaultDrainTimeout)
-	defer cancel()
-	shut := make(chan error, 1)
-	go func() { shut <- hs.Shutdown(drainCtx) }()
-	if err := g.Drain(drainCtx); err != nil {
-		fmt.Fprintln(os.Stderr, "switchboard:", err)
-	}
-	g.Close()
-	hs.Close()
-	if err := <-shut; err != nil && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+// serveUntilDone serves h on ln until ctx ends, then shuts down within
+// the shutdown timeout: the server stops taking connections and requests,
+// the calls in flight finish (bounded), then the gateway ends its
+// sessions and stops its upstreams; connections left at the end of the
+// timeout are closed.
+func serveUntilDone(ctx context.Context, ln net.Listener, h http.Handler, g *gateway.Gateway, limits *httpLimits, logger *slog.Logger) error {
+	hs := httpserve.New(h, limits.options(logger))
+	hs.OnShutdown(func(ctx context.Context) {
+		fmt.Fprintln(os.Stderr, "switchboard: shutting down")
+		if err := g.Drain(ctx); err != nil {
+			fmt.Fprintln(os.Stderr, "switchboard:", err)
+		}
+		_ = g.Shutdown(ctx)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			g.Close()
+		}()
+		select {
+		case <-done:
+		case <-ctx.Done():
+		}
+	})
+	return hs.Run(ctx, ln)
 }
 
 // serveHTTP serves srv over Streamable HTTP (/mcp) and legacy SSE (/sse,
 // /message) on addr until ctx ends.
-func serveHTTP(ctx context.Context, addr string, srv *mcp.Server, logger *slog.Logger, what string) error {
+func serveHTTP(ctx context.Context, addr string, srv *mcp.Server, logger *slog.Logger, what string, limits *mcpLimits) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", addr, err)
 	}
-	return serveListener(ctx, ln, srv, logger, what, nil)
+	return serveListener(ctx, ln, srv, logger, what, nil, limits)
 }
 
-// serveListener serves srv on ln until ctx ends, then shuts down
-// gracefully. mount, if set, mounts the Streamable HTTP handler (to wrap
-// it, e.g. with authorization); the legacy transport is then not served.
-func serveListener(ctx context.Context, ln net.Listener, srv *mcp.Server, logger *slog.Logger, what string, mount func(*http.ServeMux, http.Handler) error) error {
-	streamH := streamable.NewHandler(srv, &streamable.Options{Logger: logger})
-	sseH := sse.NewHandler(srv, nil)
+// serveListener serves srv on ln until ctx ends, then shuts down within
+// the shutdown timeout, whatever clients do. mount, if set, mounts the
+// Streamable HTTP handler (to wrap it, e.g. with authorization); the
+// legacy transport is then not served.
+func serveListener(ctx context.Context, ln net.Listener, srv *mcp.Server, logger *slog.Logger, what string, mount func(*http.ServeMux, http.Handler) error, limits *mcpLimits) error {
+	streamH := streamable.NewHandler(srv, limits.streamable(logger))
+	sseH := sse.NewHandler(srv, limits.sse())
 	mux := http.NewServeMux()
 	base := "http://" + ln.Addr().String()
 	fmt.Fprintf(os.Stderr, "switchboard %s: listening on %s\n  Streamable HTTP: %s/mcp\n", what, ln.Addr(), base)
 	if mount != nil {
 		if err := mount(mux, streamH); err != nil {
+			ln.Close()
 			return err
 		}
 	} else {
@@ -332,23 +374,27 @@ func serveListener(ctx context.Context, ln net.Listener, srv *mcp.Server, logger
 		mux.Handle("/message", sseH)
 		fmt.Fprintf(os.Stderr, "  legacy HTTP+SSE: %s/sse\n", base)
 	}
-	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-
-	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	fmt.Fprintln(os.Stderr, "switchboard: shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	streamH.Close()
-	sseH.Close()
-	srv.Close()
-	if err := hs.Shutdown(shutdownCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
-		return err
-	}
-	return nil
+	hs := httpserve.New(mux, limits.http.options(logger))
+	// On shutdown the handlers end their sessions, which ends the streams
+	// that keep connections busy, while the server stops accepting and
+	// waits for connections to go idle; when the shutdown timeout is up it
+	// closes what is left, which also frees writes stuck on clients that
+	// do not read.
+	hs.OnShutdown(func(ctx context.Context) {
+		fmt.Fprintln(os.Stderr, "switchboard: shutting down")
+		_ = streamH.Shutdown(ctx)
+	})
+	hs.OnShutdown(func(ctx context.Context) { _ = sseH.Shutdown(ctx) })
+	hs.OnShutdown(func(ctx context.Context) {
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			srv.Close() // waits for running tasks, which it cancels
+		}()
+		select {
+		case <-done:
+		case <-ctx.Done():
+		}
+	})
+	return hs.Run(ctx, ln)
 }

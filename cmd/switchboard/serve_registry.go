@@ -9,6 +9,7 @@ import (
 
 	"github.com/switchboard-mcp/switchboard/gateway"
 	"github.com/switchboard-mcp/switchboard/gateway/config"
+	"github.com/switchboard-mcp/switchboard/mcp"
 	"github.com/switchboard-mcp/switchboard/registry"
 	"github.com/switchboard-mcp/switchboard/servercard"
 	"github.com/switchboard-mcp/switchboard/store"
@@ -25,11 +26,18 @@ func mountRegistry(ctx context.Context, mux *http.ServeMux, cfg *config.Config, 
 	}
 	if !rc.Cards.Disabled {
 		opts := &servercard.Options{Namespace: rc.Cards.Namespace, PublicURL: rc.Cards.PublicURL}
+		eps := []servercard.Endpoint{{Path: gateway.PathMCP, Server: g.Server()}}
 		if withSSE {
-			opts.SSEPath = gateway.PathSSE
+			eps[0].SSEPath = gateway.PathSSE
 		}
-		servercard.Mount(mux, opts, servercard.Endpoint{Path: gateway.PathMCP, Server: g.Server()})
-		fmt.Fprintf(os.Stderr, "  server card: %s%s, AI catalog: %s\n", gateway.PathMCP, servercard.CardSuffix, servercard.PathCatalog)
+		// Each virtual server's card, found at each request: a reload may
+		// replace the server.
+		for _, name := range g.VirtualServerNames() {
+			eps = append(eps, servercard.Endpoint{Path: gateway.PathVirtual + name + gateway.PathMCP,
+				Lookup: func() *mcp.Server { return g.VirtualServer(name) }})
+		}
+		servercard.Mount(mux, opts, eps...)
+		fmt.Fprintf(os.Stderr, "  server cards: %s%s (and each virtual server's), AI catalog: %s\n", gateway.PathMCP, servercard.CardSuffix, servercard.PathCatalog)
 	}
 	if !cfg.RegistryEnabled() {
 		return nil

@@ -77,6 +77,12 @@ type Config struct {
 	// for tools that convert the file; the gateway resolves
 	// ${input:ID} from the environment (see the package documentation).
 	Inputs []Input `json:"inputs,omitempty"`
+	// Policy, Limits, Tenants and VirtualServers are the governance
+	// sections (see governance.go and docs/policy.md, docs/tenants.md).
+	Policy         *Policy                   `json:"policy,omitempty"`
+	Limits         *Limits                   `json:"limits,omitempty"`
+	Tenants        map[string]*Tenant        `json:"tenants,omitempty"`
+	VirtualServers map[string]*VirtualServer `json:"virtualServers,omitempty"`
 	// Registry is the MCP registry's section (top-level "registry"), nil
 	// when absent; see [Registry].
 	Registry *Registry `json:"registry,omitempty"`

@@ -12,6 +12,14 @@ import (
 // New returns a client whose transport waits at most headerTimeout for
 // response headers and keeps up to 16 idle connections per host.
 func New(headerTimeout time.Duration) *http.Client {
+	return NewPool(headerTimeout, 16)
+}
+
+// NewPool is New with up to idlePerHost idle connections kept per host:
+// a proxy that sends many concurrent requests to one server (the gateway
+// to an upstream) needs a pool as large as its concurrency, or it opens a
+// new connection for most requests.
+func NewPool(headerTimeout time.Duration, idlePerHost int) *http.Client {
 	var t *http.Transport
 	if dt, ok := http.DefaultTransport.(*http.Transport); ok {
 		t = dt.Clone()
@@ -23,7 +31,10 @@ func New(headerTimeout time.Duration) *http.Client {
 	t.ResponseHeaderTimeout = headerTimeout
 	t.ExpectContinueTimeout = time.Second
 	t.IdleConnTimeout = 90 * time.Second
-	t.MaxIdleConnsPerHost = 16
+	t.MaxIdleConnsPerHost = idlePerHost
+	if t.MaxIdleConns < idlePerHost {
+		t.MaxIdleConns = idlePerHost
+	}
 	t.MaxResponseHeaderBytes = 256 << 10
 	return &http.Client{Transport: t}
 }

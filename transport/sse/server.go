@@ -34,9 +34,17 @@
 // request only starts then, in a goroutine of its session, and its
 // response is sent on the stream when it completes. A session runs at most
 // [Options.MaxInFlightPerSession] requests at once; beyond that a POST
-// waits for a slot. Requests run with a context that carries the values
-// of the POST's context and a [transport.RequestInfo], and that is
-// cancelled when the session ends, not when the POST does.
+// waits for a slot up to [Options.InFlightWait] and is then refused with
+// 429. [Options.MaxInFlight] bounds the requests of all sessions (503
+// beyond it) and [Options.MaxInFlightPerClient] those of one client (429),
+// tasks included; refusals carry Retry-After and a JSON-RPC error with the
+// request's id. Requests run with a context that carries the values of
+// the POST's context and a [transport.RequestInfo], and that is cancelled
+// when the session ends, not when the POST does; the session ends when its
+// stream does, so a client that goes away takes its work with it.
+//
+// [Options.MaxSessions] and [Options.MaxSessionsPerClient] bound the open
+// streams (503 and 429 beyond them).
 //
 // A POST is refused, with a JSON-RPC error response as body, with 400
 // when the sessionId parameter is missing or the body is not a valid
@@ -71,6 +79,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -81,6 +90,7 @@ import (
 	"time"
 
 	"github.com/switchboard-mcp/switchboard/internal/httpsec"
+	"github.com/switchboard-mcp/switchboard/internal/limits"
 	"github.com/switchboard-mcp/switchboard/jsonrpc"
 	"github.com/switchboard-mcp/switchboard/transport"
 )
@@ -91,6 +101,10 @@ const (
 	DefaultMaxBodyBytes          = 4 << 20
 	DefaultKeepAlive             = 25 * time.Second
 	DefaultWriteTimeout          = 30 * time.Second
+	DefaultInFlightWait          = time.Second
+	DefaultMaxInFlight           = 4096
+	DefaultMaxInFlightPerClient  = 256
+	DefaultMaxSessions           = 10000
 )
 
 // batchVersion is the only protocol revision that allowed JSON-RPC batches.
@@ -106,9 +120,35 @@ type Options struct {
 	MessagePath string
 	// MaxInFlightPerSession bounds the requests of one session handled at
 	// the same time. When the bound is reached, a POST carrying a request
-	// waits for a slot before it is answered, which pushes back on the
-	// client. Zero means DefaultMaxInFlightPerSession.
+	// waits for a slot up to InFlightWait before it is answered, which
+	// pushes back on the client, and is then refused with 429. Zero means
+	// DefaultMaxInFlightPerSession.
 	MaxInFlightPerSession int
+	// InFlightWait is how long a POST waits for a slot of its session.
+	// Zero means DefaultInFlightWait (1s); negative means no wait.
+	InFlightWait time.Duration
+	// MaxInFlight bounds the requests handled at the same time by the
+	// Handler, all sessions together, running tasks included; beyond it
+	// POSTs are refused at once with 503. Zero means DefaultMaxInFlight;
+	// negative means no bound.
+	MaxInFlight int
+	// MaxInFlightPerClient bounds those of one client (see ClientKey);
+	// beyond it POSTs are refused at once with 429. Zero means
+	// DefaultMaxInFlightPerClient; negative means no bound.
+	MaxInFlightPerClient int
+	// MaxSessions bounds the open SSE streams, each a session; beyond it
+	// GETs are refused with 503. Zero means DefaultMaxSessions; negative
+	// means no bound.
+	MaxSessions int
+	// MaxSessionsPerClient bounds those of one client; beyond it GETs are
+	// refused with 429. Zero means a tenth of MaxSessions (at least 1);
+	// negative means no bound.
+	MaxSessionsPerClient int
+	// ClientKey names the client a request comes from, for the
+	// per-client limits. Nil means transport.RemoteAddrKey (the client's
+	// IP address); behind a reverse proxy, or with authentication, return
+	// an identity instead.
+	ClientKey func(*http.Request) string
 	// MaxBodyBytes bounds the size of a POST body; larger bodies are
 	// refused with 413. Zero means DefaultMaxBodyBytes.
 	MaxBodyBytes int64
@@ -138,8 +178,10 @@ type Options struct {
 // Handler serves the HTTP+SSE transport. It is an http.Handler; create it
 // with [NewHandler] and call [Handler.Close] when shutting down.
 type Handler struct {
-	factory transport.SessionFactory
-	opts    Options
+	factory  transport.SessionFactory
+	opts     Options
+	inflight *limits.Counter // requests and tasks in flight
+	streams  *limits.Counter // open sessions
 
 	mu       sync.Mutex
 	sessions map[string]*session
@@ -169,12 +211,60 @@ func NewHandler(factory transport.SessionFactory, opts *Options) *Handler {
 	if h.opts.WriteTimeout == 0 {
 		h.opts.WriteTimeout = DefaultWriteTimeout
 	}
+	if h.opts.InFlightWait == 0 {
+		h.opts.InFlightWait = DefaultInFlightWait
+	}
+	if h.opts.ClientKey == nil {
+		h.opts.ClientKey = transport.RemoteAddrKey
+	}
+	h.inflight = limits.New(intOr(h.opts.MaxInFlight, DefaultMaxInFlight), intOr(h.opts.MaxInFlightPerClient, DefaultMaxInFlightPerClient))
+	maxSessions := intOr(h.opts.MaxSessions, DefaultMaxSessions)
+	h.streams = limits.New(maxSessions, intOr(h.opts.MaxSessionsPerClient, max(maxSessions/10, 1)))
 	return h
+}
+
+// intOr returns n, or def when n is zero.
+func intOr(n, def int) int {
+	if n == 0 {
+		return def
+	}
+	return n
+}
+
+// Admit implements transport.Admitter: it counts work a request started
+// that outlives it (a task) against MaxInFlight and MaxInFlightPerClient.
+func (h *Handler) Admit(client string) (release func(), err error) {
+	if err := h.inflight.Acquire(client); err != nil {
+		return nil, fmt.Errorf("%w: %w", transport.ErrBusy, err)
+	}
+	var once sync.Once
+	return func() { once.Do(func() { h.inflight.Release(client) }) }, nil
+}
+
+// refusal returns the HTTP status and message of something a bound
+// refused, or 0 for another error.
+func refusal(err error, what string) (status int, msg string) {
+	switch {
+	case errors.Is(err, errSessionBusy):
+		return http.StatusTooManyRequests, "too many requests in flight in this session; retry later"
+	case errors.Is(err, limits.ErrPerClient):
+		return http.StatusTooManyRequests, "too many " + what + " for this client; retry later"
+	case errors.Is(err, limits.ErrGlobal):
+		return http.StatusServiceUnavailable, "server busy: too many " + what + "; retry later"
+	}
+	return 0, ""
 }
 
 // ServeHTTP serves a GET (open an SSE stream and a session) or a POST (a
 // message for a session). Other methods get 405.
+//
+// Every write has a deadline (Options.WriteTimeout), armed here first so
+// that even an error answer cannot hang on a client that does not read;
+// the SSE stream re-arms it before each write.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if h.opts.WriteTimeout > 0 {
+		_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(h.opts.WriteTimeout))
+	}
 	if err := httpsec.CheckHostOrigin(r, h.opts.AllowedHosts, h.opts.AllowedOrigins); err != nil {
 		writeError(w, http.StatusForbidden, jsonrpc.ID{}, &jsonrpc.Error{Code: jsonrpc.CodeInvalidRequest, Message: "forbidden: " + err.Error()})
 		return
@@ -215,6 +305,24 @@ func (h *Handler) Close() error {
 	return nil
 }
 
+// Shutdown is Close bounded by ctx: it ends every session and waits for
+// the handler's goroutines until ctx ends, and then returns ctx.Err()
+// while Close goes on in the background (a Session that ignores
+// cancellation is what makes it wait).
+func (h *Handler) Shutdown(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		h.Close()
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
 // track registers a goroutine with the handler; it reports false once the
 // handler is closed.
 func (h *Handler) track() bool {
@@ -242,8 +350,17 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request) {
 	}
 	defer h.wg.Done()
 
+	client := h.opts.ClientKey(r)
+	if err := h.streams.Acquire(client); err != nil {
+		status, msg := refusal(err, "sessions")
+		w.Header().Set("Retry-After", "5")
+		writeError(w, status, jsonrpc.ID{}, &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: msg})
+		return
+	}
+	defer h.streams.Release(client)
+
 	id := rand.Text()
-	s := &session{h: h, id: id, sem: make(chan struct{}, h.opts.MaxInFlightPerSession), ended: make(chan struct{})}
+	s := &session{h: h, id: id, client: client, sem: make(chan struct{}, h.opts.MaxInFlightPerSession), ended: make(chan struct{})}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.stream = newStream(w, h.opts.WriteTimeout)
 
@@ -376,7 +493,8 @@ func (h *Handler) serveMessage(w http.ResponseWriter, r *http.Request) {
 				s.sess.HandleNotification(ctx, m)
 				continue
 			}
-			switch s.startRequest(r.Context(), ctx, m) {
+			switch err := s.startRequest(r.Context(), ctx, m); err {
+			case nil:
 			case errSessionEnded:
 				writeError(w, http.StatusNotFound, jsonrpc.ID{}, &jsonrpc.Error{Code: jsonrpc.CodeInvalidRequest, Message: "session ended"})
 				return
@@ -384,6 +502,13 @@ func (h *Handler) serveMessage(w http.ResponseWriter, r *http.Request) {
 				writeError(w, http.StatusServiceUnavailable, jsonrpc.ID{}, &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: "server is shutting down"})
 				return
 			case errClientGone:
+				return
+			default:
+				// A bound refused the request: the POST says so, with the
+				// request's id (the stream carries nothing for it).
+				status, msg := refusal(err, "requests in flight")
+				w.Header().Set("Retry-After", "1")
+				writeError(w, status, m.ID, &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: msg})
 				return
 			}
 		}
@@ -421,12 +546,14 @@ var (
 	errSessionEnded = errors.New("sse: session ended")
 	errClientGone   = errors.New("sse: client went away")
 	errShuttingDown = errors.New("sse: handler closed")
+	errSessionBusy  = errors.New("sse: the session has too many requests in flight")
 )
 
 // session is one SSE stream and the protocol session running over it.
 type session struct {
 	h      *Handler
 	id     string
+	client string // the key of the client that opened it
 	sess   transport.Session
 	stream *stream
 
@@ -442,30 +569,50 @@ type session struct {
 // carries r's values and a transport.RequestInfo, and ends when the
 // session ends rather than when r does.
 func (s *session) requestContext(r *http.Request) context.Context {
-	info := &transport.RequestInfo{Header: r.Header.Clone(), RemoteAddr: r.RemoteAddr, Host: r.Host}
+	info := &transport.RequestInfo{Header: r.Header.Clone(), RemoteAddr: r.RemoteAddr, Host: r.Host, Client: s.client, Admitter: s.h}
 	return sessionContext{
 		Context: s.ctx,
 		values:  transport.WithRequestInfo(context.WithoutCancel(r.Context()), info),
 	}
 }
 
-// startRequest waits for an in-flight slot and serves req in a goroutine,
-// writing its response to the stream. It fails when the session ends or
-// the client gives up on the POST (wait) before a slot frees up.
+// startRequest waits for an in-flight slot of the session, up to
+// InFlightWait, takes one of the handler's and client's bounds, and serves
+// req in a goroutine, writing its response to the stream. It fails when
+// the session ends or the client gives up on the POST (wait) before a slot
+// frees up, and with errSessionBusy or a limits error when a bound
+// refuses the request.
 func (s *session) startRequest(wait, ctx context.Context, req *jsonrpc.Request) error {
 	select {
 	case s.sem <- struct{}{}:
-	case <-s.ended:
-		return errSessionEnded
-	case <-wait.Done():
-		return errClientGone
+	default:
+		if s.h.opts.InFlightWait < 0 {
+			return errSessionBusy
+		}
+		t := time.NewTimer(s.h.opts.InFlightWait)
+		defer t.Stop()
+		select {
+		case s.sem <- struct{}{}:
+		case <-t.C:
+			return errSessionBusy
+		case <-s.ended:
+			return errSessionEnded
+		case <-wait.Done():
+			return errClientGone
+		}
+	}
+	if err := s.h.inflight.Acquire(s.client); err != nil {
+		<-s.sem
+		return err
 	}
 	if !s.h.track() {
+		s.h.inflight.Release(s.client)
 		<-s.sem
 		return errShuttingDown
 	}
 	go func() {
 		defer func() {
+			s.h.inflight.Release(s.client)
 			<-s.sem
 			s.h.wg.Done()
 		}()

@@ -23,6 +23,7 @@ import (
 //	ask                           sends a roots/list request to the client and returns the client's result
 //	block                         waits for release (or cancellation) and reports on its context
 //	flood {size}                  sends notifications of size bytes until the sink fails
+//	stuck                         waits for release, ignoring cancellation
 //	anything else                 method not found
 
 type ctxKey struct{}
@@ -201,6 +202,10 @@ func (s *testSess) serve(ctx context.Context, req *jsonrpc.Request, sink transpo
 			report["host"] = info.Host
 		}
 		return report, nil
+
+	case "stuck":
+		<-s.f.release
+		return map[string]string{}, nil
 
 	case "flood":
 		msg := fmt.Appendf(nil, `{"jsonrpc":"2.0","method":"notifications/message","params":{"data":"%0*d"}}`, params.Size, 0)

@@ -117,6 +117,15 @@ func (d *commandDialer) Dial(ctx context.Context) (transport.ClientConn, error) 
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	if d.opts.Dir != "" {
+		// Checked here: a failed chdir in the child reports only its
+		// errno, not the directory.
+		if fi, err := os.Stat(d.opts.Dir); err != nil {
+			return nil, fmt.Errorf("stdio: the working directory of server %s: %w", strconv.Quote(d.name), err)
+		} else if !fi.IsDir() {
+			return nil, fmt.Errorf("stdio: the working directory of server %s, %s, is not a directory", strconv.Quote(d.name), d.opts.Dir)
+		}
+	}
 	cmd := exec.Command(d.name, d.args...)
 	cmd.Env = childEnv(d.opts.Env, d.opts.InheritEnv)
 	cmd.Dir = d.opts.Dir

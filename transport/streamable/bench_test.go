@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/go-json-experiment/json/jsontext"
 
@@ -14,8 +15,9 @@ import (
 	"github.com/switchboard-mcp/switchboard/transport"
 )
 
-// benchWriter is a minimal http.ResponseWriter (with Flush) that keeps
-// nothing, so that benchmarks measure the handler.
+// benchWriter is a minimal http.ResponseWriter (with Flush and write
+// deadlines, as net/http's has) that keeps nothing, so that benchmarks
+// measure the handler.
 type benchWriter struct {
 	h    http.Header
 	code int
@@ -26,6 +28,8 @@ func (w *benchWriter) Header() http.Header         { return w.h }
 func (w *benchWriter) Write(b []byte) (int, error) { w.n += len(b); return len(b), nil }
 func (w *benchWriter) WriteHeader(code int)        { w.code = code }
 func (w *benchWriter) Flush()                      {}
+
+func (w *benchWriter) SetWriteDeadline(time.Time) error { return nil }
 
 type resettableBody struct{ bytes.Reader }
 

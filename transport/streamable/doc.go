@@ -16,6 +16,13 @@
 // Options.IdleTimeout without requests, when the protocol layer closes them,
 // and when the Handler is closed.
 //
+// Options.MaxSessions bounds the sessions (503 with Retry-After beyond
+// it), and Options.MaxSessionsPerClient those of one client, as named by
+// Options.ClientKey (by default its IP address): a client at its bound
+// that initializes again ends its own session idle the longest, never
+// another client's, so that one client flooding initialize cannot lock
+// others out.
+//
 // An idle session costs a few hundred bytes of transport state and no
 // goroutine: one janitor goroutine per Handler ends expired sessions, and
 // every lookup checks expiry too, so an expired session is never served.
@@ -35,9 +42,27 @@
 //
 // Each request runs in its own goroutine with a context that carries the
 // HTTP request's values and a transport.RequestInfo. The context ends when
-// the session ends, not when the HTTP client disconnects: the spec does not
-// treat disconnection as cancellation (clients send
-// notifications/cancelled).
+// the session ends. The spec does not treat disconnection as cancellation
+// (clients send notifications/cancelled), and a client that disconnects
+// from a stream it can resume (it holds an event id of it) may come back
+// with Last-Event-ID: its requests go on, for Options.ResumeWindow at
+// most unless a client resumes the stream. But a client that disconnects
+// from a response it cannot resume (plain JSON, or an SSE stream that gave
+// it no event id yet) can never get the responses: its requests are
+// cancelled. Tasks outlive their request either way.
+//
+// # Limits
+//
+// A session runs at most Options.MaxInFlightPerSession requests at once; a
+// request beyond that waits up to Options.InFlightWait for a slot and is
+// then refused with 429. Options.MaxInFlight bounds the requests of all
+// clients (503 beyond it) and Options.MaxInFlightPerClient those of one
+// client (429), stateless requests and running tasks included (the
+// protocol layer counts tasks through transport.RequestInfo.Admitter).
+// Refusals carry Retry-After and a JSON-RPC error; within a batch whose
+// answer has begun, a refused request gets a JSON-RPC error response. Every
+// write to a client has a deadline (Options.WriteTimeout), so a client that
+// stops reading loses its response instead of holding the handler.
 //
 // # Resumability
 //

@@ -48,6 +48,7 @@ var ErrEventTooLarge = errors.New("streamable: event larger than the event store
 const (
 	DefaultMaxSessionBytes = 1 << 20
 	DefaultMaxTotalBytes   = 64 << 20
+	DefaultMinSessionBytes = 64 << 10
 )
 
 // eventOverhead is what one stored event costs besides its data, counted
@@ -61,23 +62,35 @@ type MemoryEventStoreOptions struct {
 	// are evicted.
 	MaxSessionBytes int
 	// MaxTotalBytes bounds the bytes kept for all sessions (0:
-	// DefaultMaxTotalBytes). When the store exceeds it, the oldest events of
-	// any session are evicted.
+	// DefaultMaxTotalBytes). When the store exceeds it, events are evicted
+	// from sessions holding more than their fair share (see
+	// MinSessionBytes).
 	MaxTotalBytes int
+	// MinSessionBytes is the share of the store every session is
+	// guaranteed (0: DefaultMinSessionBytes, at most MaxSessionBytes):
+	// other sessions' traffic never evicts a session's events while it
+	// holds no more than its share. The share is MinSessionBytes, or
+	// MaxTotalBytes divided by the number of sessions holding events when
+	// that is less.
+	MinSessionBytes int
 }
 
 // MemoryEventStore is an EventStore in memory, bounded per session and in
-// total; the oldest events are evicted first. Its event ids have the form
-// "<streamID>-<n>", n counting events per session from 1. It is safe for
-// concurrent use.
+// total. A session over its own limit loses its oldest events. When the
+// store is full, the session appending loses its oldest events if it holds
+// more than its fair share (Options.MinSessionBytes); otherwise the session
+// over its share whose oldest event is the oldest in the store does. So
+// one session's traffic cannot evict another's events below that share.
+// Event ids have the form "<streamID>-<n>", n counting events per session
+// from 1. It is safe for concurrent use.
 type MemoryEventStore struct {
-	maxSession, maxTotal int
+	maxSession, maxTotal, minSession int
 
 	mu       sync.Mutex
 	sessions map[string]*memSession
-	queue    []*memEvent // all events, oldest first; may hold gone ones
-	gone     int         // gone events still in queue
 	bytes    int
+	nonEmpty int    // sessions holding events
+	clock    uint64 // orders events across sessions
 }
 
 type memSession struct {
@@ -103,12 +116,11 @@ type memStream struct {
 const maxEmptyStreams = 64
 
 type memEvent struct {
-	sess   *memSession
 	stream *memStream
 	seq    uint64
+	clock  uint64 // the store's clock when the event was appended
 	prev   uint64 // seq of the stream's previous event; 0 if unknown or none
 	data   []byte
-	gone   bool
 }
 
 func (e *memEvent) size() int { return len(e.data) + eventOverhead }
@@ -118,6 +130,7 @@ func NewMemoryEventStore(opts *MemoryEventStoreOptions) *MemoryEventStore {
 	s := &MemoryEventStore{
 		maxSession: DefaultMaxSessionBytes,
 		maxTotal:   DefaultMaxTotalBytes,
+		minSession: DefaultMinSessionBytes,
 		sessions:   make(map[string]*memSession),
 	}
 	if opts != nil {
@@ -127,7 +140,11 @@ func NewMemoryEventStore(opts *MemoryEventStoreOptions) *MemoryEventStore {
 		if opts.MaxTotalBytes > 0 {
 			s.maxTotal = opts.MaxTotalBytes
 		}
+		if opts.MinSessionBytes > 0 {
+			s.minSession = opts.MinSessionBytes
+		}
 	}
+	s.minSession = min(s.minSession, s.maxSession)
 	return s
 }
 
@@ -150,7 +167,8 @@ func (s *MemoryEventStore) Append(_ context.Context, sessionID, streamID string,
 		ms.streams[streamID] = st
 	}
 	ms.seq++
-	e := &memEvent{sess: ms, stream: st, seq: ms.seq, prev: st.last, data: slices.Clone(data)}
+	s.clock++
+	e := &memEvent{stream: st, seq: ms.seq, clock: s.clock, prev: st.last, data: slices.Clone(data)}
 	if e.data == nil {
 		e.data = []byte{}
 	}
@@ -159,19 +177,54 @@ func (s *MemoryEventStore) Append(_ context.Context, sessionID, streamID string,
 	for ms.bytes+size > s.maxSession && len(ms.queue) > 0 {
 		s.evictFront(ms)
 	}
-	for s.bytes+size > s.maxTotal && s.evictOldest() {
+	if s.bytes+size > s.maxTotal {
+		s.makeRoom(ms, size)
 	}
-	s.maybeCompact()
 	if ms.streams[streamID] == nil {
 		// Eviction emptied and dropped the stream: put it back.
 		ms.streams[streamID] = st
 	}
 	st.events = append(st.events, e)
 	ms.queue = append(ms.queue, e)
+	if ms.bytes == 0 {
+		s.nonEmpty++
+	}
 	ms.bytes += size
-	s.queue = append(s.queue, e)
 	s.bytes += size
 	return streamID + "-" + strconv.FormatUint(e.seq, 10), nil
+}
+
+// makeRoom evicts events until an event of size bytes for session ms fits
+// in the store: ms's own while it holds more than its share, then those of
+// the session over its share whose oldest event is the oldest. Sessions
+// within their share lose nothing to another session's traffic; when no
+// session is over its share (only the new event overflows) ms pays.
+func (s *MemoryEventStore) makeRoom(ms *memSession, size int) {
+	sessions := s.nonEmpty
+	if ms.bytes == 0 {
+		sessions++ // ms is about to hold an event
+	}
+	share := min(s.minSession, s.maxTotal/sessions)
+	for s.bytes+size > s.maxTotal && ms.bytes > share {
+		s.evictFront(ms)
+	}
+	for s.bytes+size > s.maxTotal {
+		var victim *memSession
+		for _, o := range s.sessions {
+			if o != ms && o.bytes > share && (victim == nil || o.queue[0].clock < victim.queue[0].clock) {
+				victim = o
+			}
+		}
+		if victim == nil {
+			if len(ms.queue) == 0 {
+				return // cannot happen: a lone event fits the store
+			}
+			victim = ms
+		}
+		for s.bytes+size > s.maxTotal && len(victim.queue) > 0 && (victim == ms || victim.bytes > share) {
+			s.evictFront(victim)
+		}
+	}
 }
 
 // evictFront evicts the oldest event of ms, which is also the oldest event
@@ -201,30 +254,13 @@ func (s *MemoryEventStore) evictFront(ms *memSession) {
 	}
 	ms.bytes -= e.size()
 	s.bytes -= e.size()
-	e.gone = true
-	e.data = nil
-	s.gone++
-}
-
-// evictOldest evicts the oldest event in the store, reporting false when
-// there is none.
-func (s *MemoryEventStore) evictOldest() bool {
-	for len(s.queue) > 0 {
-		e := s.queue[0]
-		s.queue[0] = nil
-		s.queue = s.queue[1:]
-		if e.gone {
-			s.gone--
-			continue
-		}
-		// The oldest live event of the store is the oldest of its session.
-		// The session stays (empty) so that its event counter, and with it
-		// the uniqueness of its event ids, survives; DeleteSession drops it.
-		s.evictFront(e.sess)
-		s.gone-- // it just left the queue
-		return true
+	if ms.bytes == 0 {
+		// The session stays (empty) so that its event counter, and with
+		// it the uniqueness of its event ids, survives; DeleteSession
+		// drops it.
+		s.nonEmpty--
 	}
-	return false
+	e.data = nil
 }
 
 // Replay implements EventStore.
@@ -301,26 +337,13 @@ func (s *MemoryEventStore) DeleteSession(_ context.Context, sessionID string) er
 		return nil
 	}
 	delete(s.sessions, sessionID)
-	for _, e := range ms.queue {
-		s.bytes -= e.size()
-		e.gone = true
-		e.data = nil
-		s.gone++
+	s.bytes -= ms.bytes
+	if ms.bytes > 0 {
+		s.nonEmpty--
 	}
 	ms.queue = nil
 	ms.streams = nil
-	s.maybeCompact()
 	return nil
-}
-
-// maybeCompact drops gone events from the global queue once they are the
-// majority, so that evictions and deleted sessions do not grow it without
-// bound. The cost is amortized over the events that became gone.
-func (s *MemoryEventStore) maybeCompact() {
-	if s.gone > 64 && s.gone > len(s.queue)/2 {
-		s.queue = slices.DeleteFunc(s.queue, func(e *memEvent) bool { return e.gone })
-		s.gone = 0
-	}
 }
 
 // Stats reports the number of sessions and the bytes (data plus a fixed

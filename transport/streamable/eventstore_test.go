@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"sync"
 	"testing"
@@ -169,23 +170,39 @@ func TestMemoryEventStoreTotalLimit(t *testing.T) {
 	a2 := mustAppend(t, s, "a", "1", d)
 	b1 := mustAppend(t, s, "b", "1", d)
 	mustAppend(t, s, "b", "1", d)
-	mustAppend(t, s, "c", "1", d) // evicts a1
-	mustAppend(t, s, "c", "1", d) // evicts a2
+	// Three sessions share 4 events: 1.33 each. c's first event evicts
+	// the oldest event of a session over its share (a1), its second one
+	// the oldest of the session still over its share (b1, not a2).
+	c1 := mustAppend(t, s, "c", "1", d)
+	mustAppend(t, s, "c", "1", d)
 	if _, b := s.Stats(); b != 4*ev {
 		t.Fatalf("bytes = %d, want %d", b, 4*ev)
 	}
-	if _, _, err := replayAll(t, s, "a", a1); err == nil {
-		// a2 was evicted as well, so there is nothing to resume from a1.
-		t.Fatalf("resume after a1 succeeded after both a events were evicted")
-	}
-	if _, got, err := replayAll(t, s, "a", a2); err != nil || len(got) != 0 {
-		// a2 itself is gone but nothing of its stream followed it.
-		t.Fatalf("resume after a2 = %v, %v; want nothing, no error", got, err)
+	if _, got, err := replayAll(t, s, "a", a1); err != nil || len(got) != 1 || got[0].id != a2 {
+		// a1 is gone but nothing of its stream after it.
+		t.Fatalf("resume after a1 = %v, %v; want a2", got, err)
 	}
 	if _, got, err := replayAll(t, s, "b", b1); err != nil || len(got) != 1 {
-		t.Fatalf("session b lost events: %v, %v", got, err)
+		t.Fatalf("resume after b1 = %v, %v; want b2", got, err)
 	}
-	// Ids of session a keep counting after its events were all evicted.
+	if _, got, err := replayAll(t, s, "c", c1); err != nil || len(got) != 1 {
+		t.Fatalf("resume after c1 = %v, %v; want c2", got, err)
+	}
+	// A session over its share pays for its own events: a fourth c event
+	// evicts c1, though a2 and b2 are older.
+	mustAppend(t, s, "c", "1", d)
+	mustAppend(t, s, "c", "1", d)
+	if _, got, err := replayAll(t, s, "a", a1); err != nil || len(got) != 1 {
+		t.Fatalf("a lost a2 to c's traffic: %v, %v", got, err)
+	}
+	if _, _, err := replayAll(t, s, "c", c1); err == nil {
+		t.Fatal("c1 and c2 are still retained")
+	}
+	// Ids of a session keep counting after its events were evicted.
+	s.DeleteSession(context.Background(), "c")
+	mustAppend(t, s, "b", "1", d)
+	mustAppend(t, s, "b", "1", d)
+	mustAppend(t, s, "b", "1", d)
 	if id := mustAppend(t, s, "a", "1", d); id == a1 || id == a2 {
 		t.Fatalf("reissued id %q", id)
 	}
@@ -208,17 +225,17 @@ func TestMemoryEventStoreDeleteSession(t *testing.T) {
 	if err := s.DeleteSession(context.Background(), "missing"); err != nil {
 		t.Fatalf("DeleteSession(missing) = %v", err)
 	}
-	// Many sessions coming and going must not grow the global queue.
+	// Many sessions coming and going leave nothing behind.
 	for i := range 1000 {
 		sid := fmt.Sprint("tmp", i)
 		mustAppend(t, s, sid, "1", "z")
 		_ = s.DeleteSession(context.Background(), sid)
 	}
 	s.mu.Lock()
-	q := len(s.queue)
+	nonEmpty := s.nonEmpty
 	s.mu.Unlock()
-	if q > 200 {
-		t.Fatalf("global queue holds %d entries for 1 live event", q)
+	if n, b := s.Stats(); n != 1 || b != 1+eventOverhead || nonEmpty != 1 {
+		t.Fatalf("after 1000 sessions came and went: %d sessions, %d bytes, %d holding events", n, b, nonEmpty)
 	}
 }
 
@@ -299,4 +316,69 @@ func FuzzLastEventID(f *testing.F) {
 			t.Fatalf("Replay(%q) replayed %d events and failed", id, n)
 		}
 	})
+}
+
+// One session's traffic cannot evict another session's events below the
+// guaranteed per-session share (issue 10, finding 8): a quiet session keeps
+// its events, so its client can resume, while a noisy one floods the store.
+func TestMemoryEventStoreFairShare(t *testing.T) {
+	const total = 256 << 10
+	s := NewMemoryEventStore(&MemoryEventStoreOptions{MaxSessionBytes: total, MaxTotalBytes: total})
+	kb := strings.Repeat("q", 1<<10)
+	prime := mustAppend(t, s, "quiet", "1", "")
+	for range 3 {
+		mustAppend(t, s, "quiet", "1", kb)
+	}
+	var last string
+	for range 1000 { // 1 MiB, four times the store
+		last = mustAppend(t, s, "noisy", "1", kb)
+	}
+	if _, got, err := replayAll(t, s, "quiet", prime); err != nil || len(got) != 3 {
+		t.Fatalf("quiet session after the flood: %d events, %v; want its 3 events", len(got), err)
+	}
+	if _, b := s.Stats(); b > total {
+		t.Fatalf("store holds %d bytes, over its limit %d", b, total)
+	}
+	// The noisy session keeps its newest events, up to what is left.
+	if _, _, err := replayAll(t, s, "noisy", last); err != nil {
+		t.Fatalf("noisy session lost its latest event: %v", err)
+	}
+}
+
+// The store's accounting stays exact under random traffic: total bytes,
+// sessions holding events, and the limits.
+func TestMemoryEventStoreAccounting(t *testing.T) {
+	const total, perSession = 8 << 10, 4 << 10
+	s := NewMemoryEventStore(&MemoryEventStoreOptions{MaxSessionBytes: perSession, MaxTotalBytes: total, MinSessionBytes: 1 << 10})
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range 20000 {
+		sid := fmt.Sprint("s", rng.IntN(12))
+		switch rng.IntN(50) {
+		case 0:
+			_ = s.DeleteSession(context.Background(), sid)
+		default:
+			mustAppend(t, s, sid, fmt.Sprint(rng.IntN(3)), strings.Repeat("x", rng.IntN(700)))
+		}
+		s.mu.Lock()
+		sum, nonEmpty := 0, 0
+		for _, ms := range s.sessions {
+			b := 0
+			for _, e := range ms.queue {
+				b += e.size()
+			}
+			if b != ms.bytes || b > perSession {
+				s.mu.Unlock()
+				t.Fatalf("op %d: session %s holds %d bytes, accounts %d", i, ms.id, b, ms.bytes)
+			}
+			sum += b
+			if b > 0 {
+				nonEmpty++
+			}
+		}
+		ok := sum == s.bytes && nonEmpty == s.nonEmpty && sum <= total
+		s.mu.Unlock()
+		if !ok {
+			t.Fatalf("op %d: %d bytes in sessions, store accounts %d; %d sessions hold events, store counts %d", i, sum, s.bytes, nonEmpty, s.nonEmpty)
+		}
+	}
 }

@@ -36,6 +36,8 @@ var allVersions = []string{"2025-11-25", "2025-06-18", "2025-03-26"}
 //	                                   returns its answer
 //	block                              waits for the factory's release or
 //	                                   its context
+//	stuck                              waits for the factory's release
+//	                                   only, ignoring cancellation
 //	info                               reports RequestInfo and context values
 //	notify                             sends a notification on the standalone sink
 //	panic                              panics
@@ -261,6 +263,11 @@ func (s *testSession) HandleRequest(ctx context.Context, req *jsonrpc.Request, s
 		case <-ctx.Done():
 			return errorResponse(req.ID, "cancelled")
 		}
+	case "stuck":
+		s.f.running.Add(1)
+		defer s.f.running.Add(-1)
+		<-s.f.release
+		return result(req.ID, "released")
 	case "info":
 		info := transport.RequestInfoFrom(ctx)
 		if info == nil {

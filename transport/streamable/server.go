@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/switchboard-mcp/switchboard/internal/httpsec"
+	"github.com/switchboard-mcp/switchboard/internal/limits"
 	"github.com/switchboard-mcp/switchboard/internal/sse"
 	"github.com/switchboard-mcp/switchboard/jsonrpc"
 	"github.com/switchboard-mcp/switchboard/transport"
@@ -60,6 +61,10 @@ const (
 	DefaultKeepAlive             = 25 * time.Second
 	DefaultIdleTimeout           = 30 * time.Minute
 	DefaultWriteTimeout          = 30 * time.Second
+	DefaultMaxInFlight           = 4096
+	DefaultMaxInFlightPerClient  = 256
+	DefaultInFlightWait          = time.Second
+	DefaultResumeWindow          = 5 * time.Minute
 )
 
 // Options configure a Handler. The zero value is ready to use; every zero
@@ -91,10 +96,46 @@ type Options struct {
 	// MaxSessions bounds the live sessions (default 10000); initialize
 	// beyond it gets 503 with Retry-After.
 	MaxSessions int
+	// MaxSessionsPerClient bounds the live sessions of one client (see
+	// ClientKey; default a tenth of MaxSessions, at least 1; negative: no
+	// bound). A client at its bound that initializes again loses its own
+	// session that has been idle the longest (no HTTP request open and
+	// nothing in flight), never another client's; when none of its
+	// sessions is idle, initialize gets 429 with Retry-After.
+	MaxSessionsPerClient int
+	// ClientKey names the client a request comes from, for the per-client
+	// limits. Nil means transport.RemoteAddrKey (the client's IP address);
+	// behind a reverse proxy, or with authentication, return an identity
+	// instead, such as the authenticated subject that middleware put in
+	// the request's context. An empty key is a client of its own too.
+	ClientKey func(*http.Request) string
 	// MaxInFlightPerSession bounds the requests of one session handled at
-	// the same time (default 64). A POST waits for a free slot while its
-	// HTTP request lasts.
+	// the same time (default 64). A request beyond it waits for a free
+	// slot up to InFlightWait, and is then refused with 429 and
+	// Retry-After.
 	MaxInFlightPerSession int
+	// InFlightWait is how long a request waits for a slot of its session
+	// (default 1s; negative: no wait).
+	InFlightWait time.Duration
+	// MaxInFlight bounds the requests handled at the same time by the
+	// Handler, all clients, sessions and stateless requests together,
+	// tasks still running included (default 4096; negative: no bound).
+	// Beyond it requests are refused at once with 503 and Retry-After.
+	MaxInFlight int
+	// MaxInFlightPerClient bounds those of one client (see ClientKey;
+	// default 256; negative: no bound). Beyond it requests are refused at
+	// once with 429 and Retry-After.
+	MaxInFlightPerClient int
+	// ResumeWindow bounds how long the requests of a POST keep running
+	// once their client has lost the response stream while it can resume
+	// it (it holds an event id of the stream): unless a GET with
+	// Last-Event-ID resumes the stream within the window, they are
+	// cancelled (default 5 minutes; negative: no bound). Requests whose
+	// client cannot resume (it was to get plain JSON, or no event id
+	// reached it yet) are cancelled as soon as it disconnects: nothing
+	// could ever deliver their responses. Tasks are not requests: they
+	// run on.
+	ResumeWindow time.Duration
 	// IdleTimeout ends sessions that have seen no HTTP request and have
 	// nothing in flight for this long (default 30 minutes; negative
 	// disables).
@@ -137,20 +178,27 @@ type Handler struct {
 	idleTimeout  time.Duration
 	maxBody      int64
 	maxSessions  int
-	maxInFlight  int
+	maxPerClient int // 0: no per-client bound
+	clientKey    func(*http.Request) string
+	maxInFlight  int // per session
+	inFlightWait time.Duration
+	resumeWindow time.Duration
+	inflight     *limits.Counter // requests and tasks in flight, in all and per client
 	allowedHosts []string
 	allowedOrigs []string
 	now          func() time.Time // injectable clock for tests
 
 	stateless    transport.StatelessHandler // the factory, if it serves stateless requests
+	modern       []string                   // the stateless revisions it serves; nil if it does not say
 	statelessSem chan struct{}              // bounds stateless requests in flight
 	closedCtx    context.Context            // cancelled by Close
 	closeCtx     context.CancelFunc
 
 	mu          sync.RWMutex
 	sessions    map[string]*session
-	creating    int  // sessions being created, counted against maxSessions
-	closed      bool // set by Close; no new sessions or requests after it
+	clients     map[string]*clientSessions // by client key
+	creating    int                        // sessions being created, counted against maxSessions
+	closed      bool                       // set by Close; no new sessions or requests after it
 	janitorStop chan struct{}
 	janitorDone chan struct{}
 
@@ -184,11 +232,19 @@ func NewHandler(factory transport.SessionFactory, opts *Options) *Handler {
 		allowedOrigs: slices.Clone(o.AllowedOrigins),
 		now:          time.Now,
 		sessions:     make(map[string]*session),
+		clients:      make(map[string]*clientSessions),
+		clientKey:    o.ClientKey,
+	}
+	if h.clientKey == nil {
+		h.clientKey = transport.RemoteAddrKey
 	}
 	if h.store == nil {
 		h.store = NewMemoryEventStore(nil)
 	}
 	h.stateless, _ = factory.(transport.StatelessHandler)
+	if sv, ok := factory.(statelessVersioner); ok && h.stateless != nil {
+		h.modern = slices.Clone(sv.StatelessVersions())
+	}
 	maxStateless := o.MaxStatelessRequests
 	if maxStateless <= 0 {
 		maxStateless = DefaultMaxStatelessRequests
@@ -210,10 +266,38 @@ func NewHandler(factory transport.SessionFactory, opts *Options) *Handler {
 	if h.maxSessions <= 0 {
 		h.maxSessions = DefaultMaxSessions
 	}
+	switch {
+	case o.MaxSessionsPerClient > 0:
+		h.maxPerClient = o.MaxSessionsPerClient
+	case o.MaxSessionsPerClient == 0:
+		h.maxPerClient = max(h.maxSessions/10, 1)
+	}
 	if h.maxInFlight <= 0 {
 		h.maxInFlight = DefaultMaxInFlightPerSession
 	}
+	h.inFlightWait = durationOr(o.InFlightWait, DefaultInFlightWait)
+	h.resumeWindow = durationOr(o.ResumeWindow, DefaultResumeWindow)
+	h.inflight = limits.New(intOr(o.MaxInFlight, DefaultMaxInFlight), intOr(o.MaxInFlightPerClient, DefaultMaxInFlightPerClient))
 	return h
+}
+
+// intOr returns n, or def when n is zero; negative values mean "no
+// bound" to limits.New.
+func intOr(n, def int) int {
+	if n == 0 {
+		return def
+	}
+	return n
+}
+
+// Admit implements transport.Admitter: it counts work a request started
+// that outlives it (a task) against MaxInFlight and MaxInFlightPerClient.
+func (h *Handler) Admit(client string) (release func(), err error) {
+	if err := h.inflight.Acquire(client); err != nil {
+		return nil, fmt.Errorf("%w: %w", transport.ErrBusy, err)
+	}
+	var once sync.Once
+	return func() { once.Do(func() { h.inflight.Release(client) }) }, nil
 }
 
 // durationOr returns d, or def when d is zero. Negative values are kept:
@@ -263,8 +347,37 @@ func (h *Handler) Close() error {
 	return nil
 }
 
+// Shutdown is Close bounded by ctx: it ends every session and waits for
+// their request handlers to return until ctx ends, and then returns
+// ctx.Err() while Close goes on in the background (a request handler that
+// ignores its context's cancellation is what makes it wait). Stalled
+// writes to clients that do not read end within Options.WriteTimeout, or
+// at once when the http.Server closes their connections.
+func (h *Handler) Shutdown(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		h.Close()
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
 // ServeHTTP implements http.Handler.
+//
+// Every write of a response has a deadline (Options.WriteTimeout): the
+// first is armed here, before anything else, so that even an error
+// answer cannot hang on a client that does not read; streams re-arm it
+// before each write.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	wc := writeCtl{rc: http.NewResponseController(w)}
+	if h.writeTimeout > 0 && wc.rc.SetWriteDeadline(time.Now().Add(h.writeTimeout)) != nil {
+		wc.noDeadline = true // not supported by this ResponseWriter
+	}
 	if err := httpsec.CheckHostOrigin(r, h.allowedHosts, h.allowedOrigs); err != nil {
 		h.log.Info("streamable: request refused", "reason", err.Error(), "remote", r.RemoteAddr)
 		writeError(w, http.StatusForbidden, jsonrpc.CodeInvalidRequest, jsonrpc.ID{}, "forbidden: "+err.Error())
@@ -272,7 +385,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	switch r.Method {
 	case http.MethodPost:
-		h.servePost(w, r)
+		h.servePost(w, r, wc)
 	case http.MethodGet, http.MethodDelete:
 		if h.modernGetOrDelete(r) {
 			// Revision 2026-07-28 has neither the GET stream nor sessions.
@@ -282,7 +395,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if r.Method == http.MethodGet {
-			h.serveGet(w, r)
+			h.serveGet(w, r, wc)
 		} else {
 			h.serveDelete(w, r)
 		}
@@ -301,11 +414,8 @@ func (h *Handler) checkVersionHeader(w http.ResponseWriter, r *http.Request) boo
 	if v == "" || slices.Contains(h.versions, v) {
 		return true
 	}
-	if len(v) > 64 {
-		v = v[:64] + "..."
-	}
 	writeError(w, http.StatusBadRequest, jsonrpc.CodeInvalidRequest, jsonrpc.ID{},
-		fmt.Sprintf("unsupported %s %q (supported: %s)", HeaderProtocolVersion, v, strings.Join(h.versions, ", ")))
+		fmt.Sprintf("unsupported %s header %s (supported: %s)", HeaderProtocolVersion, jsonrpc.QuoteElided(v, 64), strings.Join(h.versions, ", ")))
 	return false
 }
 
@@ -388,7 +498,7 @@ func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) []byte {
 	return body
 }
 
-func (h *Handler) servePost(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) servePost(w http.ResponseWriter, r *http.Request, wc writeCtl) {
 	if !isJSONContentType(r.Header.Get("Content-Type")) {
 		writeError(w, http.StatusUnsupportedMediaType, jsonrpc.CodeInvalidRequest, jsonrpc.ID{},
 			"Content-Type must be "+mediaJSON)
@@ -427,7 +537,7 @@ func (h *Handler) servePost(w http.ResponseWriter, r *http.Request) {
 	}
 	if candidate {
 		if routeStateless(r, msgs, isBatch) {
-			h.serveStateless(w, r, msgs, isBatch, acceptJSON, acceptSSE)
+			h.serveStateless(w, r, wc, msgs, isBatch, acceptJSON, acceptSSE)
 			return
 		}
 		if !h.checkVersionHeader(w, r) {
@@ -481,12 +591,18 @@ func (h *Handler) servePost(w http.ResponseWriter, r *http.Request) {
 	if nreq > 0 {
 		reqs = make([]*jsonrpc.Request, 0, nreq)
 	}
-	ctx := newRequestContext(r, s.ctx)
+	// Notifications get a context that lasts as long as the session (what
+	// they start may outlive the POST); requests one that also ends when
+	// their client can no longer get their responses (see ResumeWindow).
+	var nctx context.Context
 	for _, m := range msgs {
 		switch m := m.(type) {
 		case *jsonrpc.Request:
 			if m.IsNotification() {
-				s.sess.HandleNotification(ctx, m)
+				if nctx == nil {
+					nctx = newRequestContext(r, s.ctx, s.client, h)
+				}
+				s.sess.HandleNotification(nctx, m)
 			} else {
 				reqs = append(reqs, m)
 			}
@@ -506,17 +622,29 @@ func (h *Handler) servePost(w http.ResponseWriter, r *http.Request) {
 	case !acceptJSON:
 		mode = ResponseSSE
 	}
-	st := &stream{s: s, mode: mode, pending: len(reqs), batch: isBatch, init: hasInit}
-	if isBatch {
-		st.resps = make([][]byte, len(reqs))
-	}
-	if !isBatch && mode != ResponseSSE {
-		c := &conn{h: h, w: w} // serveSingle makes c.end if it needs it
-		st.conn = c
-		h.serveSingle(ctx, r, s, st, c, reqs[0], mode)
+	// The first request is admitted before anything is written, so that a
+	// refusal can carry its HTTP status.
+	first := h.startRequest(r, s)
+	if first != nil && h.refuse(w, s, first, reqs[0].ID, isBatch, hasInit) {
 		return
 	}
-	c := newConn(h, w)
+	rctx, cancel := context.WithCancelCause(s.ctx)
+	st := &stream{s: s, mode: mode, pending: len(reqs), batch: isBatch, init: hasInit, reqID: reqs[0].ID, cancel: cancel}
+	if isBatch {
+		st.resps = make([][]byte, len(reqs))
+		st.ids = make([]jsonrpc.ID, len(reqs))
+		for i, req := range reqs {
+			st.ids[i] = req.ID
+		}
+	}
+	reqCtx := newRequestContext(r, rctx, s.client, h)
+	if !isBatch && mode != ResponseSSE {
+		c := &conn{h: h, w: w, rc: wc.rc, noDeadline: wc.noDeadline} // serveSingle makes c.end if it needs it
+		st.conn = c
+		h.serveSingle(reqCtx, r, s, st, c, reqs[0], mode, first)
+		return
+	}
+	c := newConn(h, w, wc)
 	st.conn = c
 	if mode == ResponseSSE {
 		st.mu.Lock()
@@ -524,33 +652,63 @@ func (h *Handler) servePost(w http.ResponseWriter, r *http.Request) {
 		st.mu.Unlock()
 	}
 	for i, req := range reqs {
-		if !h.startRequest(r, s) {
-			// The client left, or the session or handler ended, before a
-			// slot was free: the remaining requests are not served.
-			for j := i; j < len(reqs); j++ {
-				st.finish(j, nil)
-			}
-			break
+		err := first
+		if i > 0 {
+			err = h.startRequest(r, s)
 		}
-		go h.runRequest(ctx, s, st, i, req)
+		if err == nil {
+			go h.runRequest(reqCtx, s, st, i, req)
+			continue
+		}
+		if status, msg := refusal(err); status != 0 {
+			st.finish(i, jsonrpc.AppendErrorResponse(nil, req.ID, &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: msg}))
+			continue
+		}
+		// The client left, or the session or handler ended, before a slot
+		// was free: the remaining requests are not served.
+		for j := i; j < len(reqs); j++ {
+			st.finish(j, nil)
+		}
+		break
 	}
 	h.wait(r, s, st, c, mode)
 }
 
-// startRequest waits for a request slot in s and registers the request
-// goroutine about to start. It returns false if the HTTP request, the
-// session or the handler ends first.
-func (h *Handler) startRequest(r *http.Request, s *session) bool {
+// Reasons startRequest does not start a request besides the limits'
+// errors.
+var (
+	errSessionBusy = errors.New("streamable: the session has too many requests in flight")
+	errNotServed   = errors.New("streamable: the client left, or the session or handler ended")
+)
+
+// startRequest takes a request slot of s, waiting up to InFlightWait for
+// one, and one of the handler's and the client's bounds, and registers the
+// request goroutine about to start. It returns errSessionBusy,
+// limits.ErrPerClient or limits.ErrGlobal when a bound refuses the
+// request, errNotServed if the HTTP request, the session or the handler
+// ends first. endRequest gives back what it took.
+func (h *Handler) startRequest(r *http.Request, s *session) error {
 	select {
 	case s.sem <- struct{}{}:
 	default:
+		if h.inFlightWait < 0 {
+			return errSessionBusy
+		}
+		t := time.NewTimer(h.inFlightWait)
+		defer t.Stop()
 		select {
 		case s.sem <- struct{}{}:
+		case <-t.C:
+			return errSessionBusy
 		case <-r.Context().Done():
-			return false
+			return errNotServed
 		case <-s.ctx.Done():
-			return false
+			return errNotServed
 		}
+	}
+	if err := h.inflight.Acquire(s.client); err != nil {
+		<-s.sem
+		return err
 	}
 	h.mu.RLock()
 	ok := !h.closed
@@ -563,9 +721,52 @@ func (h *Handler) startRequest(r *http.Request, s *session) bool {
 		ok = false
 	}
 	if !ok {
-		<-s.sem
+		h.endRequest(s)
+		return errNotServed
 	}
-	return ok
+	return nil
+}
+
+// endRequest gives back the slots startRequest took.
+func (h *Handler) endRequest(s *session) {
+	h.inflight.Release(s.client)
+	<-s.sem
+}
+
+// refusal returns the HTTP status and message of a request a bound
+// refused, or 0 for another error.
+func refusal(err error) (status int, msg string) {
+	switch {
+	case errors.Is(err, errSessionBusy):
+		return http.StatusTooManyRequests, "too many requests in flight in this session; retry later"
+	case errors.Is(err, limits.ErrPerClient):
+		return http.StatusTooManyRequests, "too many requests in flight for this client; retry later"
+	case errors.Is(err, limits.ErrGlobal):
+		return http.StatusServiceUnavailable, "server busy: too many requests in flight; retry later"
+	}
+	return 0, ""
+}
+
+// refuse answers a POST whose first request a bound refused: 429 or 503
+// with Retry-After and a JSON-RPC error (with the request's id when it is
+// alone). A refused initialize ends the session it created. It returns
+// false, having written nothing, for an error that is not a refusal.
+func (h *Handler) refuse(w http.ResponseWriter, s *session, err error, id jsonrpc.ID, batch, init bool) bool {
+	status, msg := refusal(err)
+	if status == 0 {
+		return false
+	}
+	h.log.Info("streamable: request refused", "reason", msg, "session", s.id)
+	if init {
+		w.Header().Del(HeaderSessionID)
+		h.endSession(s, "initialize refused: "+msg)
+	}
+	if batch {
+		id = jsonrpc.ID{}
+	}
+	w.Header().Set("Retry-After", "1")
+	writeError(w, status, jsonrpc.CodeInternalError, id, msg)
+	return true
 }
 
 // serveSingle serves a POST carrying one request with a JSON or adaptive
@@ -581,8 +782,11 @@ func (h *Handler) startRequest(r *http.Request, s *session) bool {
 // runs in its own goroutine, so that the response can end while the
 // request goes on, and the handler waits for the response to be detached.
 // Either way a client disconnecting does not cancel the request.
-func (h *Handler) serveSingle(ctx context.Context, r *http.Request, s *session, st *stream, c *conn, req *jsonrpc.Request, mode ResponseMode) {
-	if !h.startRequest(r, s) {
+//
+// admitted is what startRequest returned for the request: a refusal has
+// been answered already, any other error means the request is not served.
+func (h *Handler) serveSingle(ctx context.Context, r *http.Request, s *session, st *stream, c *conn, req *jsonrpc.Request, mode ResponseMode, admitted error) {
+	if admitted != nil {
 		// The client left, or the session or handler ended, before a slot
 		// was free: the request is not served.
 		st.finish(0, nil)
@@ -602,13 +806,23 @@ func (h *Handler) serveSingle(ctx context.Context, r *http.Request, s *session, 
 	}
 	timer := time.AfterFunc(d, c.lateInline)
 	if inline {
+		// A client that goes away from a response it cannot resume ends its
+		// request (see stream.detachLocked); nothing else watches before
+		// the timer fires.
+		stop := context.AfterFunc(r.Context(), func() { st.detach(c) })
 		resp := h.handleRequest(ctx, s, st, req)
-		<-s.sem
+		stop()
+		h.endRequest(s)
 		st.finish(0, resp)
 		s.leave()
 	} else {
 		go h.runRequest(ctx, s, st, 0, req)
-		<-c.end
+		select {
+		case <-c.end:
+		case <-r.Context().Done():
+			st.detach(c) // see stream.detachLocked
+			<-c.end
+		}
 	}
 	timer.Stop()
 	// A late timer finds the response detached and does nothing; one that
@@ -662,7 +876,7 @@ func (c *conn) lateInline() {
 func (h *Handler) runRequest(ctx context.Context, s *session, st *stream, i int, req *jsonrpc.Request) {
 	defer h.wg.Done()
 	resp := h.handleRequest(ctx, s, st, req)
-	<-s.sem
+	h.endRequest(s)
 	st.finish(i, resp)
 	s.leave()
 }
@@ -743,11 +957,27 @@ func (h *Handler) watch(r *http.Request, s *session, st *stream, c *conn, mode R
 // createSession creates a session for an initialize request, or answers the
 // request with an error and returns nil. The returned session is acquired.
 func (h *Handler) createSession(w http.ResponseWriter, r *http.Request) *session {
+	client := h.clientKey(r)
 	h.mu.Lock()
 	if h.closed {
 		h.mu.Unlock()
 		writeError(w, http.StatusServiceUnavailable, jsonrpc.CodeInternalError, jsonrpc.ID{}, "server shutting down")
 		return nil
+	}
+	cl := h.clients[client]
+	var victim *session
+	if h.maxPerClient > 0 && cl != nil && len(cl.sessions)+cl.creating >= h.maxPerClient {
+		// The client's own session idle the longest makes room; never
+		// another client's.
+		if victim = cl.idlest(); victim == nil {
+			h.mu.Unlock()
+			h.log.Info("streamable: per-client session limit reached, no idle session to end", "max", h.maxPerClient, "remote", r.RemoteAddr)
+			w.Header().Set("Retry-After", "5")
+			writeError(w, http.StatusTooManyRequests, jsonrpc.CodeInternalError, jsonrpc.ID{},
+				fmt.Sprintf("too many sessions for this client (limit %d, none idle)", h.maxPerClient))
+			return nil
+		}
+		h.unlinkLocked(victim)
 	}
 	if len(h.sessions)+h.creating >= h.maxSessions {
 		h.mu.Unlock()
@@ -757,20 +987,33 @@ func (h *Handler) createSession(w http.ResponseWriter, r *http.Request) *session
 		return nil
 	}
 	h.creating++
+	if cl == nil {
+		cl = &clientSessions{sessions: make(map[*session]struct{})}
+		h.clients[client] = cl
+	}
+	cl.creating++
 	if h.janitorStop == nil {
 		h.startJanitorLocked()
 	}
 	h.mu.Unlock()
+	if victim != nil {
+		h.endSession(victim, "its client reached the per-client session limit")
+	}
 
 	s := newSession(h, rand.Text())
-	sess, err := h.factory.NewSession(newRequestContext(r, context.Background()), s.id, s)
+	s.client = client
+	sess, err := h.factory.NewSession(newRequestContext(r, context.Background(), client, h), s.id, s)
 	h.mu.Lock()
 	h.creating--
+	cl.creating--
 	closed := h.closed
 	if err == nil && !closed {
 		s.sess = sess
 		s.acquire()
 		h.sessions[s.id] = s
+		cl.sessions[s] = struct{}{}
+	} else if len(cl.sessions) == 0 && cl.creating == 0 && h.clients[client] == cl {
+		delete(h.clients, client)
 	}
 	h.mu.Unlock()
 	if err != nil || closed {
@@ -805,9 +1048,7 @@ func (h *Handler) createSession(w http.ResponseWriter, r *http.Request) *session
 // uses it any more, deletes its stored events.
 func (h *Handler) endSession(s *session, reason string) {
 	h.mu.Lock()
-	if h.sessions[s.id] == s {
-		delete(h.sessions, s.id)
-	}
+	h.unlinkLocked(s)
 	h.mu.Unlock()
 	s.mu.Lock()
 	if s.ended {
@@ -822,6 +1063,41 @@ func (h *Handler) endSession(s *session, reason string) {
 	s.sess.Close()
 	if idle {
 		h.forget(s)
+	}
+}
+
+// clientSessions are the sessions of one client.
+type clientSessions struct {
+	sessions map[*session]struct{}
+	creating int // sessions being created
+}
+
+// idlest returns the client's session that has been idle the longest, or
+// nil if all are busy. h.mu must be held.
+func (cl *clientSessions) idlest() *session {
+	var best *session
+	var bestAt int64
+	for s := range cl.sessions {
+		if s.active.Load() != 0 {
+			continue
+		}
+		if at := s.lastActive.Load(); best == nil || at < bestAt {
+			best, bestAt = s, at
+		}
+	}
+	return best
+}
+
+// unlinkLocked removes s from the handler's tables. h.mu must be held.
+func (h *Handler) unlinkLocked(s *session) {
+	if h.sessions[s.id] == s {
+		delete(h.sessions, s.id)
+	}
+	if cl := h.clients[s.client]; cl != nil {
+		delete(cl.sessions, s)
+		if len(cl.sessions) == 0 && cl.creating == 0 {
+			delete(h.clients, s.client)
+		}
 	}
 }
 
@@ -848,7 +1124,7 @@ func (h *Handler) forget(s *session) {
 
 // serveGet opens an SSE stream: the session's standalone stream, or with
 // Last-Event-ID the resumption of the stream that event belongs to.
-func (h *Handler) serveGet(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) serveGet(w http.ResponseWriter, r *http.Request, wc writeCtl) {
 	if _, sse := parseAccept(r.Header.Values("Accept")); !sse {
 		writeError(w, http.StatusNotAcceptable, jsonrpc.CodeInvalidRequest, jsonrpc.ID{}, "Accept must include "+mediaSSE)
 		return
@@ -866,7 +1142,7 @@ func (h *Handler) serveGet(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer s.release()
-	c := newConn(h, w)
+	c := newConn(h, w, wc)
 	var st *stream
 	if last == "" {
 		st = h.listen(s, c)
@@ -1018,7 +1294,7 @@ func (h *Handler) resume(ctx context.Context, s *session, c *conn, last string) 
 		h.log.Debug("streamable: stream taken over by a resuming GET", "session", s.id, "stream", st.id)
 		st.detachLocked(old)
 	}
-	st.conn = c
+	st.attachLocked(c)
 	st.cursor = cursor
 	if err := c.flush(); err != nil {
 		st.detachLocked(c)

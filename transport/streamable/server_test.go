@@ -388,8 +388,10 @@ func TestPanicAndNoResponse(t *testing.T) {
 	if code, id, _ := rpcError(t, readBody(t, resp)); code != -32603 || id != "4" {
 		t.Fatalf("panic answered with code %d id %s", code, id)
 	}
+	// A request without a response still gets a stream, an empty one (see
+	// TestRequestWithoutResponseIsAnswered).
 	resp = e.post(sid, `{"jsonrpc":"2.0","id":5,"method":"cancelled"}`)
-	if b := readBody(t, resp); resp.StatusCode != 202 || b != "" {
+	if b := readBody(t, resp); resp.StatusCode != 200 || resp.Header.Get("Content-Type") != mediaSSE || b != "" {
 		t.Fatalf("no-response request answered %d %q", resp.StatusCode, b)
 	}
 }
@@ -416,33 +418,25 @@ func TestRequestContext(t *testing.T) {
 	}
 }
 
-// A client disconnecting does not cancel its request; ending the session
-// does.
+// A client disconnecting from a stream it can resume (it got the priming
+// event's id) does not cancel its request; ending the session does. (A
+// client that cannot resume does: TestDisconnectedRequestCancelled.)
 func TestDisconnectIsNotCancellation(t *testing.T) {
 	e := newEnv(t, nil)
 	sid := e.initialize("2025-11-25")
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, e.url, strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"block"}`))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Accept", "application/json, text/event-stream")
-		req.Header.Set(HeaderSessionID, sid)
-		if resp, err := e.srv.Client().Do(req); err == nil {
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-		}
-	}()
+	resp := e.doCtx(ctx, http.MethodPost, sid, `{"jsonrpc":"2.0","id":1,"method":"block"}`, nil)
+	if ev, err := newEventReader(resp.Body).Next(); err != nil || ev.ID == "" {
+		t.Fatalf("priming event %+v, %v", ev, err)
+	}
 	waitFor(t, "handler to start", func() bool { return e.f.running.Load() == 1 })
 	cancel()
-	<-done
+	resp.Body.Close()
 	time.Sleep(50 * time.Millisecond)
 	if e.f.running.Load() != 1 {
 		t.Fatal("the request was cancelled by the client's disconnection")
 	}
-	resp := e.do(http.MethodDelete, sid, "", nil)
-	readBody(t, resp)
+	readBody(t, e.do(http.MethodDelete, sid, "", nil))
 	waitFor(t, "handler to be cancelled by DELETE", func() bool { return e.f.running.Load() == 0 })
 }
 
@@ -746,7 +740,7 @@ func TestHostOriginChecks(t *testing.T) {
 }
 
 func TestSessionLimits(t *testing.T) {
-	e := newEnv(t, &Options{MaxSessions: 2})
+	e := newEnv(t, &Options{MaxSessions: 2, MaxSessionsPerClient: -1})
 	e.initialize("2025-11-25")
 	e.initialize("2025-11-25")
 	resp := e.post("", `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{}}`)
@@ -897,7 +891,7 @@ func TestMemoryPerIdleSession(t *testing.T) {
 	if testing.Short() {
 		t.Skip("memory measurement")
 	}
-	h := NewHandler(tinyFactory{}, nil)
+	h := NewHandler(tinyFactory{}, &Options{MaxSessionsPerClient: -1}) // one client
 	defer h.Close()
 	init := func() {
 		req := httptest.NewRequest(http.MethodPost, "/mcp", strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{}}`))

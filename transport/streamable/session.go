@@ -24,6 +24,7 @@ var errSessionEnded = errors.New("streamable: session ended")
 type session struct {
 	h      *Handler
 	id     string
+	client string // the key of the client that created it
 	sess   transport.Session
 	ctx    context.Context // cancelled when the session ends
 	cancel context.CancelFunc
@@ -199,12 +200,12 @@ type requestContext struct {
 }
 
 // newRequestContext returns the context for the messages of r, ending when
-// done does.
-func newRequestContext(r *http.Request, done context.Context) context.Context {
+// done does; client is the client's key, a the admitter of its tasks.
+func newRequestContext(r *http.Request, done context.Context, client string, a transport.Admitter) context.Context {
 	rc := &requestContext{
 		done: done,
 		vals: context.WithoutCancel(r.Context()),
-		info: transport.RequestInfo{Header: r.Header, RemoteAddr: r.RemoteAddr, Host: r.Host},
+		info: transport.RequestInfo{Header: r.Header, RemoteAddr: r.RemoteAddr, Host: r.Host, Client: client, Admitter: a},
 	}
 	return transport.WithRequestInfo(rc, &rc.info)
 }

@@ -49,6 +49,43 @@ const (
 	metaProtocolVersion                 = "io.modelcontextprotocol/protocolVersion"
 )
 
+// statelessVersioner is implemented by stateless handlers that list the
+// revisions they serve (mcp.Server does). The handler then refuses a
+// protocol version header that names neither those nor the session
+// revisions with a 400 naming the header, before the stateless header
+// checks, whose complaints would mislead.
+type statelessVersioner interface {
+	StatelessVersions() []string
+}
+
+// unknownVersion reports whether v, a protocol version header value, is
+// known to name no revision the handler serves.
+func (h *Handler) unknownVersion(v string) bool {
+	return h.modern != nil && !slices.Contains(h.modern, v) && !slices.Contains(h.versions, v)
+}
+
+// writeUnsupportedVersion answers a request whose protocol version header
+// names no revision the server serves: 400 with error -32022 and, as data,
+// the revisions it does serve.
+func (h *Handler) writeUnsupportedVersion(w http.ResponseWriter, id jsonrpc.ID, v string) {
+	supported := make([]string, 0, len(h.modern)+len(h.versions))
+	supported = append(append(supported, h.modern...), h.versions...)
+	data, _ := json.Marshal(struct {
+		Supported []string `json:"supported"`
+		Requested string   `json:"requested"`
+	}{supported, jsonrpc.Elide(v, 64)})
+	body := jsonrpc.AppendErrorResponse(nil, id, &jsonrpc.Error{
+		Code: codeUnsupportedProtocolVersion,
+		Message: fmt.Sprintf("Unsupported protocol version %s in the %s header (supported: %s)",
+			jsonrpc.QuoteElided(v, 64), HeaderProtocolVersion, strings.Join(supported, ", ")),
+		Data: data,
+	})
+	w.Header().Set("Content-Type", mediaJSON)
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(http.StatusBadRequest)
+	_, _ = w.Write(body)
+}
+
 // statelessCandidate reports whether the request's version header leaves
 // room for stateless serving: the factory serves stateless requests and
 // the header is absent or names a revision its sessions do not serve.
@@ -87,7 +124,7 @@ func (h *Handler) modernGetOrDelete(r *http.Request) bool {
 		return false
 	}
 	v := r.Header.Get(HeaderProtocolVersion)
-	return v != "" && !slices.Contains(h.versions, v)
+	return v != "" && !slices.Contains(h.versions, v) && !h.unknownVersion(v)
 }
 
 // metaVersion returns the io.modelcontextprotocol/protocolVersion of a
@@ -119,14 +156,14 @@ func checkStatelessHeaders(hdr http.Header, req *jsonrpc.Request) *jsonrpc.Error
 	case len(m) > 1:
 		return mismatch("repeated %s header", HeaderMethod)
 	case m[0] != req.Method:
-		return mismatch("%s header value %q does not match body value %q", HeaderMethod, m[0], req.Method)
+		return mismatch("%s header value %s does not match body value %s", HeaderMethod, echo(m[0]), echo(req.Method))
 	}
 	hv := hdr.Get(HeaderProtocolVersion)
 	if hv == "" {
 		return mismatch("missing %s header", HeaderProtocolVersion)
 	}
 	if bv, ok := metaVersion(req.Params); ok && bv != hv {
-		return mismatch("%s header value %q does not match body value %q", HeaderProtocolVersion, hv, bv)
+		return mismatch("%s header value %s does not match body value %s", HeaderProtocolVersion, echo(hv), echo(bv))
 	}
 	var member string
 	required := true
@@ -155,10 +192,14 @@ func checkStatelessHeaders(hdr http.Header, req *jsonrpc.Request) *jsonrpc.Error
 		return mismatch("%s header: %v", HeaderName, err)
 	}
 	if !inBody || got != body {
-		return mismatch("%s header value %q does not match body value %q", HeaderName, got, body)
+		return mismatch("%s header value %s does not match body value %s", HeaderName, echo(got), echo(body))
 	}
 	return nil
 }
+
+// echo quotes a client's value for an error message, elided past
+// jsonrpc.EchoLimit bytes.
+func echo(s string) string { return jsonrpc.QuoteElided(s, jsonrpc.EchoLimit) }
 
 // unsentinelHeaderValue undoes the Base64 sentinel encoding of a header value.
 func unsentinelHeaderValue(v string) (string, error) {
@@ -204,7 +245,21 @@ func statusFor(resp []byte) int {
 }
 
 // serveStateless serves a POST of a stateless revision.
-func (h *Handler) serveStateless(w http.ResponseWriter, r *http.Request, msgs []jsonrpc.Message, isBatch, acceptJSON, acceptSSE bool) {
+func (h *Handler) serveStateless(w http.ResponseWriter, r *http.Request, wc writeCtl, msgs []jsonrpc.Message, isBatch, acceptJSON, acceptSSE bool) {
+	if hv := r.Header.Get(HeaderProtocolVersion); h.unknownVersion(hv) {
+		var id jsonrpc.ID
+		bv, hasMeta := "", false
+		if req, ok := msgs[0].(*jsonrpc.Request); ok && !isBatch {
+			id = req.ID
+			bv, hasMeta = metaVersion(req.Params)
+		}
+		if !hasMeta || bv == hv {
+			// A body naming another revision is a header mismatch, which
+			// checkStatelessHeaders reports.
+			h.writeUnsupportedVersion(w, id, hv)
+			return
+		}
+	}
 	if isBatch {
 		writeError(w, http.StatusBadRequest, jsonrpc.CodeInvalidRequest, jsonrpc.ID{}, "JSON-RPC batches are not supported in stateless protocol revisions")
 		return
@@ -236,6 +291,13 @@ func (h *Handler) serveStateless(w http.ResponseWriter, r *http.Request, msgs []
 		return
 	}
 	defer func() { <-h.statelessSem }()
+	client := h.clientKey(r)
+	if err := h.inflight.Acquire(client); err != nil {
+		status, msg := refusal(err)
+		w.Header().Set("Retry-After", "1")
+		writeError(w, status, jsonrpc.CodeInternalError, req.ID, msg)
+		return
+	}
 	h.mu.RLock()
 	closed := h.closed
 	if !closed {
@@ -243,6 +305,7 @@ func (h *Handler) serveStateless(w http.ResponseWriter, r *http.Request, msgs []
 	}
 	h.mu.RUnlock()
 	if closed {
+		h.inflight.Release(client)
 		writeError(w, http.StatusServiceUnavailable, jsonrpc.CodeInternalError, req.ID, "server shutting down")
 		return
 	}
@@ -258,8 +321,8 @@ func (h *Handler) serveStateless(w http.ResponseWriter, r *http.Request, msgs []
 	// cancellation of revision 2026-07-28) or the handler closes.
 	ctx, cancel := context.WithCancel(r.Context())
 	stopClose := context.AfterFunc(h.closedCtx, cancel)
-	ctx = transport.WithRequestInfo(ctx, &transport.RequestInfo{Header: r.Header, RemoteAddr: r.RemoteAddr, Host: r.Host})
-	st := &statelessStream{h: h, c: newConn(h, w), mode: mode, end: make(chan struct{})}
+	ctx = transport.WithRequestInfo(ctx, &transport.RequestInfo{Header: r.Header, RemoteAddr: r.RemoteAddr, Host: r.Host, Client: client, Admitter: h})
+	st := &statelessStream{h: h, c: newConn(h, w, wc), mode: mode, id: req.ID, end: make(chan struct{})}
 	if mode == ResponseSSE {
 		st.mu.Lock()
 		st.startSSELocked()
@@ -268,6 +331,7 @@ func (h *Handler) serveStateless(w http.ResponseWriter, r *http.Request, msgs []
 	go func() {
 		defer h.wg.Done()
 		resp := h.handleStatelessRequest(ctx, req, st)
+		h.inflight.Release(client)
 		st.finish(resp)
 	}()
 	st.wait(r.Context())
@@ -292,6 +356,7 @@ type statelessStream struct {
 	h    *Handler
 	c    *conn
 	mode ResponseMode
+	id   jsonrpc.ID
 
 	mu       sync.Mutex
 	sse      bool
@@ -370,7 +435,13 @@ func (st *statelessStream) wait(clientGone context.Context) {
 		case <-st.end:
 			st.mu.Lock()
 			if !st.sse && !st.gone {
-				st.writeJSONLocked()
+				if st.resp == nil && st.mode != ResponseJSON {
+					// No response is due: an SSE stream without events
+					// answers the request, not an empty 202.
+					st.startSSELocked()
+				} else {
+					st.writeJSONLocked()
+				}
 			}
 			st.gone = true
 			st.mu.Unlock()
@@ -403,11 +474,11 @@ func (st *statelessStream) wait(clientGone context.Context) {
 func (st *statelessStream) writeJSONLocked() {
 	w := st.c.w
 	if st.resp == nil {
-		w.WriteHeader(http.StatusAccepted)
-		return
+		st.resp = jsonrpc.AppendErrorResponse(nil, st.id, errNoResponse)
 	}
 	w.Header().Set("Content-Type", mediaJSON)
 	w.Header().Set("Content-Length", strconv.Itoa(len(st.resp)))
+	st.c.deadline() // a client that does not read must not hold the handler
 	w.WriteHeader(statusFor(st.resp))
 	_, _ = w.Write(st.resp)
 }

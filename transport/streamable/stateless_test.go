@@ -27,6 +27,7 @@ import (
 //	block              waits for its context to end
 //	fail {code}        an error response with that code
 //	panic              panics
+//	none               returns no response
 type statelessFactory struct {
 	*testFactory
 	calls     atomic.Int32
@@ -35,7 +36,7 @@ type statelessFactory struct {
 }
 
 func newStatelessFactory() *statelessFactory {
-	return &statelessFactory{testFactory: newTestFactory(), started: make(chan struct{}, 16)}
+	return &statelessFactory{testFactory: newTestFactory(), started: make(chan struct{}, 512)}
 }
 
 func (f *statelessFactory) HandleStateless(ctx context.Context, req *jsonrpc.Request, sink transport.Sink) []byte {
@@ -60,6 +61,8 @@ func (f *statelessFactory) HandleStateless(ctx context.Context, req *jsonrpc.Req
 		return jsonrpc.AppendErrorResponse(nil, req.ID, &jsonrpc.Error{Code: p.Code, Message: "failed"})
 	case "panic":
 		panic("boom")
+	case "none":
+		return nil
 	}
 	return jsonrpc.AppendResponse(nil, &jsonrpc.Response{ID: req.ID, Result: req.Params})
 }
@@ -346,3 +349,6 @@ func (f slowFactory) HandleStateless(ctx context.Context, req *jsonrpc.Request, 
 	time.Sleep(100 * time.Millisecond)
 	return f.statelessFactory.HandleStateless(ctx, &jsonrpc.Request{ID: req.ID, Method: "echo", Params: req.Params}, sink)
 }
+
+// StatelessVersions lists the stateless revisions, as mcp.Server does.
+func (f *statelessFactory) StatelessVersions() []string { return []string{modern} }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/switchboard-mcp/switchboard/internal/sse"
+	"github.com/switchboard-mcp/switchboard/jsonrpc"
 )
 
 var (
@@ -39,17 +40,28 @@ type stream struct {
 	batch      bool // the POST was a JSON-RPC batch: answer with an array
 	init       bool // the POST was initialize
 	standalone bool
+	reqID      jsonrpc.ID              // the id of the POST's (first) request
+	ids        []jsonrpc.ID            // the ids of a batch's requests, in order
+	cancel     context.CancelCauseFunc // ends the requests' context; nil for the standalone stream
 
 	mu       sync.Mutex
-	id       string   // "" until the stream stores its first event
-	conn     *conn    // attached HTTP response, nil if none
-	cursor   string   // last event id the client may have seen ("" none)
-	sse      bool     // the stream has been an SSE stream: its events are stored
-	pending  int      // requests not finished
-	single   []byte   // response of a non-batch request, while undecided
-	resps    [][]byte // responses of a batch, while undecided
-	finished bool     // all responses are in
+	id       string      // "" until the stream stores its first event
+	conn     *conn       // attached HTTP response, nil if none
+	cursor   string      // last event id the client may have seen ("" none)
+	sse      bool        // the stream has been an SSE stream: its events are stored
+	pending  int         // requests not finished
+	single   []byte      // response of a non-batch request, while undecided
+	resps    [][]byte    // responses of a batch, while undecided
+	finished bool        // all responses are in
+	resumeBy *time.Timer // cancels the requests unless a client resumes the stream in time
 }
+
+// Causes of the cancellation of a POST's requests.
+var (
+	errClientLeft  = errors.New("streamable: the client disconnected from a response it cannot resume")
+	errNotResumed  = errors.New("streamable: the client did not resume the response stream within the resume window")
+	errRequestDone = errors.New("streamable: the requests of the POST are done")
+)
 
 // Send implements transport.Sink for the messages related to the POST's
 // requests.
@@ -225,9 +237,28 @@ func (st *stream) finish(i int, resp []byte) {
 		return
 	}
 	st.finished = true
+	if st.resumeBy != nil {
+		st.resumeBy.Stop()
+	}
+	// Release the requests' context (it is registered with the
+	// session's); tasks they started have contexts of their own.
+	if st.cancel != nil {
+		st.cancel(errRequestDone)
+	}
 	initFailed := st.init && st.s.protocolVersion() == ""
 	if c := st.conn; c != nil {
-		if !c.sse {
+		switch {
+		case c.sse:
+		case st.mode != ResponseJSON && st.single == nil && !hasAny(st.resps):
+			// No response is due (the client cancelled its requests), but
+			// a POST of requests gets JSON or SSE, never an empty 202: a
+			// stream that ends without an event is the honest answer. It
+			// carries no event id either, so nothing invites the client to
+			// resume it.
+			st.sse = true
+			c.startSSE()
+			_ = c.flush()
+		default:
 			st.writeJSONLocked(c, initFailed)
 		}
 		st.detachLocked(c)
@@ -245,8 +276,22 @@ func (st *stream) finish(i int, resp []byte) {
 	}
 }
 
-// writeJSONLocked answers the POST with its response(s) as plain JSON, or
-// 202 Accepted when there is none.
+func hasAny(resps [][]byte) bool {
+	for _, r := range resps {
+		if r != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// errNoResponse answers, in a JSON body, a request that ended without a
+// response: one the client cancelled (or could no longer be served).
+var errNoResponse = &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: "request cancelled: no response"}
+
+// writeJSONLocked answers the POST with its responses as plain JSON. A
+// request without a response (the client cancelled it) is answered with
+// an error, since a JSON answer must carry one object per request.
 func (st *stream) writeJSONLocked(c *conn, initFailed bool) {
 	hdr := c.w.Header()
 	if initFailed {
@@ -255,38 +300,78 @@ func (st *stream) writeJSONLocked(c *conn, initFailed bool) {
 	var body []byte
 	if st.batch {
 		body = append(body, '[')
-		for _, r := range st.resps {
-			if r != nil {
-				if len(body) > 1 {
-					body = append(body, ',')
-				}
-				body = append(body, r...)
+		for i, r := range st.resps {
+			if len(body) > 1 {
+				body = append(body, ',')
 			}
+			if r == nil {
+				r = jsonrpc.AppendErrorResponse(nil, st.ids[i], errNoResponse)
+			}
+			body = append(body, r...)
 		}
 		body = append(body, ']')
-		if len(body) == 2 {
-			body = nil
-		}
 	} else {
 		body = st.single
-	}
-	if body == nil {
-		c.w.WriteHeader(http.StatusAccepted)
-		return
+		if body == nil {
+			body = jsonrpc.AppendErrorResponse(nil, st.reqID, errNoResponse)
+		}
 	}
 	hdr.Set("Content-Type", mediaJSON)
 	hdr.Set("Content-Length", strconv.Itoa(len(body)))
+	// The body may be large and the client may not read it: the write
+	// deadline releases the handler, and the body, when it does not.
+	c.deadline()
 	c.w.WriteHeader(http.StatusOK)
 	_, _ = c.w.Write(body)
 }
 
 // detachLocked detaches c from the stream and tells its HTTP handler to
 // end the response.
+//
+// A request stream that loses its response before its requests finish
+// decides their fate here. A client that holds no event id of the stream
+// cannot resume it: nothing will ever deliver the responses, so the
+// requests are cancelled (the spec does not make disconnection a
+// cancellation, but this work has no one left to do it for). A client
+// that holds one may resume it with GET and Last-Event-ID (after a broken
+// connection, or after CloseStream): the requests go on, for the handler's
+// ResumeWindow at most unless a client resumes the stream.
 func (st *stream) detachLocked(c *conn) {
 	if st.conn == c {
 		st.conn = nil
+		if !st.finished && st.cancel != nil {
+			h := st.s.h
+			switch {
+			case st.cursor == "":
+				h.log.Debug("streamable: cancelling requests: their client left and cannot resume", "session", st.s.id)
+				st.cancel(errClientLeft)
+			case h.resumeWindow > 0 && st.resumeBy == nil:
+				st.resumeBy = time.AfterFunc(h.resumeWindow, st.resumeExpired)
+			case h.resumeWindow > 0:
+				st.resumeBy.Reset(h.resumeWindow)
+			}
+		}
 	}
 	c.close()
+}
+
+// attachLocked makes c the stream's live response.
+func (st *stream) attachLocked(c *conn) {
+	st.conn = c
+	if st.resumeBy != nil {
+		st.resumeBy.Stop()
+	}
+}
+
+// resumeExpired cancels the requests of a stream that no client resumed
+// within the resume window.
+func (st *stream) resumeExpired() {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.conn == nil && !st.finished {
+		st.s.h.log.Debug("streamable: cancelling requests: no client resumed their stream", "session", st.s.id, "stream", st.id)
+		st.cancel(errNotResumed)
+	}
 }
 
 func (st *stream) detach(c *conn) {
@@ -301,7 +386,7 @@ func (st *stream) detach(c *conn) {
 type conn struct {
 	h              *Handler
 	w              http.ResponseWriter
-	rc             *http.ResponseController // nil until SSE starts
+	rc             *http.ResponseController // nil until needed
 	end            chan struct{}            // closed when the response should end; nil while serveSingle needs none
 	watchDone      chan struct{}            // closed when serveSingle's watcher returns; nil if none started
 	inline         inlineState              // for a request served by serveSingle
@@ -312,8 +397,15 @@ type conn struct {
 	buf            []byte
 }
 
-func newConn(h *Handler, w http.ResponseWriter) *conn {
-	return &conn{h: h, w: w, end: make(chan struct{})}
+// writeCtl is a response's ResponseController, made once per request, and
+// whether its writer can set write deadlines.
+type writeCtl struct {
+	rc         *http.ResponseController
+	noDeadline bool
+}
+
+func newConn(h *Handler, w http.ResponseWriter, wc writeCtl) *conn {
+	return &conn{h: h, w: w, rc: wc.rc, noDeadline: wc.noDeadline, end: make(chan struct{})}
 }
 
 // close tells the goroutine serving the response to end it.
@@ -329,7 +421,11 @@ func (c *conn) close() {
 // startSSE writes the headers of an SSE response.
 func (c *conn) startSSE() {
 	c.sse = true
-	c.rc = http.NewResponseController(c.w)
+	if c.h.writeTimeout < 0 {
+		// No limit on writes: lift any deadline the server set (such as
+		// http.Server.WriteTimeout) for this long-lived response.
+		_ = c.controller().SetWriteDeadline(time.Time{})
+	}
 	hdr := c.w.Header()
 	hdr.Set("Content-Type", sse.ContentType)
 	hdr.Set("Cache-Control", "no-cache")
@@ -338,10 +434,18 @@ func (c *conn) startSSE() {
 	c.w.WriteHeader(http.StatusOK)
 }
 
+// controller returns the response's ResponseController.
+func (c *conn) controller() *http.ResponseController {
+	if c.rc == nil {
+		c.rc = http.NewResponseController(c.w)
+	}
+	return c.rc
+}
+
 // deadline arms the write timeout before a write.
 func (c *conn) deadline() {
 	if c.h.writeTimeout > 0 && !c.noDeadline {
-		if err := c.rc.SetWriteDeadline(time.Now().Add(c.h.writeTimeout)); err != nil {
+		if err := c.controller().SetWriteDeadline(time.Now().Add(c.h.writeTimeout)); err != nil {
 			c.noDeadline = true // not supported by this ResponseWriter
 		}
 	}
@@ -349,7 +453,7 @@ func (c *conn) deadline() {
 
 func (c *conn) flush() error {
 	c.deadline()
-	return c.rc.Flush()
+	return c.controller().Flush()
 }
 
 func (c *conn) write(b []byte) error {
@@ -358,7 +462,7 @@ func (c *conn) write(b []byte) error {
 		return err
 	}
 	c.wroteSinceTick = true
-	return c.rc.Flush()
+	return c.controller().Flush()
 }
 
 // writeSSE encodes and writes one event.
@@ -400,10 +504,12 @@ func (c *conn) writeComment() error {
 }
 
 // finalize runs before the HTTP handler returns: it re-arms the write
-// deadline, which may have passed on a quiet stream, so that net/http can
-// end the response cleanly.
+// deadline of an SSE stream, which may have passed while it was quiet, so
+// that net/http can end the response cleanly (and within the deadline: it
+// flushes what is buffered). A JSON answer's deadline was armed just
+// before it was written.
 func (c *conn) finalize() {
-	if c.rc != nil {
+	if c.sse {
 		c.deadline()
 	}
 }

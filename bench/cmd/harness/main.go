@@ -1,9 +1,11 @@
 // Command harness runs the side-by-side benchmark of Switchboard, mcp-go,
-// go-sdk and a plain net/http baseline, and writes BENCHMARKS.md.
+// go-sdk and a plain net/http baseline, and of Switchboard's gateway next
+// to other MCP gateways, and writes BENCHMARKS.md.
 //
 //	harness -servers bin/servers -out ../BENCHMARKS.md -json results.json
 //	harness -quick                      # every part, briefly (~1 minute)
 //	harness -render results.json -out ../BENCHMARKS.md   # report only
+//	harness -skip stateful,stateless,stdio,idle,inproc   # the gateway rows only
 //
 // Without -servers it builds the servers command itself. See package
 // harness for what is measured.
@@ -43,6 +45,7 @@ func run() error {
 	jsonOut := flag.String("json", "", "write the results as JSON here")
 	analysis := flag.String("analysis", "", "Markdown file included in the report after the profile")
 	render := flag.String("render", "", "only render the report from this results JSON")
+	regroup := flag.Bool("regroup", false, "with -render: recompute the profiles' areas from their raw profiles (if still on disk) and rewrite the JSON")
 	command := flag.String("command", "", "command line recorded in the report (default: this one)")
 	impls := flag.String("impls", "", "comma-separated implementations (default: all)")
 	sessions := flag.String("sessions", "", "comma-separated session counts for HTTP (default 1,16,64)")
@@ -52,8 +55,13 @@ func run() error {
 	duration := flag.Duration("duration", 0, "length of a round (default 5s)")
 	warmup := flag.Duration("warmup", -1, "warm-up before the first round (default 1s)")
 	quietWait := flag.Duration("quiet-wait", 0, "wait up to this long before each configuration for other load to fall below 0.3 cores (total bounded by 20s)")
+	profileDur := flag.Duration("profile-duration", 0, "length of each server CPU profile (default 4s)")
 	cpuProfile := flag.String("cpuprofile", "", "write the load client's own CPU profile here")
-	skip := flag.String("skip", "", "comma-separated parts to skip: stateful,stateless,stdio,idle,inproc,profile")
+	skip := flag.String("skip", "", "comma-separated parts to skip: stateful,stateless,stdio,gateway,idle,inproc,profile")
+	peers := flag.String("peers", "", "comma-separated peer gateways for the gateway rows, or none (default: "+strings.Join(harness.GatewayPeers, ",")+")")
+	gwArgs := flag.String("gateway-args", "", "space-separated flags added to Switchboard's gateway command (`servers gateway`), for experiments")
+	peerBin := flag.String("peer-bin-dir", "", "directory of the TBXark/mcp-proxy binary (default: bin under -moddir)")
+	peerNode := flag.String("peer-node-dir", "", "directory of the npm peers' node_modules (default: peers under -moddir)")
 	flag.Parse()
 
 	opts := harness.ReportOptions{}
@@ -72,6 +80,20 @@ func run() error {
 		var res harness.Results
 		if err := json.Unmarshal(b, &res); err != nil {
 			return fmt.Errorf("%s: %w", *render, err)
+		}
+		if *regroup {
+			n, err := res.Regroup(context.Background())
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(os.Stderr, "regrouped %d profiles\n", n)
+			b, err := json.MarshalIndent(&res, "", "  ")
+			if err != nil {
+				return err
+			}
+			if err := os.WriteFile(*render, append(b, '\n'), 0o644); err != nil {
+				return err
+			}
 		}
 		return writeReport(&res, *out, opts)
 	}
@@ -108,6 +130,9 @@ func run() error {
 	if *quietWait > 0 {
 		cfg.QuietWait = *quietWait
 	}
+	if *profileDur > 0 {
+		cfg.ProfileDuration = *profileDur
+	}
 	if *warmup >= 0 {
 		cfg.Warmup = *warmup
 	}
@@ -126,10 +151,22 @@ func run() error {
 			cfg.InProc = false
 		case "profile":
 			cfg.Profile = false
+		case "gateway":
+			cfg.Gateway = false
 		default:
 			return fmt.Errorf("unknown part %q in -skip", s)
 		}
 	}
+
+	switch *peers {
+	case "":
+	case "none":
+		cfg.GatewayPeers = nil
+	default:
+		cfg.GatewayPeers = strings.Split(*peers, ",")
+	}
+	cfg.PeerBinDir, cfg.PeerNodeDir = *peerBin, *peerNode
+	cfg.GatewayArgs = strings.Fields(*gwArgs)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
