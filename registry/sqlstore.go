@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // Dialects of [OpenSQL].
@@ -344,6 +346,12 @@ func (s *SQLStore) List(ctx context.Context, q *ListQuery) ([]Record, error) {
 	}
 	query += " ORDER BY s.name, s.version LIMIT ?"
 	args = append(args, limit)
+	if s.dialect == DialectPostgres && q.Search != "" {
+		// A search's selectivity depends on its term: have PostgreSQL plan
+		// for the term (an unnamed statement) rather than reuse one
+		// generic plan, as the official registry does.
+		args = append([]any{pgx.QueryExecModeExec}, args...)
+	}
 	if s.dialect == DialectSQLite {
 		// Select the page's keys first, then read its documents: sorts
 		// and filters do not carry the documents along.
