@@ -50,9 +50,12 @@ const (
 // issues them: the method and subject of the proof, and the permissions.
 type Claims struct {
 	jwt.Claims
-	AuthMethod        string       `json:"auth_method"`
-	AuthMethodSubject string       `json:"auth_method_sub"`
-	Permissions       []Permission `json:"permissions"`
+	// AuthMethod is the login method that issued the token ("http", "dns", "oidc", "none", or "admin" for admin tokens).
+	AuthMethod string `json:"auth_method"`
+	// AuthMethodSubject is what the method proved: the domain, the IdP subject, "anonymous".
+	AuthMethodSubject string `json:"auth_method_sub"`
+	// Permissions are the actions granted on name patterns.
+	Permissions []Permission `json:"permissions"`
 }
 
 // Can reports whether the claims allow action on the server name.
@@ -80,8 +83,10 @@ func MatchPattern(pattern, name string) bool {
 
 // TokenResponse is the answer of the auth routes.
 type TokenResponse struct {
+	// RegistryToken is the registry JWT.
 	RegistryToken string `json:"registry_token"`
-	ExpiresAt     int64  `json:"expires_at"`
+	// ExpiresAt is its expiry, in Unix seconds.
+	ExpiresAt int64 `json:"expires_at"`
 }
 
 // AuthOptions configure [NewAuth].
@@ -309,8 +314,11 @@ var errMethodDisabled = errors.New("this login method is not enabled on this reg
 // KeyProof is the body of the DNS and HTTP login routes: an RFC 3339
 // timestamp and its hex signature by the domain's key.
 type KeyProof struct {
-	Domain          string `json:"domain"`
-	Timestamp       string `json:"timestamp"`
+	// Domain is the domain whose key signed.
+	Domain string `json:"domain"`
+	// Timestamp is the RFC 3339 time that was signed (within 15 seconds of the registry's clock).
+	Timestamp string `json:"timestamp"`
+	// SignedTimestamp is the signature of Timestamp, in hexadecimal.
 	SignedTimestamp string `json:"signed_timestamp"`
 }
 

@@ -18,7 +18,8 @@ type Upstream struct {
 	Type string
 	// Command and Args start a stdio server.
 	Command string
-	Args    []string
+	// Args are the program's arguments.
+	Args []string
 	// Env is the server's environment; values may be ${VAR} references.
 	Env map[string]string
 	// URL is an http or sse server's endpoint.
@@ -35,10 +36,14 @@ type Upstream struct {
 
 // Reference is a ${NAME} an upstream entry reads from the environment.
 type Reference struct {
-	Name        string
+	// Name is the environment variable.
+	Name string
+	// Description is the input's description from the server.json.
 	Description string
-	Secret      bool
-	Required    bool
+	// Secret marks a secret input.
+	Secret bool
+	// Required marks an input the server needs.
+	Required bool
 }
 
 // InstallOptions adjust [UpstreamFor].

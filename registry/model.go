@@ -132,32 +132,50 @@ type ServerJSON struct {
 
 // Repository is a server's source repository.
 type Repository struct {
-	URL       string `json:"url,omitempty"`
-	Source    string `json:"source,omitempty"`
-	ID        string `json:"id,omitempty"`
+	// URL is the repository's URL.
+	URL string `json:"url,omitempty"`
+	// Source is the hosting service ("github", "gitlab").
+	Source string `json:"source,omitempty"`
+	// ID is the hosting service's repository identifier.
+	ID string `json:"id,omitempty"`
+	// Subfolder is the server's path inside the repository.
 	Subfolder string `json:"subfolder,omitempty"`
 }
 
 // Icon is an icon of a server.
 type Icon struct {
-	Src      string   `json:"src"`
-	MimeType string   `json:"mimeType,omitempty"`
-	Sizes    []string `json:"sizes,omitempty"`
-	Theme    string   `json:"theme,omitempty"`
+	// Src is the icon's https URL.
+	Src string `json:"src"`
+	// MimeType is its media type.
+	MimeType string `json:"mimeType,omitempty"`
+	// Sizes are its sizes ("48x48", "any").
+	Sizes []string `json:"sizes,omitempty"`
+	// Theme is "light" or "dark".
+	Theme string `json:"theme,omitempty"`
 }
 
 // Package is a way to run the server locally: a package of a package
 // registry (npm, pypi, nuget, oci, mcpb, cargo) and how to start it.
 type Package struct {
-	RegistryType         string          `json:"registryType"`
-	RegistryBaseURL      string          `json:"registryBaseUrl,omitempty"`
-	Identifier           string          `json:"identifier"`
-	Version              string          `json:"version,omitempty"`
-	FileSHA256           string          `json:"fileSha256,omitempty"`
-	RuntimeHint          string          `json:"runtimeHint,omitempty"`
-	Transport            Transport       `json:"transport"`
-	RuntimeArguments     []Argument      `json:"runtimeArguments,omitempty"`
-	PackageArguments     []Argument      `json:"packageArguments,omitempty"`
+	// RegistryType is the package registry: "npm", "pypi", "nuget", "oci", "mcpb", "cargo".
+	RegistryType string `json:"registryType"`
+	// RegistryBaseURL is the package registry's URL.
+	RegistryBaseURL string `json:"registryBaseUrl,omitempty"`
+	// Identifier is the package name, image reference or download URL.
+	Identifier string `json:"identifier"`
+	// Version is the package's version.
+	Version string `json:"version,omitempty"`
+	// FileSHA256 is the package file's SHA-256 (required for mcpb).
+	FileSHA256 string `json:"fileSha256,omitempty"`
+	// RuntimeHint is the program that runs the package ("npx", "uvx", "docker", "dnx").
+	RuntimeHint string `json:"runtimeHint,omitempty"`
+	// Transport is how the started package is spoken to.
+	Transport Transport `json:"transport"`
+	// RuntimeArguments go to the runtime (before the package).
+	RuntimeArguments []Argument `json:"runtimeArguments,omitempty"`
+	// PackageArguments go to the package.
+	PackageArguments []Argument `json:"packageArguments,omitempty"`
+	// EnvironmentVariables are set for the package.
 	EnvironmentVariables []KeyValueInput `json:"environmentVariables,omitempty"`
 }
 
@@ -175,14 +193,22 @@ type Transport struct {
 
 // Input is a value the user may have to supply.
 type Input struct {
-	Description string   `json:"description,omitempty"`
-	IsRequired  bool     `json:"isRequired,omitempty"`
-	Format      string   `json:"format,omitempty"`
-	Value       string   `json:"value,omitempty"`
-	IsSecret    bool     `json:"isSecret,omitempty"`
-	Default     string   `json:"default,omitempty"`
-	Placeholder string   `json:"placeholder,omitempty"`
-	Choices     []string `json:"choices,omitempty"`
+	// Description says what the input is for.
+	Description string `json:"description,omitempty"`
+	// IsRequired marks an input the server needs.
+	IsRequired bool `json:"isRequired,omitempty"`
+	// Format is "string", "number", "boolean" or "filepath".
+	Format string `json:"format,omitempty"`
+	// Value is a fixed value ({variables} substituted).
+	Value string `json:"value,omitempty"`
+	// IsSecret marks a secret.
+	IsSecret bool `json:"isSecret,omitempty"`
+	// Default is the value when none is given.
+	Default string `json:"default,omitempty"`
+	// Placeholder is an example shown to the user.
+	Placeholder string `json:"placeholder,omitempty"`
+	// Choices are the allowed values.
+	Choices []string `json:"choices,omitempty"`
 	// Variables define the {variables} of Value.
 	Variables map[string]Input `json:"variables,omitempty"`
 }
@@ -198,10 +224,14 @@ type KeyValueInput struct {
 // ValueHint) or "named" (Name, e.g. "--port").
 type Argument struct {
 	Input
-	Type       string `json:"type"`
-	Name       string `json:"name,omitempty"`
-	ValueHint  string `json:"valueHint,omitempty"`
-	IsRepeated bool   `json:"isRepeated,omitempty"`
+	// Type is "positional" or "named".
+	Type string `json:"type"`
+	// Name is a named argument's flag ("--port").
+	Name string `json:"name,omitempty"`
+	// ValueHint names a positional argument.
+	ValueHint string `json:"valueHint,omitempty"`
+	// IsRepeated marks an argument that may be repeated.
+	IsRepeated bool `json:"isRepeated,omitempty"`
 	// hasValue records whether "value" was present (an explicitly empty
 	// value is a valid positional argument).
 	hasValue bool

@@ -45,8 +45,11 @@ var APIVersions = []string{"/v0", "/v0.1"}
 
 // VersionInfo is the body of the version route.
 type VersionInfo struct {
-	Version   string `json:"version"`
+	// Version is the program's version.
+	Version string `json:"version"`
+	// GitCommit is the commit it was built from, if known.
 	GitCommit string `json:"git_commit"`
+	// BuildTime is when it was built, if known.
 	BuildTime string `json:"build_time"`
 }
 
@@ -172,17 +175,24 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // ErrorDetail is one entry of a problem's "errors" (huma's form).
 type ErrorDetail struct {
-	Message  string `json:"message,omitempty"`
+	// Message says what is wrong.
+	Message string `json:"message,omitempty"`
+	// Location says where: "query.limit", "header.Authorization", "body.packages[0].version".
 	Location string `json:"location,omitempty"`
-	Value    any    `json:"value,omitempty"`
+	// Value is the offending value, when there is one.
+	Value any `json:"value,omitempty"`
 }
 
 // Problem is an error body (RFC 9457 application/problem+json), in the
 // form of the official registry's framework (huma).
 type Problem struct {
-	Title  string        `json:"title"`
-	Status int           `json:"status"`
-	Detail string        `json:"detail,omitempty"`
+	// Title is the status text ("Unprocessable Entity").
+	Title string `json:"title"`
+	// Status is the HTTP status.
+	Status int `json:"status"`
+	// Detail explains the error.
+	Detail string `json:"detail,omitempty"`
+	// Errors lists the individual problems of a 422.
 	Errors []ErrorDetail `json:"errors,omitempty"`
 }
 

@@ -71,7 +71,9 @@ type ListQuery struct {
 
 // StatusChange is a change of status for [Store.SetStatus].
 type StatusChange struct {
-	Status  Status
+	// Status is the new status.
+	Status Status
+	// Message is the status message (nil for none).
 	Message *string
 }
 
@@ -84,9 +86,13 @@ const (
 
 // Approval is a server's curation state.
 type Approval struct {
-	Name      string    `json:"name"`
-	State     string    `json:"state"`
-	Note      string    `json:"note,omitempty"`
+	// Name is the server name.
+	Name string `json:"name"`
+	// State is ApprovalPending, ApprovalApproved or ApprovalDenied ("" removes the state in SetApproval).
+	State string `json:"state"`
+	// Note is a free-form note kept with the state.
+	Note string `json:"note,omitempty"`
+	// UpdatedAt is when the state was set.
 	UpdatedAt time.Time `json:"updatedAt"`
 }
 
@@ -94,14 +100,17 @@ type Approval struct {
 // updated_since of the next incremental run, and, while a run is under
 // way, the run's own since, its page cursor and the newest updatedAt seen.
 type SyncState struct {
+	// Source is the source registry's base URL.
 	Source string
 	// Since is where the next run starts (zero: a full sync).
 	Since time.Time
 	// RunSince, Cursor and MaxSeen describe an unfinished run; Cursor ""
 	// means no run is under way.
 	RunSince time.Time
-	Cursor   string
-	MaxSeen  time.Time
+	// Cursor is the next page of the run under way ("" when none is).
+	Cursor string
+	// MaxSeen is the newest updatedAt received by the run.
+	MaxSeen time.Time
 	// Count is the number of versions received by the last or current
 	// run.
 	Count int64

@@ -36,10 +36,15 @@ const (
 // "packages[0].transport.url"), what, and the rule (a schema location or a
 // named semantic rule such as "version-looks-like-range").
 type Issue struct {
-	Type      string `json:"type"`
-	Path      string `json:"path"`
-	Message   string `json:"message"`
-	Severity  string `json:"severity"`
+	// Type is IssueJSON, IssueSchema or IssueSemantic.
+	Type string `json:"type"`
+	// Path is the JSON path of the problem ("" for the whole document).
+	Path string `json:"path"`
+	// Message says what is wrong.
+	Message string `json:"message"`
+	// Severity is SeverityError or SeverityWarning.
+	Severity string `json:"severity"`
+	// Reference names the rule: a schema location or a named semantic rule.
 	Reference string `json:"reference"`
 }
 
@@ -55,7 +60,9 @@ func (i Issue) String() string {
 // ValidationResult is the outcome of [Validate]: Valid is false when an
 // issue has severity "error". It is also the body of the validate route.
 type ValidationResult struct {
-	Valid  bool    `json:"valid"`
+	// Valid is false when an issue is an error.
+	Valid bool `json:"valid"`
+	// Issues are every issue found, errors and warnings.
 	Issues []Issue `json:"issues"`
 }
 
@@ -89,6 +96,7 @@ type ValidationError struct {
 	msg    string
 }
 
+// Error lists the error-level issues.
 func (e *ValidationError) Error() string { return "invalid server.json: " + e.msg }
 
 // ValidateOptions adjust [Validate].

@@ -81,32 +81,50 @@ const (
 
 // Card is a Server Card.
 type Card struct {
-	Schema      string         `json:"$schema"`
-	Name        string         `json:"name"`
-	Version     string         `json:"version"`
-	Description string         `json:"description"`
-	Title       string         `json:"title,omitempty"`
-	WebsiteURL  string         `json:"websiteUrl,omitempty"`
-	Repository  *Repository    `json:"repository,omitempty"`
-	Icons       []Icon         `json:"icons,omitempty"`
-	Remotes     []Remote       `json:"remotes,omitempty"`
-	Meta        map[string]any `json:"_meta,omitempty"`
+	// Schema is SchemaURL.
+	Schema string `json:"$schema"`
+	// Name is the server's name, "namespace/name" in reverse-DNS form.
+	Name string `json:"name"`
+	// Version is the server's version.
+	Version string `json:"version"`
+	// Description says what the server does (at most 100 characters).
+	Description string `json:"description"`
+	// Title is a display name.
+	Title string `json:"title,omitempty"`
+	// WebsiteURL is the server's website.
+	WebsiteURL string `json:"websiteUrl,omitempty"`
+	// Repository is the server's source repository.
+	Repository *Repository `json:"repository,omitempty"`
+	// Icons are icons for user interfaces.
+	Icons []Icon `json:"icons,omitempty"`
+	// Remotes are the server's endpoints.
+	Remotes []Remote `json:"remotes,omitempty"`
+	// Meta is extension metadata.
+	Meta map[string]any `json:"_meta,omitempty"`
 }
 
 // Repository is the server's source repository.
 type Repository struct {
-	URL       string `json:"url"`
-	Source    string `json:"source"`
+	// URL is the repository's URL.
+	URL string `json:"url"`
+	// Source is the hosting service ("github").
+	Source string `json:"source"`
+	// Subfolder is the server's path inside the repository.
 	Subfolder string `json:"subfolder,omitempty"`
-	ID        string `json:"id,omitempty"`
+	// ID is the hosting service's repository identifier.
+	ID string `json:"id,omitempty"`
 }
 
 // Icon is an icon of the server.
 type Icon struct {
-	Src      string   `json:"src"`
-	MimeType string   `json:"mimeType,omitempty"`
-	Sizes    []string `json:"sizes,omitempty"`
-	Theme    string   `json:"theme,omitempty"`
+	// Src is the icon's URL.
+	Src string `json:"src"`
+	// MimeType is its media type.
+	MimeType string `json:"mimeType,omitempty"`
+	// Sizes are its sizes ("48x48", "any").
+	Sizes []string `json:"sizes,omitempty"`
+	// Theme is "light" or "dark".
+	Theme string `json:"theme,omitempty"`
 }
 
 // Remote is an endpoint of the server.
@@ -114,43 +132,62 @@ type Remote struct {
 	// Type is "streamable-http" or "sse".
 	Type string `json:"type"`
 	// URL is the endpoint (a template).
-	URL                       string           `json:"url"`
-	Headers                   []KeyValueInput  `json:"headers,omitempty"`
-	Variables                 map[string]Input `json:"variables,omitempty"`
-	SupportedProtocolVersions []string         `json:"supportedProtocolVersions,omitempty"`
+	URL string `json:"url"`
+	// Headers are headers a client sends.
+	Headers []KeyValueInput `json:"headers,omitempty"`
+	// Variables define the {variables} of URL.
+	Variables map[string]Input `json:"variables,omitempty"`
+	// SupportedProtocolVersions are the protocol revisions the endpoint serves.
+	SupportedProtocolVersions []string `json:"supportedProtocolVersions,omitempty"`
 }
 
 // Input is a value a client may have to supply.
 type Input struct {
-	Description string   `json:"description,omitempty"`
-	IsRequired  bool     `json:"isRequired,omitempty"`
-	IsSecret    bool     `json:"isSecret,omitempty"`
-	Format      string   `json:"format,omitempty"`
-	Value       string   `json:"value,omitempty"`
-	Default     string   `json:"default,omitempty"`
-	Placeholder string   `json:"placeholder,omitempty"`
-	Choices     []string `json:"choices,omitempty"`
+	// Description says what the input is for.
+	Description string `json:"description,omitempty"`
+	// IsRequired marks an input the connection needs.
+	IsRequired bool `json:"isRequired,omitempty"`
+	// IsSecret marks a secret.
+	IsSecret bool `json:"isSecret,omitempty"`
+	// Format is "string", "number", "boolean" or "filepath".
+	Format string `json:"format,omitempty"`
+	// Value is a fixed value.
+	Value string `json:"value,omitempty"`
+	// Default is the value when none is given.
+	Default string `json:"default,omitempty"`
+	// Placeholder is an example shown to the user.
+	Placeholder string `json:"placeholder,omitempty"`
+	// Choices are the allowed values.
+	Choices []string `json:"choices,omitempty"`
 }
 
 // KeyValueInput is a header.
 type KeyValueInput struct {
 	Input
-	Name      string           `json:"name"`
+	// Name is the header's name.
+	Name string `json:"name"`
+	// Variables define the {variables} of Value.
 	Variables map[string]Input `json:"variables,omitempty"`
 }
 
 // Catalog is an AI Catalog (/.well-known/ai-catalog.json).
 type Catalog struct {
-	SpecVersion string  `json:"specVersion"`
-	Entries     []Entry `json:"entries"`
+	// SpecVersion is the AI Catalog version, "1.0".
+	SpecVersion string `json:"specVersion"`
+	// Entries are the cards listed.
+	Entries []Entry `json:"entries"`
 }
 
 // Entry is an AI Catalog entry pointing at a card.
 type Entry struct {
+	// Identifier is the card's URN (see Identifier).
 	Identifier string `json:"identifier"`
-	Type       string `json:"type"`
-	URL        string `json:"url,omitempty"`
-	Data       *Card  `json:"data,omitempty"`
+	// Type is MediaType for a Server Card.
+	Type string `json:"type"`
+	// URL is where the card is.
+	URL string `json:"url,omitempty"`
+	// Data is the card itself, instead of URL.
+	Data *Card `json:"data,omitempty"`
 }
 
 var namePattern = regexp.MustCompile(`^[a-zA-Z0-9.-]+/[a-zA-Z0-9._-]+$`)

@@ -69,6 +69,7 @@ type RegistryAuth struct {
 // RegistryHTTPProof configures the HTTP key proof
 // (https://DOMAIN/.well-known/mcp-registry-auth).
 type RegistryHTTPProof struct {
+	// Disabled turns the HTTP key proof off.
 	Disabled bool `json:"disabled,omitempty"`
 	// Resolve maps domains to host:port to connect to instead.
 	Resolve map[string]string `json:"resolve,omitempty"`
@@ -82,6 +83,7 @@ type RegistryHTTPProof struct {
 
 // RegistryDNSProof configures the DNS TXT key proof.
 type RegistryDNSProof struct {
+	// Disabled turns the DNS key proof off.
 	Disabled bool `json:"disabled,omitempty"`
 	// Server is the DNS server (host:port) to ask; "" is the system's.
 	Server string `json:"server,omitempty"`
@@ -89,13 +91,16 @@ type RegistryDNSProof struct {
 
 // RegistryOIDC configures OIDC logins.
 type RegistryOIDC struct {
-	Issuer   string `json:"issuer"`
+	// Issuer is the IdP's issuer URL (its discovery document gives the keys).
+	Issuer string `json:"issuer"`
+	// Audience must be in the ID token's "aud" (the client ID).
 	Audience string `json:"audience"`
 	// ExtraClaims must all match (a list claim matches any of its values).
 	ExtraClaims []map[string]any `json:"extraClaims,omitempty"`
-	// Publish and Edit are the name patterns granted.
+	// Publish are the name patterns granted the publish permission.
 	Publish []string `json:"publish,omitempty"`
-	Edit    []string `json:"edit,omitempty"`
+	// Edit are the name patterns granted the edit permission.
+	Edit []string `json:"edit,omitempty"`
 }
 
 // RegistryCuration filters what the registry shows.
@@ -128,7 +133,9 @@ type RegistryCards struct {
 
 // RegistryMirror is a registry to mirror.
 type RegistryMirror struct {
-	URL   string `json:"url"`
+	// URL is the registry's base URL.
+	URL string `json:"url"`
+	// Token, if set, is sent as a bearer token.
 	Token string `json:"token,omitempty"`
 }
 
