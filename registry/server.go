@@ -430,15 +430,24 @@ func writeOne(w http.ResponseWriter, r *Record) {
 	w.Write(b.Bytes())
 }
 
-// decide applies curation to one server name; it writes the refusal or
-// the 404 and returns false when the server is not shown.
-func (s *Server) decide(w http.ResponseWriter, r *http.Request, name string) bool {
+// refusedByPattern answers the refusal of a name the allow and deny lists
+// refuse, before any lookup.
+func (s *Server) refusedByPattern(w http.ResponseWriter, name string) bool {
+	c := s.opts.Curation
+	if c.byPattern(name) == Refused {
+		problem(w, c.refusalStatus(), "Server blocked by this registry's policy", nil)
+		return true
+	}
+	return false
+}
+
+// shown applies the approval state of a found server; it writes the
+// refusal or the 404 and returns false when the server is not shown.
+func (s *Server) shown(w http.ResponseWriter, name, approval string) bool {
 	c := s.opts.Curation
 	var a *Approval
-	var err error
-	if a, err = s.opts.Store.Approval(r.Context(), name); err != nil {
-		s.internal(w, "get server details", err)
-		return false
+	if approval != "" {
+		a = &Approval{Name: name, State: approval}
 	}
 	switch c.Decide(name, a) {
 	case Refused:
@@ -459,7 +468,7 @@ func (s *Server) get(w http.ResponseWriter, r *http.Request) {
 		validationError(w, *bad)
 		return
 	}
-	if !s.decide(w, r, name) {
+	if s.refusedByPattern(w, name) {
 		return
 	}
 	var rec *Record
@@ -480,6 +489,9 @@ func (s *Server) get(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, "get server details", err)
 		return
 	}
+	if !s.shown(w, name, rec.Approval) {
+		return
+	}
 	writeOne(w, rec)
 }
 
@@ -490,7 +502,7 @@ func (s *Server) versions(w http.ResponseWriter, r *http.Request) {
 		validationError(w, *bad)
 		return
 	}
-	if !s.decide(w, r, name) {
+	if s.refusedByPattern(w, name) {
 		return
 	}
 	recs, err := s.opts.Store.Versions(r.Context(), name, inc)
@@ -500,6 +512,9 @@ func (s *Server) versions(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		s.internal(w, "get server versions", err)
+		return
+	}
+	if !s.shown(w, name, recs[0].Approval) {
 		return
 	}
 	writeList(w, recs, "")

@@ -98,7 +98,11 @@ func boolInt(b bool) int {
 
 const recordCols = "name, version, description, body, status, status_message, status_changed_at, published_at, updated_at, is_latest, origin"
 
-func scanRecord(sc interface{ Scan(...any) error }) (*Record, error) {
+// approvalCol adds a version's curation state to Get, Latest and
+// Versions, sparing lookups a second query.
+const approvalCol = ", COALESCE((SELECT c.state FROM registry_curation c WHERE c.name = registry_servers.name), '')"
+
+func scanRecord(sc interface{ Scan(...any) error }, extra ...any) (*Record, error) {
 	var (
 		r                               Record
 		body                            string
@@ -106,7 +110,11 @@ func scanRecord(sc interface{ Scan(...any) error }) (*Record, error) {
 		msg                             sql.NullString
 		changed, published, updated, lt int64
 	)
-	if err := sc.Scan(&r.Name, &r.Version, &r.Description, &body, &status, &msg, &changed, &published, &updated, &lt, &r.Origin); err != nil {
+	dest := []any{&r.Name, &r.Version, &r.Description, &body, &status, &msg, &changed, &published, &updated, &lt, &r.Origin}
+	if len(extra) > 0 {
+		dest = append(dest, &r.Approval)
+	}
+	if err := sc.Scan(dest...); err != nil {
 		return nil, err
 	}
 	r.Server = json.RawMessage(body)
@@ -119,14 +127,24 @@ func scanRecord(sc interface{ Scan(...any) error }) (*Record, error) {
 }
 
 func (s *SQLStore) queryRecords(ctx context.Context, q querier, query string, args ...any) ([]Record, error) {
+	return s.queryRecordsWith(ctx, q, false, query, args...)
+}
+
+// queryRecordsWith reads records; withApproval when the query ends with
+// approvalCol.
+func (s *SQLStore) queryRecordsWith(ctx context.Context, q querier, withApproval bool, query string, args ...any) ([]Record, error) {
 	rows, err := q.QueryContext(ctx, s.rebind(query), args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
+	var extra []any
+	if withApproval {
+		extra = []any{true}
+	}
 	var out []Record
 	for rows.Next() {
-		r, err := scanRecord(rows)
+		r, err := scanRecord(rows, extra...)
 		if err != nil {
 			return nil, err
 		}
@@ -136,7 +154,11 @@ func (s *SQLStore) queryRecords(ctx context.Context, q querier, query string, ar
 }
 
 func (s *SQLStore) queryRecord(ctx context.Context, q querier, query string, args ...any) (*Record, error) {
-	r, err := scanRecord(q.QueryRowContext(ctx, s.rebind(query), args...))
+	var extra []any
+	if strings.Contains(query, approvalCol) {
+		extra = []any{true}
+	}
+	r, err := scanRecord(q.QueryRowContext(ctx, s.rebind(query), args...), extra...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -238,12 +260,12 @@ func (s *SQLStore) Edit(ctx context.Context, sj *ServerJSON, doc json.RawMessage
 
 // Get implements [Store].
 func (s *SQLStore) Get(ctx context.Context, name, version string) (*Record, error) {
-	return s.queryRecord(ctx, s.db, "SELECT "+recordCols+" FROM registry_servers WHERE name = ? AND version = ?", name, version)
+	return s.queryRecord(ctx, s.db, "SELECT "+recordCols+approvalCol+" FROM registry_servers WHERE name = ? AND version = ?", name, version)
 }
 
 // Latest implements [Store].
 func (s *SQLStore) Latest(ctx context.Context, name string, includeDeleted bool) (*Record, error) {
-	q := "SELECT " + recordCols + " FROM registry_servers WHERE name = ? AND is_latest = 1"
+	q := "SELECT " + recordCols + approvalCol + " FROM registry_servers WHERE name = ? AND is_latest = 1"
 	if !includeDeleted {
 		q += " AND status <> 'deleted'"
 	}
@@ -252,11 +274,11 @@ func (s *SQLStore) Latest(ctx context.Context, name string, includeDeleted bool)
 
 // Versions implements [Store].
 func (s *SQLStore) Versions(ctx context.Context, name string, includeDeleted bool) ([]Record, error) {
-	q := "SELECT " + recordCols + " FROM registry_servers WHERE name = ?"
+	q := "SELECT " + recordCols + approvalCol + " FROM registry_servers WHERE name = ?"
 	if !includeDeleted {
 		q += " AND status <> 'deleted'"
 	}
-	recs, err := s.queryRecords(ctx, s.db, q+" ORDER BY published_at DESC, version DESC", name)
+	recs, err := s.queryRecordsWith(ctx, s.db, true, q+" ORDER BY published_at DESC, version DESC", name)
 	if err == nil && len(recs) == 0 {
 		return nil, ErrNotFound
 	}

@@ -35,6 +35,9 @@ type Record struct {
 	// Origin is "" for a version published here, or the URL of the
 	// registry it was mirrored from.
 	Origin string
+	// Approval is the server's curation state ("" for none), as Get,
+	// Latest and Versions return it.
+	Approval string
 }
 
 // Response returns the record as the API shows it.
@@ -130,12 +133,14 @@ type Store interface {
 	// Edit replaces the server.json of an existing version (same name and
 	// version), keeping its status, and sets its updatedAt to now.
 	Edit(ctx context.Context, s *ServerJSON, doc json.RawMessage, now time.Time) (*Record, error)
-	// Get returns one version, deleted or not.
+	// Get returns one version, deleted or not, with the server's
+	// approval state.
 	Get(ctx context.Context, name, version string) (*Record, error)
-	// Latest returns the version marked latest.
+	// Latest returns the version marked latest, with the server's
+	// approval state.
 	Latest(ctx context.Context, name string, includeDeleted bool) (*Record, error)
 	// Versions returns every version of a server, newest publication
-	// first.
+	// first, with the server's approval state.
 	Versions(ctx context.Context, name string, includeDeleted bool) ([]Record, error)
 	// List returns a page of versions.
 	List(ctx context.Context, q *ListQuery) ([]Record, error)
