@@ -283,6 +283,7 @@ $SWITCHBOARD_REGISTRY_ADMIN_TOKEN or registry.adminTokens).`,
 			if err != nil {
 				return err
 			}
+			runMirrors(ctx, o.store, rc.Mirrors, logger)
 			ln, err := net.Listen("tcp", addr)
 			if err != nil {
 				return fmt.Errorf("listening on %s: %w", addr, err)
@@ -614,5 +615,36 @@ func newRegistryKeygenCmd() *cobra.Command {
 			fmt.Fprintf(cmd.OutOrStdout(), "private key (hex seed): %x\nproof record: v=MCPv1; k=ed25519; p=%s\n", priv.Seed(), b64(pub))
 			return nil
 		},
+	}
+}
+
+// runMirrors syncs, in the background until ctx ends, from each mirror
+// that has an interval: at start, then at every interval. Failures are
+// logged; an interrupted run resumes at the next.
+func runMirrors(ctx context.Context, st registry.Store, mirrors []config.RegistryMirror, logger *slog.Logger) {
+	for _, m := range mirrors {
+		if m.Interval <= 0 {
+			continue
+		}
+		go func(m config.RegistryMirror) {
+			t := time.NewTimer(0)
+			defer t.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-t.C:
+				}
+				res, err := registry.Sync(ctx, st, registry.SyncOptions{Source: m.URL, Token: m.Token})
+				if err != nil {
+					if ctx.Err() == nil {
+						logger.Warn("registry mirror: sync failed", "source", m.URL, "err", err)
+					}
+				} else {
+					logger.Info("registry mirror: synced", "source", m.URL, "versions", res.Received, "resumed", res.Resumed)
+				}
+				t.Reset(time.Duration(m.Interval))
+			}
+		}(m)
 	}
 }

@@ -1,12 +1,18 @@
 package main
 
 import (
+	"context"
+	"log/slog"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/switchboard-mcp/switchboard/gateway/config"
+	"github.com/switchboard-mcp/switchboard/registry"
+	"github.com/switchboard-mcp/switchboard/store"
 )
 
 // TestAddUpstream edits configuration files in place: comments and other
@@ -117,4 +123,51 @@ func TestInstallPrompt(t *testing.T) {
 	if st, err := os.Stat(filepath.Join(dir, "prompted.env")); err != nil || st.Mode().Perm() != 0o600 {
 		t.Fatalf("env file: %v %v", st, err)
 	}
+}
+
+// TestRunMirrors: a mirror with an interval syncs at start and again.
+func TestRunMirrors(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	src, dst := regStore(t), regStore(t)
+	api, _ := registry.NewServer(registry.Options{Store: src, AnonymousReads: true})
+	hs := httptest.NewServer(api)
+	defer hs.Close()
+	publish := func(name string) {
+		doc := []byte(`{"$schema":"https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json","name":"` + name + `","description":"d","version":"1.0.0"}`)
+		if _, err := src.Publish(ctx, &registry.ServerJSON{Name: name, Version: "1.0.0", Description: "d"}, doc, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	publish("com.example/first")
+	runMirrors(ctx, dst, []config.RegistryMirror{{URL: hs.URL, Interval: config.Duration(50 * time.Millisecond)}}, slog.New(slog.DiscardHandler))
+	wait := func(n int64) {
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			if c, _ := dst.Count(ctx); c == n {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the mirror does not have %d versions", n)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	wait(1)
+	publish("com.example/second")
+	wait(2)
+}
+
+func regStore(t *testing.T) *registry.SQLStore {
+	db, err := store.Open(context.Background(), t.TempDir(), &store.Options{MasterKey: make([]byte, 32)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	h, d := db.RegistryDB()
+	st, err := registry.OpenSQL(h, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
 }

@@ -56,6 +56,7 @@ func mountRegistry(ctx context.Context, mux *http.ServeMux, cfg *config.Config, 
 		return err
 	}
 	registryHandler(mux, rc.Path, api)
+	runMirrors(ctx, o.store, rc.Mirrors, logger)
 	fmt.Fprintf(os.Stderr, "  registry: %s/v0.1/servers (login methods: %s)\n", rc.Path, orText(joinComma(opts.Auth.Methods()), "admin tokens only"))
 	return nil
 }

@@ -137,6 +137,9 @@ type RegistryMirror struct {
 	URL string `json:"url"`
 	// Token, if set, is sent as a bearer token.
 	Token string `json:"token,omitempty"`
+	// Interval, if set, makes a running registry (serve, registry serve)
+	// sync from this source at that period, the first time at start.
+	Interval Duration `json:"interval,omitzero"`
 }
 
 // RegistryEnabled reports whether "switchboard serve" mounts the
