@@ -13,9 +13,9 @@ FUZZTIME  ?= 3s
 NODE_STAMP := conformance/node_modules/.installed
 NEXT_STAMP := conformance-next/node_modules/.installed
 
-.PHONY: redis-deps test check vet unit fuzz microbench conformance conformance-deps conformance-next conformance-next-deps conformance-gateway interop browser browser-deps registry registry-deps registry-bench bench bench-quick build clean
+.PHONY: redis-deps test check vet unit fuzz microbench conformance conformance-deps conformance-next conformance-next-deps conformance-gateway interop browser browser-deps identity-sso registry registry-deps registry-bench bench bench-quick build clean
 
-test: check unit fuzz microbench conformance conformance-next conformance-gateway interop browser registry bench-check
+test: check unit fuzz microbench conformance conformance-next conformance-gateway interop browser identity-sso registry bench-check
 	@echo "make test: all passed"
 
 build: $(BIN)
@@ -49,7 +49,7 @@ microbench:
 conformance-deps: $(NODE_STAMP)
 
 $(NODE_STAMP): conformance/package.json conformance/package-lock.json
-	cd conformance && npm ci --no-audit --no-fund
+	cd conformance && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 conformance: build conformance-deps
@@ -60,7 +60,7 @@ conformance: build conformance-deps
 conformance-next-deps: $(NEXT_STAMP)
 
 $(NEXT_STAMP): conformance-next/package.json conformance-next/package-lock.json
-	cd conformance-next && npm ci --no-audit --no-fund
+	cd conformance-next && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 conformance-next: build conformance-deps conformance-next-deps
@@ -112,6 +112,12 @@ registry: registry-deps
 registry-bench: registry-deps
 	cd registrytest && REGISTRY_BENCH_STRICT=1 REGISTRY_BENCH_VERSIONS=10000 REGISTRY_BENCH_REQUESTS=300 REGISTRY_BENCH_OUT=bench-10k.md $(GO) test -run TestSpeed -count=1 -v -timeout 60m .
 	cd registrytest && REGISTRY_BENCH_STRICT=1 REGISTRY_BENCH_VERSIONS=100000 REGISTRY_BENCH_REQUESTS=300 REGISTRY_BENCH_OUT=bench-100k.md $(GO) test -run TestSpeed -count=1 -v -timeout 120m .
+
+# SSO against a real OpenID Connect provider (zitadel's example OP), in
+# its own module (identity/ssotest) so that its dependencies stay out of
+# Switchboard's.
+identity-sso:
+	cd identity/ssotest && $(GO) vet ./... && $(GO) test -race -timeout 5m ./...
 
 bench-check:
 	cd bench && $(GO) vet ./... && $(GO) test -timeout 5m ./...

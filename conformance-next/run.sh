@@ -12,7 +12,8 @@
 #
 # Results: $OUT (default conformance-next/results/<mode>-<stamp>), one
 # checks.json per scenario, the suite's log, and summary.txt with one line
-# per scenario (PASS / FAIL / SKIP, scored or not). Exits 1 when a scored
+# per scenario (PASS / FAIL / SKIP when scored; pass / skip / xfail when
+# not scored, which cannot fail the run). Exits 1 when a scored
 # scenario fails.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)

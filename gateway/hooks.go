@@ -79,6 +79,10 @@ type Identity struct {
 	Method string `json:"method,omitempty"`
 	// Scopes granted to the caller's token or key.
 	Scopes []string `json:"scopes,omitempty"`
+	// Binding is the grant binding of the caller's token ("session:<id>"
+	// or "task:<id>", the mcp_binding claim), "" for an unbound grant: a
+	// policy can require a grant bound to the request's session.
+	Binding string `json:"binding,omitempty"`
 }
 
 // Access describes a request's use of an upstream feature, for

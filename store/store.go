@@ -1,8 +1,9 @@
-// Package store keeps Switchboard's durable state in a database: today the
+// Package store keeps Switchboard's durable state in a database: the
 // embedded authorization server's signing key, clients, grants, refresh
 // tokens and revocations ([DB.AuthServer], an authserver.Storage), so that
 // a restart of "switchboard serve --auth" or "switchboard auth-server"
-// logs nobody out.
+// logs nobody out; and API keys, data keys and the vault's sealed secrets
+// ([DB.Identity], an identity.Storage).
 //
 // The database is embedded SQLite, through the pure-Go driver
 // modernc.org/sqlite (no cgo), in a data directory ([DefaultDir]):
@@ -22,7 +23,8 @@
 // Secrets at rest are encrypted with AES-256-GCM under a master key (see
 // [LoadMasterKey]): the environment variable SWITCHBOARD_MASTER_KEY, or
 // the file master.key in the data directory, created with mode 0600 on
-// first use. Client secrets and refresh tokens are stored only as SHA-256
+// first use. [DB.RotateMasterKey] seals everything sealed under it again
+// under a new one. Client secrets and refresh tokens are stored only as SHA-256
 // digests.
 package store
 
@@ -70,7 +72,9 @@ type DB struct {
 	dialect dialect
 	sealer  *sealer
 	dir     string
-	log     *slog.Logger
+	// keyFromFile: the master key is the data directory's master.key.
+	keyFromFile bool
+	log         *slog.Logger
 }
 
 // dialect is what differs between database backends: the goose dialect,
@@ -109,15 +113,28 @@ func Open(ctx context.Context, dir string, opts *Options) (*DB, error) {
 	}
 	defer unlock()
 	key := opts.MasterKey
+	fromFile := false
 	if key == nil {
 		var err error
 		if key, err = LoadMasterKey(dir); err != nil {
 			return nil, err
 		}
+		_, inEnv := os.LookupEnv(MasterKeyEnv)
+		fromFile = !inEnv
 	}
 	sl, err := newSealer(key)
 	if err != nil {
 		return nil, err
+	}
+	if fromFile {
+		sl.reload = func() ([][]byte, error) { return masterKeysInDir(dir) }
+		// A master key rotation that stopped half-way left its new key
+		// beside the old one: values may be sealed under either.
+		if keys, err := masterKeysInDir(dir); err == nil {
+			for _, k := range keys[1:] {
+				_ = sl.add(k, false)
+			}
+		}
 	}
 	path := filepath.Join(dir, FileName)
 	q := url.Values{}
@@ -131,7 +148,7 @@ func Open(ctx context.Context, dir string, opts *Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: opening %s: %w", path, err)
 	}
-	db := &DB{sql: sdb, dialect: sqliteDialect, sealer: sl, dir: dir, log: opts.Logger}
+	db := &DB{sql: sdb, dialect: sqliteDialect, sealer: sl, dir: dir, log: opts.Logger, keyFromFile: fromFile}
 	if db.log == nil {
 		db.log = slog.New(slog.DiscardHandler)
 	}

@@ -115,6 +115,8 @@ func newToolsCmd() *cobra.Command {
 	diff := &cobra.Command{
 		Use:   "diff",
 		Short: "Show the tool definitions waiting for approval, with their changes and findings",
+		Example: `  switchboard tools diff
+  switchboard tools diff --data-dir /var/lib/switchboard`,
 		Long: `Show each tool definition the gateway withholds until it is approved — new
 tools (pinning mode approval), tools flagged by the poisoning checks, and
 tools whose definition changed since it was approved — with a line diff
@@ -158,6 +160,8 @@ against the approved definition and the findings of the checks.`,
 	approve := &cobra.Command{
 		Use:   "approve [UPSTREAM/TOOL...]",
 		Short: "Approve tool definitions waiting for approval; a running gateway serves them within its poll interval",
+		Example: `  switchboard tools approve github/create_issue
+  switchboard tools approve --all --by alice`,
 		Long: `Pin the definitions waiting for approval of the named tools (or, with --all,
 of every tool "tools diff" shows). A definition with findings of the
 poisoning checks is refused unless --accept-findings is given.`,

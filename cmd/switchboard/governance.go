@@ -10,11 +10,9 @@ import (
 	"slices"
 	"time"
 
-	"github.com/switchboard-mcp/switchboard/auth"
 	"github.com/switchboard-mcp/switchboard/gateway"
 	"github.com/switchboard-mcp/switchboard/gateway/config"
 	"github.com/switchboard-mcp/switchboard/limits"
-	"github.com/switchboard-mcp/switchboard/mcp"
 	"github.com/switchboard-mcp/switchboard/pins"
 	"github.com/switchboard-mcp/switchboard/policy"
 	"github.com/switchboard-mcp/switchboard/protocol"
@@ -192,36 +190,9 @@ func newGovernance(cfg *config.Config, opts *gateway.Options, db *store.DB, logg
 		}
 		opts.VirtualServers = append(opts.VirtualServers, vs)
 	}
-	if opts.Hooks.Identify == nil && (opts.Hooks.Authorize != nil || opts.Hooks.Admit != nil) {
-		opts.Hooks.Identify = identifyFromToken
-	}
+	// Who calls (Hooks.Identify) is set by the identity section
+	// (identity.go), from the OAuth token or API key.
 	return gv, nil
-}
-
-// identifyFromToken is the identity of a request from the OAuth access
-// token serve --auth verified: subject, client, scopes, and the "tenant"
-// and "groups" claims when the issuer sets them. Without a token the
-// caller is anonymous.
-func identifyFromToken(ctx context.Context, r *mcp.Request) *gateway.Identity {
-	ti := auth.TokenInfoFrom(ctx)
-	if ti == nil {
-		return nil
-	}
-	id := &gateway.Identity{Subject: ti.Subject, ClientID: ti.ClientID, Scopes: ti.Scopes, Method: "oauth"}
-	if ti.IsMachine() {
-		id.Method = "machine"
-	}
-	if t, ok := ti.Claims["tenant"].(string); ok {
-		id.Tenant = t
-	}
-	if gs, ok := ti.Claims["groups"].([]any); ok {
-		for _, g := range gs {
-			if s, ok := g.(string); ok {
-				id.Groups = append(id.Groups, s)
-			}
-		}
-	}
-	return id
 }
 
 // chainAuthorize asks each authorizer in turn; the first refusal wins.

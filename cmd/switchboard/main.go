@@ -48,7 +48,7 @@ client commands.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServeCmd(), newDemoCmd(), newInspectCmd(), newCallCmd(), newReadCmd(), newPromptCmd(), newCompleteCmd(), newLoginCmd(), newAuthServerCmd(), newConfigCmd(), newConnectCmd(), newRegistryCmd())
+	root.AddCommand(newServeCmd(), newDemoCmd(), newInspectCmd(), newCallCmd(), newReadCmd(), newPromptCmd(), newCompleteCmd(), newLoginCmd(), newAuthServerCmd(), newConfigCmd(), newConnectCmd(), newKeysCmd(), newRegistryCmd())
 	root.AddCommand(governanceCommands()...)
 	return root
 }

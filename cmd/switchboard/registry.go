@@ -457,7 +457,9 @@ func newRegistryExportCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "export",
 		Short: "Write every version (deleted ones too) to a file that sync --file imports",
-		Args:  cobra.NoArgs,
+		Example: `  switchboard registry export -o registry.json
+  switchboard registry export --database postgres://registry@db/registry > registry.json`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
 			_, rc, err := f.load()
@@ -500,7 +502,9 @@ func newRegistryValidateCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "validate FILE...",
 		Short: "Check server.json files as the registry does when they are published",
-		Args:  cobra.MinimumNArgs(1),
+		Example: `  switchboard registry validate server.json
+  switchboard registry validate --draft servers/*.json`,
+		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			bad := 0
 			for _, a := range args {
@@ -540,7 +544,8 @@ func newRegistryApprovalCmd(verb, state string) *cobra.Command {
 		Long: "Set the curation state of servers (by name) to " + state + `. With
 registry.curation.requireApproval, only approved servers are shown; a denied
 server is refused (registry.curation.deniedStatus) whatever the policy.`,
-		Args: cobra.MinimumNArgs(1),
+		Example: "  switchboard registry " + verb + " com.example/weather --note \"reviewed 2026-12\"\n  switchboard registry " + verb + " --config gateway.yaml io.github.acme/files io.github.acme/git",
+		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			_, rc, err := f.load()
@@ -572,9 +577,10 @@ server is refused (registry.curation.deniedStatus) whatever the policy.`,
 func newRegistryApprovalsCmd() *cobra.Command {
 	var f registryFlags
 	cmd := &cobra.Command{
-		Use:   "approvals",
-		Short: "List the servers' approval states",
-		Args:  cobra.NoArgs,
+		Use:     "approvals",
+		Short:   "List the servers' approval states",
+		Example: `  switchboard registry approvals --config gateway.yaml`,
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
 			_, rc, err := f.load()
@@ -604,9 +610,10 @@ func newRegistryApprovalsCmd() *cobra.Command {
 
 func newRegistryKeygenCmd() *cobra.Command {
 	return &cobra.Command{
-		Use:   "keygen",
-		Short: "Print a new Ed25519 key: a seed for registry.jwtKey, or a publisher key with its proof record",
-		Args:  cobra.NoArgs,
+		Use:     "keygen",
+		Short:   "Print a new Ed25519 key: a seed for registry.jwtKey, or a publisher key with its proof record",
+		Example: `  switchboard registry keygen`,
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			pub, priv, err := ed25519.GenerateKey(nil)
 			if err != nil {

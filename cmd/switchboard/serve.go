@@ -157,8 +157,15 @@ func runServe(ctx context.Context, f *serveFlags) error {
 		return err
 	}
 	defer gov.close()
+	idn, err := newServeIdentity(ctx, cfg, db, logger)
+	if err != nil {
+		return err
+	}
 
 	if f.stdio {
+		if err := idn.apply(cfg, &opts, ""); err != nil {
+			return err
+		}
 		g, err := gateway.New(opts)
 		if err != nil {
 			return err
@@ -183,11 +190,11 @@ func runServe(ctx context.Context, f *serveFlags) error {
 	defer cancel()
 	if f.withAuth {
 		var aln net.Listener
-		as, aln, authMW, err = startAuth(f, logger, base+gateway.PathMCP, db)
+		as, aln, authMW, err = startAuth(ctx, f, logger, base+gateway.PathMCP, db, idn)
 		if err != nil {
 			return err
 		}
-		ahs := httpserve.New(as, f.limits.http.options(logger))
+		ahs := httpserve.New(idn.authServerHandler(as), f.limits.http.options(logger))
 		authDone := make(chan error, 1)
 		go func() { authDone <- ahs.Run(ctx, aln) }()
 		defer func() {
@@ -197,6 +204,9 @@ func runServe(ctx context.Context, f *serveFlags) error {
 			<-authDone
 		}()
 		opts.ServerOptions.OnSessionEnd = func(ss *mcp.ServerSession) { as.RevokeSession(ss.ID()) }
+	}
+	if err := idn.apply(cfg, &opts, base); err != nil {
+		return err
 	}
 	g, err := gateway.New(opts)
 	if err != nil {
@@ -236,9 +246,10 @@ func runServe(ctx context.Context, f *serveFlags) error {
 		for _, name := range g.VirtualServerNames() {
 			mux.Handle(gateway.PathVirtual+name+gateway.PathMCP, authMW.Wrap(g.VirtualHandler(name)))
 		}
-	} else {
+	} else if !idn.mountAPIKeys(mux, g) {
 		g.Mount(mux)
 	}
+	mux.Handle(pathOAuthCallback, idn.reg)
 	if err := mountRegistry(ctx, mux, cfg, db, g, logger, authMW == nil); err != nil {
 		return err
 	}
@@ -286,19 +297,24 @@ func printUpstreams(g *gateway.Gateway) {
 
 // startAuth prepares the embedded authorization server for resource and
 // its listener; the caller serves it.
-func startAuth(f *serveFlags, logger *slog.Logger, resource string, db *store.DB) (*authserver.Server, net.Listener, *auth.Middleware, error) {
+func startAuth(ctx context.Context, f *serveFlags, logger *slog.Logger, resource string, db *store.DB, idn *serveIdentity) (*authserver.Server, net.Listener, *auth.Middleware, error) {
 	aln, err := net.Listen("tcp", f.authAddr)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("listening on %s: %w", f.authAddr, err)
 	}
 	issuer := "http://" + aln.Addr().String()
-	as, err := authserver.New(authserver.Options{
+	asOpts := authserver.Options{
 		Issuer:      issuer,
 		Resources:   []string{resource},
 		AutoApprove: f.autoApprove,
 		Logger:      logger,
 		Storage:     db.AuthServer(),
-	})
+	}
+	if err := idn.authServerOptions(ctx, &asOpts); err != nil {
+		aln.Close()
+		return nil, nil, nil, err
+	}
+	as, err := authserver.New(asOpts)
 	if err != nil {
 		aln.Close()
 		return nil, nil, nil, err
@@ -309,7 +325,8 @@ func startAuth(f *serveFlags, logger *slog.Logger, resource string, db *store.DB
 		aln.Close()
 		return nil, nil, nil, err
 	}
-	m, err := auth.New(v, &auth.Options{Resource: resource, AuthorizationServers: []string{as.Issuer()}, Logger: logger})
+	mwOpts := &auth.Options{Resource: resource, AuthorizationServers: []string{as.Issuer()}, Logger: logger}
+	m, err := auth.New(idn.middleware(v, mwOpts), mwOpts)
 	if err != nil {
 		aln.Close()
 		return nil, nil, nil, err

@@ -63,5 +63,7 @@ func newServer() *mcp.Server {
 }
 
 func main() {
-	log.Fatal(newServer().ServeStdio(context.Background()))
+	if err := newServer().ServeStdio(context.Background()); err != nil {
+		log.Fatal(err)
+	}
 }

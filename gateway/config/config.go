@@ -83,6 +83,9 @@ type Config struct {
 	Limits         *Limits                   `json:"limits,omitempty"`
 	Tenants        map[string]*Tenant        `json:"tenants,omitempty"`
 	VirtualServers map[string]*VirtualServer `json:"virtualServers,omitempty"`
+	// Identity is the top-level "identity" section (API keys, DPoP, SSO,
+	// trusted assertion issuers); nil when absent.
+	Identity *Identity `json:"identity,omitempty"`
 	// Registry is the MCP registry's section (top-level "registry"), nil
 	// when absent; see [Registry].
 	Registry *Registry `json:"registry,omitempty"`
@@ -175,6 +178,9 @@ type Server struct {
 	// PingInterval overrides the gateway's PingInterval (0: the
 	// gateway's).
 	PingInterval Duration `json:"pingInterval,omitzero"`
+	// Auth is how the gateway authenticates to this server (the entry's
+	// "auth"); nil means no credentials beyond Headers.
+	Auth *UpstreamAuth `json:"auth,omitempty"`
 }
 
 // Input is a VS Code input declaration (an element of "inputs").

@@ -111,6 +111,7 @@ func (d *decoder) decode() *Config {
 	}
 	cfg.Gateway.applyDefaults(gw)
 	cfg.Inputs = d.decodeInputs(root["inputs"])
+	d.decodeIdentity(root, cfg)
 	for _, key := range []string{"mcpServers", "servers"} {
 		v, ok := root[key]
 		if !ok {
@@ -576,6 +577,7 @@ func (d *decoder) decodeServer(path, name string, m map[string]any) *Server {
 	if v, ok := d.duration(m, "pingInterval", path); ok {
 		s.PingInterval = v
 	}
+	d.decodeUpstreamAuth(path, s, m)
 	return s
 }
 

@@ -9,7 +9,7 @@ import (
 // (schema.json) lists the same keys; a test keeps them in step.
 
 // topKeys are the top-level keys the gateway reads.
-var topKeys = []string{"$schema", "gateway", "mcpServers", "servers", "inputs", "policy", "limits", "tenants", "virtualServers", "registry"}
+var topKeys = []string{"$schema", "gateway", "mcpServers", "servers", "inputs", "policy", "limits", "tenants", "virtualServers", "identity", "registry"}
 
 // reservedTopKeys are top-level sections of later versions of Switchboard.
 // Today they are an error rather than silently ignored: a policy or limit
@@ -53,6 +53,7 @@ var serverKeys = []string{
 	"disabled", "enabled",
 	"prefix", "session", "maxSessions",
 	"timeout", "connectTimeout", "pingInterval",
+	"auth",
 }
 
 // ignoredServerKeys are keys clients put in server entries that mean

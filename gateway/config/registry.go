@@ -148,23 +148,6 @@ func (c *Config) RegistryEnabled() bool {
 	return c != nil && c.Registry != nil && (c.Registry.Enabled == nil || *c.Registry.Enabled)
 }
 
-// expandAll substitutes the references in every string of v, in place.
-func (d *decoder) expandAll(path string, v any) any {
-	switch x := v.(type) {
-	case string:
-		return d.expand(path, x)
-	case []any:
-		for i := range x {
-			x[i] = d.expandAll(indexPath(path, i), x[i])
-		}
-	case map[string]any:
-		for _, k := range sortedKeys(x) {
-			x[k] = d.expandAll(childPath(path, k), x[k])
-		}
-	}
-	return v
-}
-
 // decodeRegistry decodes the "registry" section (nil when absent). The
 // schema reports unknown keys and wrong types with their paths.
 func (d *decoder) decodeRegistry(v any) *Registry {
