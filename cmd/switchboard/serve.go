@@ -264,6 +264,9 @@ func runServe(ctx context.Context, f *serveFlags) error {
 		g.Mount(mux)
 	}
 	mux.Handle(pathOAuthCallback, idn.reg)
+	if err := mountRegistry(ctx, mux, cfg, db, g, logger, authMW == nil); err != nil {
+		return err
+	}
 	fmt.Fprintf(os.Stderr, "switchboard serve: listening on %s\n  Streamable HTTP: %s%s\n", ln.Addr(), base, gateway.PathMCP)
 	access := "loopback only"
 	if adminOpts.Token != "" {

@@ -92,6 +92,9 @@ type Config struct {
 	Audit     *Audit     `json:"audit,omitempty"`
 	Telemetry *Telemetry `json:"telemetry,omitempty"`
 	Costs     *Costs     `json:"costs,omitempty"`
+	// Registry is the MCP registry's section (top-level "registry"), nil
+	// when absent; see [Registry].
+	Registry *Registry `json:"registry,omitempty"`
 	// Path is the absolute path of the file the configuration was loaded
 	// from ("" for [Parse]).
 	Path string `json:"-"`

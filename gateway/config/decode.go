@@ -143,6 +143,7 @@ func (d *decoder) decode() *Config {
 	}
 	d.checkPrefixes(cfg)
 	d.decodeGovernance(root, cfg)
+	cfg.Registry = d.decodeRegistry(root["registry"])
 	return cfg
 }
 
