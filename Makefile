@@ -13,9 +13,9 @@ FUZZTIME  ?= 3s
 NODE_STAMP := conformance/node_modules/.installed
 NEXT_STAMP := conformance-next/node_modules/.installed
 
-.PHONY: redis-deps scale-deps scale bench-scale test check vet unit fuzz microbench conformance conformance-deps conformance-next conformance-next-deps conformance-gateway interop browser browser-deps identity-sso bench bench-quick build clean
+.PHONY: redis-deps postgres-deps scale-deps scale bench-scale test check vet unit fuzz microbench conformance conformance-deps conformance-next conformance-next-deps conformance-gateway interop browser browser-deps identity-sso registry registry-deps registry-bench bench bench-quick build clean
 
-test: check unit fuzz microbench conformance conformance-next conformance-gateway scale interop browser identity-sso bench-check
+test: check unit fuzz microbench conformance conformance-next conformance-gateway scale interop browser identity-sso registry bench-check
 	@echo "make test: all passed"
 
 build: $(BIN)
@@ -29,7 +29,7 @@ check:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
-unit: conformance-deps redis-deps
+unit: conformance-deps redis-deps postgres-deps
 	$(GO) test -race -timeout 10m ./...
 
 # The limits tests share counters across gateway processes through a real
@@ -113,8 +113,37 @@ $(BROWSER_STAMP): browsertest/package.json browsertest/package-lock.json
 	cd browsertest && npm ci --no-audit --no-fund
 	touch $@
 
+# The store, audit, usage and command tests run against a real
+# PostgreSQL that they start themselves (internal/pgtest: initdb and pg_ctl
+# of Debian's postgresql package, a throwaway cluster on a Unix socket in a
+# temporary directory); installed here when missing.
+postgres-deps:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || { \
+		echo "installing Debian's postgresql for the PostgreSQL tests"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql >/dev/null; }
+
 browser: browser-deps
 	cd browsertest && $(GO) vet ./... && $(GO) test -timeout 10m ./...
+
+# The registry against the official components (registrytest/, its own
+# module: mcp-publisher and the official registry server are built from
+# github.com/modelcontextprotocol/registry v1.8.14), with a throwaway
+# PostgreSQL cluster; Debian's postgresql is installed here when missing.
+registry-deps:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+		echo "installing Debian's postgresql for the registry tests"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql >/dev/null; }
+
+registry: registry-deps
+	cd registrytest && $(GO) vet ./... && $(GO) test -timeout 20m ./...
+
+# The full speed comparison (BENCHMARKS.md, "MCP registry"): 10,000 and
+# 100,000 versions, tables written to registrytest/bench-*.md.
+registry-bench: registry-deps
+	cd registrytest && REGISTRY_BENCH_STRICT=1 REGISTRY_BENCH_VERSIONS=10000 REGISTRY_BENCH_REQUESTS=300 REGISTRY_BENCH_OUT=bench-10k.md $(GO) test -run TestSpeed -count=1 -v -timeout 60m .
+	cd registrytest && REGISTRY_BENCH_STRICT=1 REGISTRY_BENCH_VERSIONS=100000 REGISTRY_BENCH_REQUESTS=300 REGISTRY_BENCH_OUT=bench-100k.md $(GO) test -run TestSpeed -count=1 -v -timeout 120m .
 
 # SSO against a real OpenID Connect provider (zitadel's example OP), in
 # its own module (identity/ssotest) so that its dependencies stay out of

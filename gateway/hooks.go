@@ -122,6 +122,11 @@ type Denial struct {
 	Rule string `json:"rule"`
 	// Reason says why, for the caller.
 	Reason string `json:"reason"`
+	// ToolError answers a refused tools/call with a tool result whose
+	// isError is set and whose text is the denial, instead of a JSON-RPC
+	// error: for refusals the model should read and act on, such as a
+	// spent budget. Other requests get the JSON-RPC error.
+	ToolError bool `json:"-"`
 }
 
 // CodeDenied is the JSON-RPC error code of a request the gateway's policy
@@ -306,6 +311,9 @@ func (g *Gateway) authorize(ctx context.Context, a *Access) error {
 	}
 	if rec := recordFrom(ctx); rec != nil && !a.Listing {
 		rec.denial = d
+	}
+	if d.ToolError && a.Method == protocol.MethodToolsCall && !a.Listing {
+		return d // the tool handler's plain error: a tool result with isError
 	}
 	return d.rpcError()
 }

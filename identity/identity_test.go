@@ -14,6 +14,7 @@ import (
 
 	"github.com/switchboard-mcp/switchboard/auth"
 	"github.com/switchboard-mcp/switchboard/identity"
+	"github.com/switchboard-mcp/switchboard/internal/pgtest"
 	"github.com/switchboard-mcp/switchboard/store"
 )
 
@@ -27,9 +28,23 @@ func openDB(t *testing.T, dir string) *store.DB {
 	return db
 }
 
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// The API keys on both backends of the store.
 func TestAPIKeys(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) { testAPIKeys(t, openDB(t, t.TempDir())) })
+	t.Run("postgres", func(t *testing.T) {
+		db, err := store.Open(context.Background(), t.TempDir(), &store.Options{URL: pgtest.DSN(t), MasterKey: []byte("0123456789abcdef0123456789abcdef")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		testAPIKeys(t, db)
+	})
+}
+
+func testAPIKeys(t *testing.T, db *store.DB) {
 	ctx := context.Background()
-	db := openDB(t, t.TempDir())
 	v, err := identity.NewVault(ctx, db.Identity())
 	if err != nil {
 		t.Fatal(err)

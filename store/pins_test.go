@@ -10,6 +10,7 @@ import (
 
 	"github.com/go-json-experiment/json/jsontext"
 
+	"github.com/switchboard-mcp/switchboard/internal/pgtest"
 	"github.com/switchboard-mcp/switchboard/pins"
 )
 
@@ -30,8 +31,47 @@ func latestMigration(t *testing.T) int64 {
 	return n
 }
 
+// The pins on both backends.
 func TestPinStorage(t *testing.T) {
-	s := openTest(t, t.TempDir()).Pins()
+	t.Run("sqlite", func(t *testing.T) { testPinStorage(t, openTest(t, t.TempDir()).Pins()) })
+	t.Run("postgres", func(t *testing.T) {
+		db, err := Open(context.Background(), t.TempDir(), &Options{URL: pgtest.DSN(t)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		testPinStorage(t, db.Pins())
+	})
+}
+
+// Every SQLite migration has its PostgreSQL twin, and no twin is left
+// without its SQLite original: a part that stores something works on both.
+func TestMigrationTwins(t *testing.T) {
+	names := func(dir string) map[string]bool {
+		entries, err := fs.ReadDir(migrations, dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]bool{}
+		for _, e := range entries {
+			m[e.Name()] = true
+		}
+		return m
+	}
+	lite, pg := names("migrations/sqlite"), names("migrations/postgres")
+	for n := range lite {
+		if !pg[n] {
+			t.Errorf("migrations/sqlite/%s has no PostgreSQL twin migrations/postgres/%s", n, n)
+		}
+	}
+	for n := range pg {
+		if !lite[n] {
+			t.Errorf("migrations/postgres/%s has no SQLite original", n)
+		}
+	}
+}
+
+func testPinStorage(t *testing.T, s *PinStorage) {
 	ctx := context.Background()
 	k := pins.Key{Upstream: "up", Tool: "greet"}
 	now := time.UnixMilli(time.Now().UnixMilli())

@@ -17,8 +17,14 @@
 // commands ("switchboard auth-server clients add") can write while a
 // server runs. The schema is versioned: Open applies the migrations
 // embedded under migrations/ (goose, numbered 00001, 00002, …) that the
-// database has not seen yet. The API hides SQL and the driver so that a
-// PostgreSQL backend can be added beside SQLite.
+// database has not seen yet. The API hides SQL and the driver.
+//
+// PostgreSQL is used instead when [Options.URL] names a server
+// ("postgres://user@host/db", or a key=value connection string), through
+// the pgx driver; the data directory then holds only the master key
+// (share it between replicas with $SWITCHBOARD_MASTER_KEY). Its
+// migrations live under migrations/postgres and run under an advisory
+// lock, so that replicas starting together migrate once.
 //
 // Secrets at rest are encrypted with AES-256-GCM under a master key (see
 // [LoadMasterKey]): the environment variable SWITCHBOARD_MASTER_KEY, or
@@ -43,6 +49,7 @@ import (
 	"time"
 
 	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
 	_ "modernc.org/sqlite" // the "sqlite" database/sql driver, pure Go
 )
 
@@ -64,6 +71,10 @@ type Options struct {
 	// Logger receives migration and maintenance messages (default:
 	// discarded). Secrets are never logged.
 	Logger *slog.Logger
+	// URL, if set, is a PostgreSQL database to use instead of the data
+	// directory's SQLite file: a postgres:// or postgresql:// URL or a
+	// key=value connection string (see [IsPostgresURL]).
+	URL string
 }
 
 // DB is an open Switchboard database. It is safe for concurrent use.
@@ -85,6 +96,9 @@ type dialect struct {
 	goose      goose.Dialect
 	migrations string
 	rebind     func(query string) string
+	// locker, if set, makes the lock that serializes migrations of
+	// several processes.
+	locker func() (lock.SessionLocker, error)
 }
 
 var sqliteDialect = dialect{
@@ -136,6 +150,13 @@ func Open(ctx context.Context, dir string, opts *Options) (*DB, error) {
 			}
 		}
 	}
+	if opts.URL != "" {
+		db, err := openPostgres(ctx, dir, opts, sl)
+		if db != nil {
+			db.keyFromFile = fromFile
+		}
+		return db, err
+	}
 	path := filepath.Join(dir, FileName)
 	q := url.Values{}
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
@@ -165,11 +186,19 @@ func (db *DB) migrate(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("store: migrations: %w", err)
 	}
-	// Numbers are allotted in ranges to the parts of Switchboard (tool
-	// pins from 00020): a database may have seen a higher number before a
-	// lower one is added, so missing lower ones are applied, not refused.
-	p, err := goose.NewProvider(db.dialect.goose, db.sql, fsys,
-		goose.WithDisableGlobalRegistry(true), goose.WithSlog(db.log), goose.WithAllowOutofOrder(true))
+	popts := []goose.ProviderOption{goose.WithDisableGlobalRegistry(true), goose.WithSlog(db.log),
+		// Migrations are numbered by area (00001 the authorization server,
+		// 00010-00019 audit and usage, ...): a database may have seen a
+		// higher number before a lower one exists.
+		goose.WithAllowOutofOrder(true)}
+	if db.dialect.locker != nil {
+		l, err := db.dialect.locker()
+		if err != nil {
+			return fmt.Errorf("store: migrations: %w", err)
+		}
+		popts = append(popts, goose.WithSessionLocker(l))
+	}
+	p, err := goose.NewProvider(db.dialect.goose, db.sql, fsys, popts...)
 	if err != nil {
 		return fmt.Errorf("store: migrations: %w", err)
 	}
@@ -199,7 +228,7 @@ func (db *DB) SchemaVersion(ctx context.Context) (int64, error) {
 // Dir returns the data directory.
 func (db *DB) Dir() string { return db.dir }
 
-// Backend names the database backend: "sqlite".
+// Backend names the database backend: "sqlite" or "postgres".
 func (db *DB) Backend() string { return db.dialect.name }
 
 // Close closes the database.

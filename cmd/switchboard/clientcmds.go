@@ -35,6 +35,9 @@ func newInspectCmd() *cobra.Command {
   switchboard inspect -- npx -y @modelcontextprotocol/server-everything
   switchboard inspect --json -- switchboard demo everything`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if card, _ := cmd.Flags().GetBool("card"); card {
+				return inspectCard(cmd, args, f.jsonOut)
+			}
 			t, rest, err := splitTarget(cmd, args)
 			if err != nil {
 				return err
@@ -61,6 +64,7 @@ func newInspectCmd() *cobra.Command {
 		},
 	}
 	f.register(cmd)
+	cmd.Flags().Bool("card", false, "show and validate the target's Server Card (a card URL, an MCP endpoint URL, or a host's AI catalog) instead of connecting")
 	return cmd
 }
 

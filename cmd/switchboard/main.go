@@ -48,7 +48,7 @@ client commands.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServeCmd(), newDemoCmd(), newInspectCmd(), newCallCmd(), newReadCmd(), newPromptCmd(), newCompleteCmd(), newLoginCmd(), newAuthServerCmd(), newConfigCmd(), newConnectCmd(), newKeysCmd())
+	root.AddCommand(newServeCmd(), newDemoCmd(), newInspectCmd(), newCallCmd(), newReadCmd(), newPromptCmd(), newCompleteCmd(), newLoginCmd(), newAuthServerCmd(), newConfigCmd(), newConnectCmd(), newKeysCmd(), newAuditCmd(), newUsageCmd(), newRegistryCmd())
 	root.AddCommand(governanceCommands()...)
 	return root
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/switchboard-mcp/switchboard/auth"
 	"github.com/switchboard-mcp/switchboard/authserver"
 	"github.com/switchboard-mcp/switchboard/internal/everything"
+	"github.com/switchboard-mcp/switchboard/internal/pgtest"
 	"github.com/switchboard-mcp/switchboard/jsonrpc"
 	"github.com/switchboard-mcp/switchboard/mcp"
 	"github.com/switchboard-mcp/switchboard/protocol"
@@ -29,7 +30,9 @@ func TestMain(m *testing.M) {
 		main()
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	pgtest.Stop() // the PostgreSQL cluster some tests started
+	os.Exit(code)
 }
 
 // serveTestHTTP serves srv over Streamable HTTP for the test and returns its

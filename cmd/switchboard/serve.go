@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -163,6 +164,11 @@ func runServe(ctx context.Context, f *serveFlags) error {
 	if err != nil {
 		return err
 	}
+	obs, err := setupObservability(ctx, cfg, &opts, db, logger)
+	if err != nil {
+		return err
+	}
+	defer obs.Close()
 
 	if f.stdio {
 		if err := idn.apply(cfg, &opts, ""); err != nil {
@@ -173,6 +179,7 @@ func runServe(ctx context.Context, f *serveFlags) error {
 			return err
 		}
 		defer g.Close()
+		obs.attach(g)
 		startWatch(g)
 		gov.start(ctx, g)
 		return g.ServeStdio(ctx)
@@ -205,7 +212,13 @@ func runServe(ctx context.Context, f *serveFlags) error {
 			cancel()
 			<-authDone
 		}()
-		opts.ServerOptions.OnSessionEnd = func(ss *mcp.ServerSession) { as.RevokeSession(ss.ID()) }
+		ended := opts.ServerOptions.OnSessionEnd
+		opts.ServerOptions.OnSessionEnd = func(ss *mcp.ServerSession) {
+			as.RevokeSession(ss.ID())
+			if ended != nil {
+				ended(ss)
+			}
+		}
 	}
 	if err := idn.apply(cfg, &opts, base); err != nil {
 		return err
@@ -221,10 +234,11 @@ func runServe(ctx context.Context, f *serveFlags) error {
 	}
 	defer g.Close()
 	startWatch(g)
+	obs.attach(g)
 	gov.start(ctx, g)
 
 	mux := http.NewServeMux()
-	adminOpts := console.Options{Token: f.adminToken, Logs: logs, Version: version, Routes: gov.adminRoutes()}
+	adminOpts := console.Options{Token: f.adminToken, Logs: logs, Version: version, Routes: joinRoutes(gov.adminRoutes(), obs.routes())}
 	if f.appsAddr != "" && f.appsAddr != "off" {
 		sln, err := net.Listen("tcp", f.appsAddr)
 		if err != nil {
@@ -260,6 +274,9 @@ func runServe(ctx context.Context, f *serveFlags) error {
 		g.Mount(mux)
 	}
 	mux.Handle(pathOAuthCallback, idn.reg)
+	if err := mountRegistry(ctx, mux, cfg, db, g, logger, authMW == nil); err != nil {
+		return err
+	}
 	fmt.Fprintf(os.Stderr, "switchboard serve: listening on %s\n  Streamable HTTP: %s%s\n", ln.Addr(), base, gateway.PathMCP)
 	access := "loopback only"
 	if adminOpts.Token != "" {
@@ -275,6 +292,7 @@ func runServe(ctx context.Context, f *serveFlags) error {
 		fmt.Fprintf(os.Stderr, "  authorization server at %s\n", as.Issuer())
 	}
 	fmt.Fprintf(os.Stderr, "  health: %s%s, %s%s\n", base, gateway.PathHealthz, base, gateway.PathReadyz)
+	obs.print(os.Stderr, mux, base)
 	if cfg != nil {
 		fmt.Fprintf(os.Stderr, "  configuration: %s (reloaded when it changes, and on SIGHUP)\n", cfg.Path)
 	}
@@ -421,4 +439,13 @@ func serveListener(ctx context.Context, ln net.Listener, srv *mcp.Server, logger
 		}
 	})
 	return hs.Run(ctx, ln)
+}
+
+// joinRoutes merges the admin API routes of the parts of serve.
+func joinRoutes(parts ...map[string]http.Handler) map[string]http.Handler {
+	all := map[string]http.Handler{}
+	for _, p := range parts {
+		maps.Copy(all, p)
+	}
+	return all
 }

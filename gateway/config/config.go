@@ -86,6 +86,15 @@ type Config struct {
 	// Identity is the top-level "identity" section (API keys, DPoP, SSO,
 	// trusted assertion issuers); nil when absent.
 	Identity *Identity `json:"identity,omitempty"`
+	// Audit, Telemetry and Costs are the audit trail, traces and metrics,
+	// and cost attribution settings (top-level "audit", "telemetry",
+	// "costs"); nil when absent.
+	Audit     *Audit     `json:"audit,omitempty"`
+	Telemetry *Telemetry `json:"telemetry,omitempty"`
+	Costs     *Costs     `json:"costs,omitempty"`
+	// Registry is the MCP registry's section (top-level "registry"), nil
+	// when absent; see [Registry].
+	Registry *Registry `json:"registry,omitempty"`
 	// Path is the absolute path of the file the configuration was loaded
 	// from ("" for [Parse]).
 	Path string `json:"-"`

@@ -112,6 +112,7 @@ func (d *decoder) decode() *Config {
 	cfg.Gateway.applyDefaults(gw)
 	cfg.Inputs = d.decodeInputs(root["inputs"])
 	d.decodeIdentity(root, cfg)
+	cfg.Audit, cfg.Telemetry, cfg.Costs = d.decodeAudit(root["audit"]), d.decodeTelemetry(root["telemetry"]), d.decodeCosts(root["costs"])
 	for _, key := range []string{"mcpServers", "servers"} {
 		v, ok := root[key]
 		if !ok {
@@ -142,6 +143,7 @@ func (d *decoder) decode() *Config {
 	}
 	d.checkPrefixes(cfg)
 	d.decodeGovernance(root, cfg)
+	cfg.Registry = d.decodeRegistry(root["registry"])
 	return cfg
 }
 

@@ -70,6 +70,11 @@ var knownImports = map[string]string{
 	"limits":       "github.com/switchboard-mcp/switchboard/limits",
 	"toolsearch":   "github.com/switchboard-mcp/switchboard/toolsearch",
 	"identity":     "github.com/switchboard-mcp/switchboard/identity",
+	"audit":        "github.com/switchboard-mcp/switchboard/audit",
+	"usage":        "github.com/switchboard-mcp/switchboard/usage",
+	"telemetry":    "github.com/switchboard-mcp/switchboard/telemetry",
+	"registry":     "github.com/switchboard-mcp/switchboard/registry",
+	"servercard":   "github.com/switchboard-mcp/switchboard/servercard",
 	"upstreamauth": "github.com/switchboard-mcp/switchboard/gateway/upstreamauth",
 }
 
