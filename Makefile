@@ -79,7 +79,7 @@ conformance-gateway: build conformance-deps conformance-next-deps
 # drain), key rotation with live sessions, stateless requests with Redis
 # stopped; then the Kubernetes manifests and the Dockerfile checked
 # statically (deploy/).
-scale-deps: redis-deps conformance-deps conformance-next-deps
+scale-deps: redis-deps postgres-deps conformance-deps conformance-next-deps
 	@command -v haproxy >/dev/null 2>&1 || { \
 		echo "installing Debian's haproxy for the scale-out tests"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \

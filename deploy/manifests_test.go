@@ -205,6 +205,7 @@ func TestManifests(t *testing.T) {
 		{"the pod has a seccomp profile", psc != nil && psc.SeccompProfile != nil && psc.SeccompProfile.Type == corev1.SeccompProfileTypeRuntimeDefault},
 		{"the drain fits the grace period", pod.Spec.TerminationGracePeriodSeconds != nil && *pod.Spec.TerminationGracePeriodSeconds >= 30 && env["SWITCHBOARD_DRAIN_DELAY"].Value != ""},
 		{"scale-out is on: Redis from the Secret", env["SWITCHBOARD_CLUSTER_REDIS"].ValueFrom != nil && env["SWITCHBOARD_CLUSTER_REDIS"].ValueFrom.SecretKeyRef != nil && env["SWITCHBOARD_CLUSTER_REDIS"].ValueFrom.SecretKeyRef.Name == o.secret.Name},
+		{"the database is shared: its URL and the master key from the Secret", fromSecret(env["SWITCHBOARD_DATABASE_URL"], o.secret.Name, "database-url") && fromSecret(env["SWITCHBOARD_MASTER_KEY"], o.secret.Name, "master-key")},
 		{"no fixed instance id (a restarted container is a new instance)", env["SWITCHBOARD_INSTANCE_ID"].Name == ""},
 		{"the session keys are mounted from the Secret", volumes["keys"].Secret != nil && volumes["keys"].Secret.SecretName == o.secret.Name &&
 			strings.HasPrefix(env["SWITCHBOARD_SESSION_KEYS"].Value, mounts["keys"].MountPath+"/")},
@@ -226,7 +227,7 @@ func TestManifests(t *testing.T) {
 			}
 		}
 	}
-	for _, ref := range []string{"redis-url", "admin-token"} {
+	for _, ref := range []string{"redis-url", "admin-token", "database-url", "master-key"} {
 		if _, ok := o.secret.StringData[ref]; !ok {
 			t.Errorf("the Secret has no %s", ref)
 		}
@@ -257,4 +258,8 @@ func TestConfigAndKeys(t *testing.T) {
 		t.Fatalf("session-keys.json: %v", err)
 	}
 	fmt.Println("session key set: primary", keys.Primary())
+}
+
+func fromSecret(e corev1.EnvVar, secret, key string) bool {
+	return e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil && e.ValueFrom.SecretKeyRef.Name == secret && e.ValueFrom.SecretKeyRef.Key == key
 }

@@ -144,7 +144,8 @@ type instance struct {
 	name   string
 	addr   string
 	args   []string
-	cpu    string // taskset CPU list, or ""
+	cpu    string   // taskset CPU list, or ""
+	env    []string // added to the environment
 	mu     sync.Mutex
 	cmd    *exec.Cmd
 	stderr *lockedBuffer
@@ -166,6 +167,9 @@ func (in *instance) start() {
 	}
 	buf := &lockedBuffer{}
 	cmd.Stderr = buf
+	if in.env != nil {
+		cmd.Env = append(os.Environ(), in.env...)
+	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		in.t.Fatal(err)
@@ -310,6 +314,13 @@ func startCluster(t testing.TB, n int, extra ...string) *cluster {
 // startClusterWith starts the instances on a Redis already running.
 func startClusterWith(t testing.TB, n int, redisURL string, extra ...string) *cluster {
 	t.Helper()
+	return startClusterEnv(t, n, redisURL, nil, extra...)
+}
+
+// startClusterEnv is startClusterWith with env added to the instances'
+// environment.
+func startClusterEnv(t testing.TB, n int, redisURL string, env []string, extra ...string) *cluster {
+	t.Helper()
 	need(t, "haproxy")
 	c := &cluster{redisURL: redisURL}
 	c.keysFile = filepath.Join(t.TempDir(), "session-keys.json")
@@ -317,6 +328,7 @@ func startClusterWith(t testing.TB, n int, redisURL string, extra ...string) *cl
 	for i := range n {
 		args := append([]string{"--cluster-redis", c.redisURL, "--session-keys", c.keysFile, "--drain-delay", "700ms"}, extra...)
 		in := newInstance(t, fmt.Sprintf("gateway-%d", i), args...)
+		in.env = env
 		c.instances = append(c.instances, in)
 	}
 	var wg sync.WaitGroup
