@@ -259,14 +259,20 @@ func (d *yamlDoc) style() (int, bool) {
 	return unit, seqIndented
 }
 
-// render writes v (under key, or as a sequence item when key is "") as
+// render writes "key:" with v under it as
 // YAML lines indented by ind spaces, in the file's style.
 func (d *yamlDoc) render(key string, v any, ind int) ([]byte, error) {
+	return d.renderBlock(yaml.MapSlice{{Key: key, Value: yamlValue(v)}}, false, ind)
+}
+
+// renderItem writes v as a block sequence item ("- " before its first
+// line) indented by ind spaces.
+func (d *yamlDoc) renderItem(v any, ind int) ([]byte, error) {
+	return d.renderBlock(yamlValue(v), true, ind)
+}
+
+func (d *yamlDoc) renderBlock(doc any, item bool, ind int) ([]byte, error) {
 	unit, seqIndented := d.style()
-	var doc any = yamlValue(v)
-	if key != "" {
-		doc = yaml.MapSlice{{Key: key, Value: doc}}
-	}
 	out, err := yaml.MarshalWithOptions(doc, yaml.Indent(unit), yaml.IndentSequence(seqIndented), yaml.UseLiteralStyleIfMultiline(true))
 	if err != nil {
 		return nil, err
@@ -279,7 +285,7 @@ func (d *yamlDoc) render(key string, v any, ind int) ([]byte, error) {
 	for i, line := range yamlLines(out) {
 		if len(bytes.TrimSpace(line)) > 0 {
 			b.WriteString(pad)
-			if key == "" { // a sequence item: "- " before the first line
+			if item {
 				if i == 0 {
 					b.WriteString("- ")
 				} else {
@@ -321,7 +327,12 @@ func (d *yamlDoc) rootEntry(key string) (*ast.MappingValueNode, error) {
 }
 
 // splice replaces lines [from, to) with text and re-parses.
-func (d *yamlDoc) splice(from, to int, text []byte) error {
+//
+// The edit may change only the top-level key named key: if the new text makes the
+// parser read another key differently (a tag or anchor with no value,
+// for one, takes the lines after it as its value), the edit is refused
+// and d is left as it was.
+func (d *yamlDoc) splice(from, to int, text []byte, key string) error {
 	lines := yamlLines(d.src)
 	var b bytes.Buffer
 	for _, l := range lines[:from] {
@@ -338,6 +349,17 @@ func (d *yamlDoc) splice(from, to int, text []byte) error {
 	if err != nil {
 		return fmt.Errorf("the edited file does not parse (%v)", err)
 	}
+	if _, ok := nd.data[key]; !ok {
+		return fmt.Errorf("the edited file does not read back with %q: switchboard cannot edit this file safely", key)
+	}
+	for k, v := range d.data {
+		if nv, ok := nd.data[k]; k != key && (!ok || !reflect.DeepEqual(v, nv)) {
+			return fmt.Errorf("the edit would change how %q reads: switchboard cannot edit this file safely", k)
+		}
+	}
+	if len(nd.data) > len(d.data)+1 {
+		return errors.New("the edit would add keys it did not write: switchboard cannot edit this file safely")
+	}
 	*d = *nd
 	return nil
 }
@@ -353,7 +375,7 @@ func (d *yamlDoc) appendTop(key string, v any) error {
 			return errors.New("the file's top level is not a block mapping")
 		}
 	}
-	return d.splice(len(yamlLines(d.src)), len(yamlLines(d.src)), text)
+	return d.splice(len(yamlLines(d.src)), len(yamlLines(d.src)), text, key)
 }
 
 // emptyValue reports whether a top-level value is empty and can be
@@ -385,7 +407,7 @@ func (d *yamlDoc) replaceEmpty(mv *ast.MappingValueNode, block []byte) error {
 		comment = strings.TrimRight(rest[i:], "\r\n")
 	}
 	head := line[:colon+1] + comment + "\n"
-	return d.splice(kl, kl+1, append([]byte(head), block...))
+	return d.splice(kl, kl+1, append([]byte(head), block...), keyName(mv))
 }
 
 // setMapEntry sets entry name of the top-level mapping path[0]: an
@@ -426,7 +448,7 @@ func (d *yamlDoc) setMapEntry(path []string, name string, v obj) error {
 		if err != nil {
 			return err
 		}
-		return d.splice(el, end+1, block)
+		return d.splice(el, end+1, block, path[0])
 	}
 	ll, lc := position(entries[len(entries)-1].Key)
 	end := blockEnd(lines, ll, lc, false)
@@ -434,7 +456,7 @@ func (d *yamlDoc) setMapEntry(path []string, name string, v obj) error {
 	if err != nil {
 		return err
 	}
-	return d.splice(end+1, end+1, block)
+	return d.splice(end+1, end+1, block, path[0])
 }
 
 // dashLine returns the line and column of the dash of the sequence item
@@ -473,7 +495,7 @@ func (d *yamlDoc) setListEntry(path []string, key, name string, v obj) error {
 		if seqIndented {
 			ind += unit
 		}
-		block, err := d.render("", v, ind)
+		block, err := d.renderItem(v, ind)
 		if err != nil {
 			return err
 		}
@@ -505,15 +527,15 @@ func (d *yamlDoc) setListEntry(path []string, key, name string, v obj) error {
 		if !match {
 			continue
 		}
-		block, err := d.render("", v, dc)
+		block, err := d.renderItem(v, dc)
 		if err != nil {
 			return err
 		}
-		return d.splice(dl, end+1, block)
+		return d.splice(dl, end+1, block, path[0])
 	}
-	block, err := d.render("", v, lastCol)
+	block, err := d.renderItem(v, lastCol)
 	if err != nil {
 		return err
 	}
-	return d.splice(lastEnd+1, lastEnd+1, block)
+	return d.splice(lastEnd+1, lastEnd+1, block, path[0])
 }
