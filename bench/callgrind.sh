@@ -1,0 +1,97 @@
+#!/bin/sh
+# Instructions per tools/call, counted by valgrind's callgrind: repeatable
+# whatever else the machine is doing, unlike calls/s or CPU time. Starts the
+# target under callgrind, opens the sessions and warms up (cmd/callcount),
+# zeroes the counters, sends CALLS calls, dumps the counters and prints the
+# instructions per call of each process serving the target.
+#
+#   bench/callgrind.sh TARGET [SESSIONS] [CALLS]
+#
+# TARGET: gateway-stdio (the gateway with a stdio upstream, both counted),
+# gateway-http (the gateway with a Streamable HTTP upstream, both counted),
+# http-IMPL (a server over Streamable HTTP, IMPL one of switchboard,
+# baseline, mcpgo, gosdk) or stateless-switchboard (revision 2026-07-28).
+# It builds its own binaries (without cgo, which callgrind does not follow)
+# into bin/cg/; the Go runtime's preemption signals are off under callgrind.
+# With KEEP=DIR the dumps are copied there, for callgrind_annotate.
+set -eu
+target=$1
+sessions=${2:-16}
+calls=${3:-2000}
+here=$(cd "$(dirname "$0")" && pwd)
+bin=$here/bin/cg
+mkdir -p "$bin"
+(cd "$here" && CGO_ENABLED=0 go build -o "$bin/servers" ./cmd/servers && CGO_ENABLED=0 go build -o "$bin/callcount" ./cmd/callcount)
+export GODEBUG=asyncpreemptoff=1 BENCH_JSON_WINDOW=1h
+work=$(mktemp -d)
+pids=""
+cleanup() {
+	for p in $pids; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+vg() { # vg NAME ARGS...: start ARGS under callgrind, output in $work/NAME.*
+	name=$1
+	shift
+	valgrind --tool=callgrind --callgrind-out-file="$work/$name.%p" \
+		"$@" 2>"$work/$name.err" &
+	pids="$pids $!"
+}
+
+ready() { # ready NAME: wait for the READY line, print the mcp URL
+	i=0
+	while ! grep -q '^READY' "$work/$1.err" 2>/dev/null; do
+		i=$((i + 1))
+		if [ $i -gt 600 ] || grep -q 'Assertion' "$work/$1.err"; then
+			echo "callgrind.sh: $1 not ready" >&2
+			cat "$work/$1.err" >&2
+			exit 1
+		fi
+		sleep 0.1
+	done
+	grep '^READY' "$work/$1.err" | head -1 | sed 's/.*mcp=\([^ ]*\).*/\1/'
+}
+
+modern=""
+case $target in
+gateway-stdio)
+	vg gw "$bin/servers" gateway -side= -upstream-env GODEBUG=asyncpreemptoff=1 -- valgrind --tool=callgrind --callgrind-out-file="$work/up.%p" "$bin/servers" -impl switchboard -transport stdio -side=
+	url=$(ready gw)
+	;;
+gateway-http)
+	vg up "$bin/servers" -impl switchboard -transport http -side=
+	upurl=$(ready up)
+	vg gw "$bin/servers" gateway -side= -upstream-url "$upurl"
+	url=$(ready gw)
+	;;
+http-*)
+	vg srv "$bin/servers" -impl "${target#http-}" -transport http -side=
+	url=$(ready srv)
+	;;
+stateless-switchboard)
+	vg srv "$bin/servers" -impl switchboard -transport http -side= -stateless
+	url=$(ready srv)
+	modern=-modern
+	;;
+*)
+	echo "callgrind.sh: unknown target $target" >&2
+	exit 2
+	;;
+esac
+
+ctl="for p in \$(pgrep -f 'callgrind-out-file=$work/'); do callgrind_control"
+"$bin/callcount" -url "$url" -sessions "$sessions" -calls "$calls" -warmup $((sessions * 20)) $modern \
+	-before "$ctl -z \$p >/dev/null 2>&1; done" -after "$ctl -d \$p >/dev/null 2>&1; done"
+sleep 1
+total=0
+for f in "$work"/*.*.1; do
+	[ -e "$f" ] || continue
+	n=$(grep -m1 '^totals:' "$f" | awk '{print $2}')
+	cmd=$(grep -m1 '^cmd:' "$f" | cut -c6- | sed "s|$bin/||g")
+	echo "$cmd: $((n / calls)) instructions per call"
+	total=$((total + n))
+	if [ -n "${KEEP:-}" ]; then mkdir -p "$KEEP" && cp "$f" "$KEEP/"; fi
+done
+echo "$target sessions=$sessions calls=$calls: $((total / calls)) instructions per call, all processes"
