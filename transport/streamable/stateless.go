@@ -328,12 +328,12 @@ func (h *Handler) serveStateless(w http.ResponseWriter, r *http.Request, wc writ
 		st.startSSELocked()
 		st.mu.Unlock()
 	}
-	go func() {
+	h.workers.Go(func() {
 		defer h.wg.Done()
 		resp := h.handleStatelessRequest(ctx, req, st)
 		h.inflight.Release(client)
 		st.finish(resp)
-	}()
+	})
 	st.wait(r.Context())
 	cancel()
 	stopClose()
