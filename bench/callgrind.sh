@@ -14,6 +14,9 @@
 # It builds its own binaries (without cgo, which callgrind does not follow)
 # into bin/cg/; the Go runtime's preemption signals are off under callgrind.
 # With KEEP=DIR the dumps are copied there, for callgrind_annotate.
+# With PROC=1 the processes run without valgrind and the script prints
+# their CPU time and read/write system calls per call instead (from /proc,
+# so sensitive to the machine's load, unlike the instruction counts).
 set -eu
 target=$1
 sessions=${2:-16}
@@ -35,6 +38,11 @@ trap cleanup EXIT INT TERM
 vg() { # vg NAME ARGS...: start ARGS under callgrind, output in $work/NAME.*
 	name=$1
 	shift
+	if [ -n "${PROC:-}" ]; then
+		"$@" 2>"$work/$name.err" &
+		pids="$pids $!"
+		return
+	fi
 	valgrind --tool=callgrind --callgrind-out-file="$work/$name.%p" \
 		"$@" 2>"$work/$name.err" &
 	pids="$pids $!"
@@ -57,7 +65,12 @@ ready() { # ready NAME: wait for the READY line, print the mcp URL
 modern=""
 case $target in
 gateway-stdio)
-	vg gw "$bin/servers" gateway -side= -upstream-env GODEBUG=asyncpreemptoff=1 -- valgrind --tool=callgrind --callgrind-out-file="$work/up.%p" "$bin/servers" -impl switchboard -transport stdio -side=
+	if [ -n "${PROC:-}" ]; then
+		vg gw "$bin/servers" gateway -side= -- "$bin/servers" -impl switchboard -transport stdio -side=
+	else
+		vg gw "$bin/servers" gateway -side= -upstream-env GODEBUG=asyncpreemptoff=1 -- \
+			valgrind --tool=callgrind --callgrind-out-file="$work/up.%p" "$bin/servers" -impl switchboard -transport stdio -side=
+	fi
 	url=$(ready gw)
 	;;
 gateway-http)
@@ -80,6 +93,21 @@ stateless-switchboard)
 	exit 2
 	;;
 esac
+
+if [ -n "${PROC:-}" ]; then
+	# every process serving the target: the started ones and their children
+	all=""
+	for p in $pids; do all="$all $p $(pgrep -P "$p" | tr '\n' ' ')"; done
+	snap="for p in $all; do echo \$(cut -d' ' -f14,15 /proc/\$p/stat) \$(grep -E '^sysc[rw]' /proc/\$p/io | cut -d' ' -f2); done"
+	"$bin/callcount" -url "$url" -sessions "$sessions" -calls "$calls" -warmup $((sessions * 20)) $modern \
+		-before "($snap) >$work/before" -after "($snap) >$work/after"
+	tck=$(getconf CLK_TCK)
+	paste "$work/before" "$work/after" | awk -v calls="$calls" -v tck="$tck" '{
+		cpu += ($5 + $6 - $1 - $2); r += $7 - $3; w += $8 - $4 }
+		END { printf "'"$target"' sessions='"$sessions"' calls=%d: %.1f us CPU per call, %.2f reads and %.2f writes per call, all processes\n",
+		calls, cpu * 1e6 / tck / calls, r / calls, w / calls }'
+	exit 0
+fi
 
 ctl="for p in \$(pgrep -f 'callgrind-out-file=$work/'); do callgrind_control"
 "$bin/callcount" -url "$url" -sessions "$sessions" -calls "$calls" -warmup $((sessions * 20)) $modern \
