@@ -184,8 +184,8 @@ func (g *Gateway) callTool(ctx context.Context, dreq *mcp.Request, call *protoco
 		}
 		return res, nil
 	}
-	var raw jsontext.Value
-	if err := us.cs.Call(ctx, protocol.MethodToolsCall, params, &raw); err != nil {
+	raw, err := us.cs.CallRaw(ctx, protocol.MethodToolsCall, params)
+	if err != nil {
 		return nil, toolCallError(g.relayError(ctx, e.u, protocol.MethodToolsCall, err))
 	}
 	return g.toolResult(e.u, raw), nil
@@ -275,6 +275,9 @@ func forwardMeta(meta protocol.Meta) protocol.Meta {
 // appendCallParams encodes the params of a relayed tools/call or
 // prompts/get: {key: name, "arguments": args, "_meta": forwarded meta}.
 func appendCallParams(dst []byte, key, name string, args jsontext.Value, meta protocol.Meta) jsontext.Value {
+	if dst == nil {
+		dst = make([]byte, 0, len(key)+len(name)+len(args)+32)
+	}
 	dst = append(dst, '{', '"')
 	dst = append(dst, key...)
 	dst = append(dst, `":`...)
@@ -344,8 +347,8 @@ func (g *Gateway) relayRaw(ctx context.Context, dreq *mcp.Request, u *upstream, 
 		return nil, err
 	}
 	defer end()
-	var raw jsontext.Value
-	if err := us.cs.Call(ctx, method, params, &raw); err != nil {
+	raw, err := us.cs.CallRaw(ctx, method, params)
+	if err != nil {
 		return nil, g.relayError(ctx, u, method, err)
 	}
 	return raw, nil
