@@ -47,6 +47,10 @@ type serverTool struct {
 	handler   ToolHandler // the tool's own handler
 	wrapped   ToolHandler // handler inside the tool middleware
 	validator *jsonschema.Validator
+	// taskAfterInput: the handler runs as an ordinary call first and
+	// becomes a task when it calls Request.StartTask (see
+	// WithTaskAfterInput).
+	taskAfterInput bool
 }
 
 var toolNameRE = regexp.MustCompile(`^[A-Za-z0-9_.\-]{1,128}$`)
@@ -111,7 +115,21 @@ func isObjectSchema(s jsontext.Value) bool {
 type ToolOption func(*toolOptions)
 
 type toolOptions struct {
-	noValidation bool
+	noValidation   bool
+	taskAfterInput bool
+}
+
+// WithTaskAfterInput registers a task-capable tool whose handler decides
+// when to become a task (the tasks extension of revision 2026-07-28):
+// instead of answering with a task handle at once, the server runs the
+// handler as an ordinary call, so that it can first gather input through
+// multi round-trip requests (Request.Elicit and the like, each round an
+// input_required result), and the call becomes a task when the handler
+// calls Request.StartTask with the rest of its work. Without the option a
+// task-capable tool called by a client that declares the extension is a
+// task from the start.
+func WithTaskAfterInput() ToolOption {
+	return func(o *toolOptions) { o.taskAfterInput = true }
 }
 
 // WithoutValidation registers a tool whose arguments the server does not
@@ -136,7 +154,7 @@ func (s *Server) AddTool(t *protocol.Tool, h ToolHandler, opts ...ToolOption) {
 	if len(tool.InputSchema) == 0 {
 		tool.InputSchema = jsontext.Value(`{"type":"object"}`)
 	}
-	st := &serverTool{tool: &tool, handler: h}
+	st := &serverTool{tool: &tool, handler: h, taskAfterInput: o.taskAfterInput}
 	if !o.noValidation {
 		v, err := jsonschema.Compile(tool.InputSchema)
 		if err != nil {
