@@ -10,7 +10,9 @@
 # TARGET: gateway-stdio (the gateway with a stdio upstream, both counted),
 # gateway-http (the gateway with a Streamable HTTP upstream, both counted),
 # http-IMPL (a server over Streamable HTTP, IMPL one of switchboard,
-# baseline, mcpgo, gosdk) or stateless-switchboard (revision 2026-07-28).
+# baseline, mcp-go, go-sdk, switchboard-demo), stateless-switchboard
+# (revision 2026-07-28), or demo (the `switchboard demo everything --http`
+# command itself, with its default limits and logging).
 # It builds its own binaries (without cgo, which callgrind does not follow)
 # into bin/cg/; the Go runtime's preemption signals are off under callgrind.
 # With KEEP=DIR the dumps are copied there, for callgrind_annotate.
@@ -25,6 +27,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 bin=$here/bin/cg
 mkdir -p "$bin"
 (cd "$here" && CGO_ENABLED=0 go build -o "$bin/servers" ./cmd/servers && CGO_ENABLED=0 go build -o "$bin/callcount" ./cmd/callcount)
+if [ "$target" = demo ]; then (cd "$here/.." && CGO_ENABLED=0 go build -o "$bin/switchboard" ./cmd/switchboard); fi
 export GODEBUG=asyncpreemptoff=1 BENCH_JSON_WINDOW=1h
 work=$(mktemp -d)
 pids=""
@@ -62,6 +65,20 @@ ready() { # ready NAME: wait for the READY line, print the mcp URL
 	grep '^READY' "$work/$1.err" | head -1 | sed 's/.*mcp=\([^ ]*\).*/\1/'
 }
 
+listening() { # listening NAME: wait for the "listening on ADDR" log line, print the mcp URL
+	i=0
+	while ! grep -q 'listening on 127' "$work/$1.err" 2>/dev/null; do
+		i=$((i + 1))
+		if [ $i -gt 600 ]; then
+			echo "callgrind.sh: $1 not listening" >&2
+			cat "$work/$1.err" >&2
+			exit 1
+		fi
+		sleep 0.1
+	done
+	echo "http://$(sed -n 's/.*listening on \(127\.0\.0\.1:[0-9]*\).*/\1/p' "$work/$1.err" | head -1)/mcp"
+}
+
 modern=""
 case $target in
 gateway-stdio)
@@ -82,6 +99,10 @@ gateway-http)
 http-*)
 	vg srv "$bin/servers" -impl "${target#http-}" -transport http -side=
 	url=$(ready srv)
+	;;
+demo)
+	vg srv "$bin/switchboard" demo everything --http 127.0.0.1:0
+	url=$(listening srv)
 	;;
 stateless-switchboard)
 	vg srv "$bin/servers" -impl switchboard -transport http -side= -stateless

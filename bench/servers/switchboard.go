@@ -6,6 +6,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/switchboard-mcp/switchboard/internal/everything"
 	"github.com/switchboard-mcp/switchboard/mcp"
 	"github.com/switchboard-mcp/switchboard/protocol"
 	"github.com/switchboard-mcp/switchboard/transport/stdio"
@@ -39,6 +40,14 @@ func NewSwitchboardServer() *mcp.Server {
 // StatelessRevision).
 func newSwitchboardHTTP(o HTTPOptions) (Handler, error) {
 	h := streamable.NewHandler(NewSwitchboardServer(), &streamable.Options{MaxSessions: o.MaxSessions, JSONResponseWindow: JSONWindow()})
+	return handlerCloser{Handler: h, close: h.Close}, nil
+}
+
+// newSwitchboardDemoHTTP returns the everything demo's server (what
+// `switchboard demo everything --http` serves) behind the handler of
+// newSwitchboardHTTP.
+func newSwitchboardDemoHTTP(o HTTPOptions) (Handler, error) {
+	h := streamable.NewHandler(everything.NewServer(nil), &streamable.Options{MaxSessions: o.MaxSessions, JSONResponseWindow: JSONWindow()})
 	return handlerCloser{Handler: h, close: h.Close}, nil
 }
 
