@@ -2,6 +2,7 @@ package auth
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -100,6 +101,21 @@ type Options struct {
 	// forbidden) or log it by accident.
 	KeepAuthorizationHeader bool
 
+	// KeepSubjectToken makes the verified token available to the
+	// request's handlers through [SubjectTokenFrom], for one use only:
+	// as the subject_token of an RFC 8693 token exchange (or, where an
+	// administrator explicitly allowed it, passthrough of a bearer token
+	// to a named upstream). It is still removed from the headers.
+	KeepSubjectToken bool
+
+	// DPoP, if set, accepts DPoP-bound tokens (RFC 9449): "Authorization:
+	// DPoP <token>" with a proof in the DPoP header, checked for this
+	// request's method and URL, its time, the token's hash, the token's
+	// cnf.jkt, replays and (optionally) nonces. A DPoP-bound token is
+	// never accepted as a bearer token. Without DPoP such tokens are
+	// refused.
+	DPoP *DPoPOptions
+
 	// Logger receives rejections at debug level and verifier failures at
 	// warning level. Tokens are never logged.
 	Logger *slog.Logger
@@ -156,6 +172,8 @@ type Middleware struct {
 	keepAuthz    bool
 	noMachines   bool
 	policy       func(*http.Request, *TokenInfo) error
+	dpop         *dpopState
+	keepSubject  bool
 	log          *slog.Logger
 }
 
@@ -183,6 +201,8 @@ func New(v Verifier, opts *Options) (*Middleware, error) {
 		keepAuthz:    opts.KeepAuthorizationHeader,
 		noMachines:   opts.RefuseMachineTokens,
 		policy:       opts.Policy,
+		dpop:         newDPoPState(opts.DPoP),
+		keepSubject:  opts.KeepSubjectToken,
 		log:          opts.Logger,
 	}
 	for _, set := range [][]string{m.scopes} {
@@ -223,6 +243,10 @@ func New(v Verifier, opts *Options) (*Middleware, error) {
 			AuthorizationServers:   slices.Clone(opts.AuthorizationServers),
 			ScopesSupported:        slices.Clone(supported),
 			BearerMethodsSupported: []string{"header"},
+		}
+		if opts.DPoP != nil {
+			m.metaDoc.DPoPSigningAlgValuesSupported = slices.Clone(DPoPAlgorithms)
+			m.metaDoc.DPoPBoundAccessTokensRequired = opts.DPoP.Required
 		}
 	}
 	if c, err := CanonicalResource(m.metaDoc.Resource); err != nil || c != res {
@@ -294,13 +318,13 @@ func (m *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 		next.ServeHTTP(w, r)
 		return
 	}
-	token, err := bearerToken(r)
+	scheme, token, err := authzToken(r, m.dpop != nil)
 	if err != nil {
 		m.log.Debug("auth: malformed request", "reason", err.Error(), "remote", r.RemoteAddr)
 		m.challenge(w, http.StatusBadRequest, "invalid_request", err.Error(), m.scopes)
 		return
 	}
-	if token == "" {
+	if token == "" || (scheme == "Bearer" && m.dpop != nil && m.dpop.opts.Required) {
 		calls, _, _ := peekCalls(r, min(m.maxBody, maxHintBytes))
 		m.challenge(w, http.StatusUnauthorized, "", "", m.required(calls))
 		return
@@ -308,6 +332,12 @@ func (m *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 	info, err := m.v.Verify(r.Context(), token)
 	if err == nil && info == nil {
 		err = errors.New("verifier returned no token information")
+	}
+	if err == nil {
+		err = m.checkDPoP(w, r, scheme, token, info)
+		if errors.Is(err, errHandled) {
+			return
+		}
 	}
 	if err != nil {
 		var ite *InvalidTokenError
@@ -369,12 +399,17 @@ func (m *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 		}
 	}
 
-	r = r.WithContext(WithTokenInfo(r.Context(), info))
+	ctx := WithTokenInfo(r.Context(), info)
+	if m.keepSubject {
+		ctx = context.WithValue(ctx, subjectTokenKey{}, &SubjectToken{Token: token, DPoPBound: info.IsDPoPBound()})
+	}
+	r = r.WithContext(ctx)
 	if !m.keepAuthz {
 		// The token stays here: handlers (and transport.RequestInfo, which
 		// carries the headers into MCP handlers) see only TokenInfo.
 		r.Header = r.Header.Clone()
 		r.Header.Del("Authorization")
+		r.Header.Del("DPoP")
 	}
 	if m.sessions != nil {
 		switch {
@@ -400,33 +435,46 @@ func (m *Middleware) forbid(w http.ResponseWriter, r *http.Request, reason strin
 // returns "" without error when r carries no bearer credentials, and an
 // error for requests RFC 6750 calls malformed.
 func bearerToken(r *http.Request) (string, error) {
+	_, tok, err := authzToken(r, false)
+	return tok, err
+}
+
+// authzToken extracts the access token of r and its scheme: "Bearer", or
+// "DPoP" when dpop is accepted (RFC 9449 section 7.1). It returns ""
+// without error when r carries no such credentials.
+func authzToken(r *http.Request, dpop bool) (string, string, error) {
 	if q := r.URL.RawQuery; q != "" && strings.Contains(q, "access_token") {
 		if vals, err := url.ParseQuery(q); err == nil && vals.Has("access_token") {
-			return "", errors.New("access tokens must not be sent in the query string")
+			return "", "", errors.New("access tokens must not be sent in the query string")
 		}
 	}
 	hs := r.Header.Values("Authorization")
 	if len(hs) == 0 {
-		return "", nil
+		return "", "", nil
 	}
 	if len(hs) > 1 {
-		return "", errors.New("more than one Authorization header")
+		return "", "", errors.New("more than one Authorization header")
 	}
 	scheme, tok, ok := strings.Cut(hs[0], " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return "", nil // another scheme: no bearer credentials
+	switch {
+	case ok && strings.EqualFold(scheme, "Bearer"):
+		scheme = "Bearer"
+	case ok && dpop && strings.EqualFold(scheme, "DPoP"):
+		scheme = "DPoP"
+	default:
+		return "", "", nil // another scheme: no credentials we take
 	}
 	tok = strings.TrimLeft(tok, " ")
 	if tok == "" {
-		return "", errors.New("empty bearer token")
+		return "", "", errors.New("empty " + strings.ToLower(scheme) + " token")
 	}
 	if len(tok) > maxTokenBytes {
-		return "", errors.New("bearer token too long")
+		return "", "", errors.New("access token too long")
 	}
 	if !isToken68(tok) {
-		return "", errors.New("bearer token has invalid characters")
+		return "", "", errors.New("access token has invalid characters")
 	}
-	return tok, nil
+	return scheme, tok, nil
 }
 
 // isToken68 reports whether s matches RFC 7235's token68:
@@ -469,7 +517,15 @@ func (m *Middleware) challenge(w http.ResponseWriter, status int, code, desc str
 		fmt.Fprintf(&b, `, scope="%s"`, FormatScope(scopes))
 	}
 	h := w.Header()
-	h.Set("WWW-Authenticate", b.String())
+	if m.dpop == nil || !m.dpop.opts.Required {
+		h.Set("WWW-Authenticate", b.String())
+	}
+	if m.dpop != nil {
+		// RFC 9449 section 7.1: the DPoP scheme with the algorithms
+		// accepted in proofs.
+		d := strings.Replace(b.String(), "Bearer ", "DPoP ", 1)
+		h.Add("WWW-Authenticate", d+`, algs="`+dpopAlgs()+`"`)
+	}
 	h.Add("Access-Control-Expose-Headers", "WWW-Authenticate")
 	h.Set("Cache-Control", "no-store")
 	h.Set("Content-Type", "application/json")

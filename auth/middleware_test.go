@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
+
+	"github.com/switchboard-mcp/switchboard/internal/resourceuri/resourceuritest"
 )
 
 // echoBody is a next handler that reports the body and token it saw.
@@ -389,31 +391,19 @@ func TestNewRejectsBadOptions(t *testing.T) {
 	}
 }
 
+// TestCanonicalResource checks the rule shared with oauthclient (package
+// internal/resourceuri): both sides canonicalize a server's URI alike.
 func TestCanonicalResource(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"https://mcp.example.com/mcp", "https://mcp.example.com/mcp"},
-		{"HTTPS://MCP.Example.COM/mcp", "https://mcp.example.com/mcp"},
-		{"https://mcp.example.com/", "https://mcp.example.com"},
-		{"https://mcp.example.com:443", "https://mcp.example.com"},
-		{"https://mcp.example.com:8443/x/", "https://mcp.example.com:8443/x/"},
-		{"http://127.0.0.1:80/mcp", "http://127.0.0.1/mcp"},
-		{"http://[::1]:3000/mcp", "http://[::1]:3000/mcp"},
-		{"mcp.example.com", ""},
-		{"https://mcp.example.com#frag", ""},
-		{"https://u:p@mcp.example.com", ""},
-		{"ftp://mcp.example.com", ""},
-		{"/mcp", ""},
-	}
-	for _, tt := range tests {
-		got, err := CanonicalResource(tt.in)
-		if tt.want == "" {
+	for _, tt := range resourceuritest.Cases {
+		got, err := CanonicalResource(tt.In)
+		if tt.Want == "" {
 			if err == nil {
-				t.Errorf("%q: accepted as %q", tt.in, got)
+				t.Errorf("%q: accepted as %q", tt.In, got)
 			}
 			continue
 		}
-		if err != nil || got != tt.want {
-			t.Errorf("%q = %q, %v; want %q", tt.in, got, err, tt.want)
+		if err != nil || got != tt.Want {
+			t.Errorf("%q = %q, %v; want %q", tt.In, got, err, tt.Want)
 		}
 	}
 }

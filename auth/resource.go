@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/go-json-experiment/json"
+
+	"github.com/switchboard-mcp/switchboard/internal/resourceuri"
 )
 
 // CanonicalResource returns the canonical form of a resource URI (RFC 8707
@@ -16,39 +18,11 @@ import (
 // https URI without fragment or user information, with the scheme and host
 // in lower case, the scheme's default port dropped, and a lone "/" path
 // dropped. Other paths and queries are kept as given.
+//
+// oauthclient.CanonicalResource is the same function: a client and a server
+// always agree on a server's canonical URI.
 func CanonicalResource(s string) (string, error) {
-	u, err := url.Parse(s)
-	if err != nil {
-		return "", fmt.Errorf("resource %q: %w", s, err)
-	}
-	switch {
-	case !u.IsAbs() || u.Host == "":
-		return "", fmt.Errorf("resource %q: not an absolute URI with a host", s)
-	case u.Fragment != "" || strings.Contains(s, "#"):
-		return "", fmt.Errorf("resource %q: must not contain a fragment", s)
-	case u.User != nil:
-		return "", fmt.Errorf("resource %q: must not contain user information", s)
-	}
-	u.Scheme = strings.ToLower(u.Scheme)
-	if u.Scheme != "https" && u.Scheme != "http" {
-		return "", fmt.Errorf("resource %q: scheme must be https or http", s)
-	}
-	host, port := u.Hostname(), u.Port()
-	host = strings.ToLower(host)
-	if (u.Scheme == "https" && port == "443") || (u.Scheme == "http" && port == "80") {
-		port = ""
-	}
-	if strings.Contains(host, ":") {
-		host = "[" + host + "]"
-	}
-	if port != "" {
-		host += ":" + port
-	}
-	u.Host = host
-	if u.Path == "/" && u.RawQuery == "" {
-		u.Path, u.RawPath = "", ""
-	}
-	return u.String(), nil
+	return resourceuri.Canonical(s)
 }
 
 // IsLoopbackHost reports whether host (a host name or IP literal, without

@@ -53,12 +53,13 @@ func (t *TokenInfo) HasScope(scope string) bool {
 // [GrantClientCredentials], or, when the issuer does not set that claim,
 // its subject is its client id (RFC 9068 section 2.2: the subject of a
 // token obtained without a resource owner identifies the client).
+// Workload tokens ([GrantWorkload]) are machine tokens too.
 func (t *TokenInfo) IsMachine() bool {
 	if t == nil {
 		return false
 	}
 	switch t.Grant {
-	case GrantClientCredentials:
+	case GrantClientCredentials, GrantWorkload, GrantAPIKey:
 		return true
 	case "":
 		return t.Subject != "" && t.Subject == t.ClientID
@@ -77,6 +78,18 @@ const GrantClaim = "mcp_grant"
 const (
 	GrantAuthorizationCode = "authorization_code"
 	GrantClientCredentials = "client_credentials"
+	// GrantIDJAG: a person, vouched for by an enterprise identity
+	// provider's Identity Assertion JWT Authorization Grant.
+	GrantIDJAG = "id_jag"
+	// GrantWorkload: a workload presenting its own identity token
+	// (workload identity federation); no person behind it.
+	GrantWorkload = "workload"
+	// GrantAPIKey: a machine's API key (package identity), not an OAuth
+	// token.
+	GrantAPIKey = "api_key"
+	// GrantTokenExchange: a token obtained by a client (a gateway, the
+	// act claim) in exchange for its caller's token (RFC 8693).
+	GrantTokenExchange = "token_exchange"
 )
 
 // MissingScopes returns the scopes of required that the token does not
@@ -203,3 +216,33 @@ func ValidScopeToken(tok string) bool {
 
 // FormatScope joins scope tokens into a scope parameter value.
 func FormatScope(scopes []string) string { return strings.Join(scopes, " ") }
+
+// SubjectToken is the access token a request presented, kept by a
+// Middleware with Options.KeepSubjectToken for token exchange. Its
+// String method hides the token.
+type SubjectToken struct {
+	// Token is the access token itself.
+	Token string
+	// DPoPBound reports a DPoP-bound token: useless to anyone without
+	// the client's key, it must never be forwarded.
+	DPoPBound bool
+}
+
+// String describes the token without revealing it.
+func (s *SubjectToken) String() string { return "auth.SubjectToken{…}" }
+
+type subjectTokenKey struct{}
+
+// SubjectTokenFrom returns the token of the request ctx belongs to, when
+// its Middleware keeps it (Options.KeepSubjectToken), or nil.
+func SubjectTokenFrom(ctx context.Context) *SubjectToken {
+	s, _ := ctx.Value(subjectTokenKey{}).(*SubjectToken)
+	return s
+}
+
+// WithSubjectToken returns a context carrying the token a request
+// presented, as the Middleware does with Options.KeepSubjectToken (for
+// other front ends, and tests).
+func WithSubjectToken(ctx context.Context, st *SubjectToken) context.Context {
+	return context.WithValue(ctx, subjectTokenKey{}, st)
+}

@@ -43,6 +43,7 @@ type pendingAuth struct {
 	req     *authRequest
 	csrf    string
 	subject string
+	person  *Person
 	addr    string // the address that opened it (see clientAddress)
 	expires time.Time
 }
@@ -51,6 +52,7 @@ type pendingAuth struct {
 type authCode struct {
 	req     *authRequest
 	subject string
+	person  *Person
 	expires time.Time
 	used    bool
 	grantID string // the grant the code was redeemed for
@@ -261,7 +263,20 @@ func (s *Server) startAuthorization(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	subject := DefaultSubject
-	if s.opts.Authenticate != nil {
+	var person *Person
+	switch {
+	case s.opts.Identify != nil:
+		if person, err = s.opts.Identify(w, r); err != nil || person == nil || person.Subject == "" {
+			if err == nil {
+				err = errors.New("no subject")
+			}
+			if !errors.Is(err, ErrHandled) {
+				s.errorPage(w, http.StatusUnauthorized, "You are not signed in: "+err.Error())
+			}
+			return
+		}
+		subject = person.Subject
+	case s.opts.Authenticate != nil:
 		if subject, err = s.opts.Authenticate(w, r); err != nil {
 			if !errors.Is(err, ErrHandled) {
 				s.errorPage(w, http.StatusUnauthorized, "You are not signed in: "+err.Error())
@@ -270,10 +285,10 @@ func (s *Server) startAuthorization(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if s.opts.AutoApprove {
-		s.issueCode(w, r, req, subject, http.StatusFound)
+		s.issueCodeFor(w, r, req, subject, person, http.StatusFound)
 		return
 	}
-	p := &pendingAuth{req: req, csrf: randomToken(32), subject: subject, addr: clientAddress(r), expires: s.now().Add(s.opts.ConsentTTL)}
+	p := &pendingAuth{req: req, csrf: randomToken(32), subject: subject, person: person, addr: clientAddress(r), expires: s.now().Add(s.opts.ConsentTTL)}
 	id := randomToken(16)
 	if !s.addPending(r.Context(), id, p) {
 		w.Header().Set("Retry-After", "60")
@@ -378,7 +393,15 @@ func (s *Server) consent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.SetCookie(w, &http.Cookie{Name: consentCookie(id), Value: "", Path: s.issuerPath + PathAuthorize, MaxAge: -1})
-	if s.opts.Authenticate != nil {
+	if s.opts.Identify != nil {
+		person, err := s.opts.Identify(w, r)
+		if err != nil || person == nil || person.Subject != p.subject {
+			if !errors.Is(err, ErrHandled) {
+				s.errorPage(w, http.StatusForbidden, "The signed-in user changed; start again from the application.")
+			}
+			return
+		}
+	} else if s.opts.Authenticate != nil {
 		subject, err := s.opts.Authenticate(w, r)
 		if err != nil || subject != p.subject {
 			if !errors.Is(err, ErrHandled) {
@@ -391,11 +414,12 @@ func (s *Server) consent(w http.ResponseWriter, r *http.Request) {
 		s.redirectError(w, r, p.req, &authError{"access_denied", "the user denied the request"}, http.StatusSeeOther)
 		return
 	}
-	s.issueCode(w, r, p.req, p.subject, http.StatusSeeOther)
+	s.issueCodeFor(w, r, p.req, p.subject, p.person, http.StatusSeeOther)
 }
 
-// issueCode stores a new authorization code and redirects to the client.
-func (s *Server) issueCode(w http.ResponseWriter, r *http.Request, req *authRequest, subject string, status int) {
+// issueCodeFor stores a new authorization code and redirects to the
+// client.
+func (s *Server) issueCodeFor(w http.ResponseWriter, r *http.Request, req *authRequest, subject string, person *Person, status int) {
 	code := randomToken(32)
 	s.mu.Lock()
 	s.sweepLocked(r.Context())
@@ -406,7 +430,7 @@ func (s *Server) issueCode(w http.ResponseWriter, r *http.Request, req *authRequ
 		s.errorPage(w, http.StatusServiceUnavailable, "Too many sign-ins at once; try again in a minute.")
 		return
 	}
-	s.codes[hashOf(code)] = &authCode{req: req, subject: subject, expires: s.now().Add(s.opts.CodeTTL)}
+	s.codes[hashOf(code)] = &authCode{req: req, subject: subject, person: person, expires: s.now().Add(s.opts.CodeTTL)}
 	s.mu.Unlock()
 	s.log.Info("authserver: authorization approved", "client_id", req.client.id, "subject", subject, "scope", auth.FormatScope(req.scopes), "resource", req.resource, "binding", req.binding)
 	s.redirect(w, r, req, url.Values{"code": {code}}, status)
@@ -453,7 +477,8 @@ button.approve{background:#1a7f37;color:#fff;border-color:#1a7f37}
 <p>Application: <b>{{.ClientName}}</b>{{if .ClientURL}} (client id <code>{{.ClientID}}</code>, hosted at <span class="host">{{.ClientHost}}</span>){{else}} (client id <code>{{.ClientID}}</code>){{end}}</p>
 <p>After you answer, you will be sent to <span class="host">{{.RedirectHost}}</span> (<code>{{.RedirectURI}}</code>).</p>
 {{if .LoopbackOnly}}<p class="box warn">This application receives the answer on this computer (<code>{{.RedirectHost}}</code>). Any program on this computer could claim to be {{.ClientName}}: approve only if you just started this sign-in yourself.</p>{{end}}
-<p>Signed in as <b>{{.Subject}}</b>.</p>
+<p>Signed in as <b>{{if .PersonName}}{{.PersonName}} ({{.Subject}}){{else}}{{.Subject}}{{end}}</b>{{if .PersonEmail}}, <code>{{.PersonEmail}}</code>{{end}}{{if .Provider}} through <b>{{.Provider}}</b>{{end}}.</p>
+{{if .Groups}}<p>Groups: {{range .Groups}}<code>{{.}}</code> {{end}}</p>{{end}}
 <p>Access to: <code>{{.Resource}}</code></p>
 {{if .Scopes}}<p>Permissions requested:</p><ul>{{range .Scopes}}<li><code>{{.}}</code></li>{{end}}</ul>{{else}}<p>No specific permissions requested.</p>{{end}}
 {{if .Binding}}<p>This access ends with <code>{{.Binding}}</code>.</p>{{end}}
@@ -474,6 +499,9 @@ type pageData struct {
 	RedirectURI, RedirectHost        string
 	LoopbackOnly                     bool
 	Subject, Resource, Binding       string
+	PersonName, PersonEmail          string
+	Provider                         string
+	Groups                           []string
 	Scopes                           []string
 	Action, RequestID, CSRF          string
 }
@@ -486,6 +514,7 @@ func (s *Server) renderConsent(w http.ResponseWriter, id string, p *pendingAuth)
 		ClientID:   c.id,
 		Subject:    p.subject,
 		Resource:   p.req.resource,
+		Groups:     groupsOf(p.person),
 		Binding:    p.req.binding,
 		Scopes:     p.req.scopes,
 		Action:     s.issuerPath + PathAuthorize,
@@ -494,6 +523,9 @@ func (s *Server) renderConsent(w http.ResponseWriter, id string, p *pendingAuth)
 	}
 	if d.ClientName == "" {
 		d.ClientName = c.id
+	}
+	if p.person != nil {
+		d.PersonName, d.PersonEmail, d.Provider = p.person.Name, p.person.Email, p.person.Provider
 	}
 	if c.kind == kindMetadataDocument {
 		if u, err := url.Parse(c.id); err == nil {
@@ -518,4 +550,23 @@ func (s *Server) errorPage(w http.ResponseWriter, status int, msg string) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	_ = pageTemplate.Execute(w, pageData{Title: "Authorization error", Error: msg})
+}
+
+// groupsOf returns the "groups" claim of a person, for the consent page.
+func groupsOf(p *Person) []string {
+	if p == nil {
+		return nil
+	}
+	var out []string
+	switch v := p.Claims["groups"].(type) {
+	case []string:
+		out = v
+	case []any:
+		for _, e := range v {
+			if s, ok := e.(string); ok {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
 }

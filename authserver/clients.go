@@ -142,10 +142,11 @@ func newPreregistered(c Client) (*clientRecord, error) {
 	for _, g := range rec.grantTypes {
 		switch g {
 		case "authorization_code", "refresh_token":
-		case "client_credentials":
+		case "client_credentials", GrantTokenExchange:
 			if !rec.confidential {
-				return nil, errors.New("client_credentials needs a confidential client")
+				return nil, fmt.Errorf("%s needs a confidential client", g)
 			}
+		case GrantJWTBearer:
 		default:
 			return nil, fmt.Errorf("unsupported grant type %q", g)
 		}

@@ -139,3 +139,18 @@ func FuzzMatchRedirectURI(f *testing.F) {
 		t.Fatalf("matched %q", got)
 	})
 }
+
+// FuzzParseAssertionHeader: the header and unverified issuer of a JWT
+// assertion (ID-JAG, workload token, subject token) are read from
+// untrusted input before any key is chosen.
+func FuzzParseAssertionHeader(f *testing.F) {
+	f.Add("eyJhbGciOiJFUzI1NiIsInR5cCI6Im9hdXRoLWlkLWphZytqd3QifQ.eyJpc3MiOiJodHRwczovL2lkcCJ9.AAAA")
+	f.Add("a.b.c")
+	f.Add("")
+	f.Fuzz(func(t *testing.T, s string) {
+		typ, iss, err := ParseAssertionHeader(s)
+		if err != nil && (typ != "" || iss != "") {
+			t.Fatal("values with an error")
+		}
+	})
+}

@@ -1,6 +1,7 @@
 package authserver
 
 import (
+	"context"
 	"crypto"
 	"crypto/rand"
 	"crypto/sha256"
@@ -148,6 +149,46 @@ type Options struct {
 	// CIMD configures Client ID Metadata Documents.
 	CIMD CIMDOptions
 
+	// IDJAGIssuers are the enterprise identity providers whose Identity
+	// Assertion JWT Authorization Grants (typ oauth-id-jag+jwt, aud this
+	// issuer) the token endpoint accepts with the jwt-bearer grant
+	// (enterprise-managed authorization). The token is issued for the
+	// ID-JAG's resource, with the requested scopes intersected with the
+	// ID-JAG's, to the client the ID-JAG names, which must authenticate.
+	IDJAGIssuers []AssertionIssuer
+	// WorkloadIssuers are the workload identity issuers whose JWTs (aud
+	// this token endpoint or issuer) the token endpoint accepts with the
+	// jwt-bearer grant without client authentication (workload identity
+	// federation), subject to each issuer's claim rules.
+	WorkloadIssuers []AssertionIssuer
+	// TokenExchangeIssuers are the issuers whose access tokens (for one
+	// of each issuer's Audiences) a confidential client allowed the
+	// token exchange grant may exchange here (RFC 8693) for a token of
+	// this server: how a gateway obtains, for its caller, a token
+	// audience-bound to an upstream behind this server.
+	TokenExchangeIssuers []AssertionIssuer
+
+	// DPoP makes the token endpoint accept DPoP proofs (RFC 9449) and
+	// issue tokens bound to their key (cnf.jkt, token_type DPoP); the
+	// metadata advertises dpop_signing_alg_values_supported. Refresh
+	// tokens of a bound grant need a proof with the same key.
+	DPoP bool
+	// DPoPNonce makes the token endpoint require server-provided DPoP
+	// nonces (use_dpop_nonce, RFC 9449 section 8).
+	DPoPNonce bool
+
+	// Identify names the person of an authorization request with their
+	// claims (groups, tenant, email, ...), for servers whose sign-in is
+	// delegated to an identity provider; it takes precedence over
+	// Authenticate. An error shows an error page (or return ErrHandled
+	// after writing a response, such as a redirect to the provider).
+	Identify func(w http.ResponseWriter, r *http.Request) (*Person, error)
+	// Revalidate, if set, is asked before every refresh of a grant a
+	// person approved: it returns the grant's claims as they are now (the
+	// identity provider's current groups), or an error to refuse the
+	// refresh and revoke the grant (the person lost access).
+	Revalidate func(ctx context.Context, g *StoredGrant) (map[string]any, error)
+
 	// AllowedHosts lists Host header values accepted besides loopback
 	// names when the server listens on loopback (DNS rebinding
 	// protection; see internal/httpsec).
@@ -203,6 +244,12 @@ type Server struct {
 	pendingByAddr   map[string][]string // address → pending page ids, oldest first
 	codes           map[[32]byte]*authCode
 	lastSweep       time.Time
+
+	idjag, workload map[string]*assertionVerifier // by issuer
+	exchange        map[string]*assertionVerifier
+	assertionReplay *auth.ReplayCache
+	dpopReplay      *auth.ReplayCache
+	dpopNonces      *auth.NonceSource
 }
 
 // New returns a Server for opts.
@@ -283,6 +330,15 @@ func New(opts Options) (*Server, error) {
 	if !o.CIMD.Disable {
 		s.cimd = newCIMDFetcher(o.CIMD, s.now)
 	}
+	if err := s.initAssertions(); err != nil {
+		return nil, err
+	}
+	if o.DPoP {
+		s.dpopReplay = auth.NewReplayCache(0)
+		if o.DPoPNonce {
+			s.dpopNonces = auth.NewNonceSource(0)
+		}
+	}
 	s.metaDoc, err = json.Marshal(s.Metadata())
 	if err != nil {
 		return nil, err
@@ -334,6 +390,12 @@ type Metadata struct {
 	// the mcp_binding authorization request parameter (a Switchboard
 	// extension; see the package documentation).
 	MCPBindingKindsSupported []string `json:"mcp_binding_kinds_supported"`
+	// AuthorizationGrantProfilesSupported lists the authorization grant
+	// profiles accepted with the jwt-bearer grant (ID-JAG).
+	AuthorizationGrantProfilesSupported []string `json:"authorization_grant_profiles_supported,omitempty"`
+	// DPoPSigningAlgValuesSupported lists the JWS algorithms accepted in
+	// DPoP proofs (RFC 9449 section 5.1).
+	DPoPSigningAlgValuesSupported []string `json:"dpop_signing_alg_values_supported,omitempty"`
 }
 
 // Metadata returns the server's metadata document.
@@ -359,6 +421,18 @@ func (s *Server) Metadata() Metadata {
 	}
 	if !s.opts.DisableRegistration {
 		m.RegistrationEndpoint = s.endpoint(PathRegister)
+	}
+	if len(s.opts.IDJAGIssuers) > 0 || len(s.opts.WorkloadIssuers) > 0 {
+		m.GrantTypesSupported = append(m.GrantTypesSupported, GrantJWTBearer)
+	}
+	if len(s.opts.TokenExchangeIssuers) > 0 {
+		m.GrantTypesSupported = append(m.GrantTypesSupported, GrantTokenExchange)
+	}
+	if len(s.opts.IDJAGIssuers) > 0 {
+		m.AuthorizationGrantProfilesSupported = []string{GrantProfileIDJAG}
+	}
+	if s.opts.DPoP {
+		m.DPoPSigningAlgValuesSupported = slices.Clone(auth.DPoPAlgorithms)
 	}
 	return m
 }

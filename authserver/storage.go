@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -145,6 +146,11 @@ type StoredGrant struct {
 	// ExpiresAt is when the grant can be forgotten: the expiry of its
 	// refresh token, or of its last access token.
 	ExpiresAt time.Time
+	// Claims are extra claims of the grant's access tokens: who the
+	// person is at an identity provider (groups, tenant, email, idp), the
+	// DPoP key the grant is bound to (cnf), the assertion a grant came
+	// from. Values are JSON values.
+	Claims map[string]any
 }
 
 // StoredRefreshToken is an issued refresh token, known by its SHA-256
@@ -306,6 +312,7 @@ func cloneGrant(g *StoredGrant) *StoredGrant {
 	d := *g
 	d.Scopes = slices.Clone(g.Scopes)
 	d.RefreshHash = bytes.Clone(g.RefreshHash)
+	d.Claims = maps.Clone(g.Claims)
 	return &d
 }
 

@@ -149,6 +149,8 @@ type TokenResponse struct {
 	ExpiresIn    int64  `json:"expires_in"`
 	RefreshToken string `json:"refresh_token,omitempty"`
 	Scope        string `json:"scope,omitempty"`
+	// IssuedTokenType is set for token exchange (RFC 8693).
+	IssuedTokenType string `json:"issued_token_type,omitempty"`
 }
 
 // storageError is the token endpoint's answer when the Storage fails.
@@ -165,14 +167,34 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 		writeTokenError(w, te)
 		return
 	}
-	client, te := s.authenticateClient(r, form)
+	var client *clientRecord
+	if form["grant_type"] == GrantJWTBearer && !hasClientCredentials(r, form) {
+		// Workload identity federation: the assertion is the only
+		// credential.
+	} else if client, te = s.authenticateClient(r, form); te != nil {
+		writeTokenError(w, te)
+		return
+	}
+	jkt, te := s.tokenDPoP(w, r)
 	if te != nil {
 		writeTokenError(w, te)
 		return
 	}
-	ctx := r.Context()
+	ctx := withDPoPKey(r.Context(), jkt)
 	var resp *TokenResponse
 	switch gt := form["grant_type"]; gt {
+	case GrantTokenExchange:
+		if len(s.exchange) == 0 {
+			te = tokErr("unsupported_grant_type", "grant_type %q is not supported", gt)
+		} else {
+			resp, te = s.exchangeGrant(ctx, client, form)
+		}
+	case GrantJWTBearer:
+		if len(s.idjag) == 0 && len(s.workload) == 0 {
+			te = tokErr("unsupported_grant_type", "grant_type %q is not supported", gt)
+		} else {
+			resp, te = s.assertionGrant(ctx, client, form)
+		}
 	case "authorization_code":
 		resp, te = s.exchangeCode(ctx, client, form)
 	case "refresh_token":
@@ -185,7 +207,11 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 		te = tokErr("unsupported_grant_type", "grant_type %q is not supported", gt)
 	}
 	if te != nil {
-		s.log.Info("authserver: token request refused", "client_id", client.id, "grant_type", form["grant_type"], "error", te.code, "reason", te.desc)
+		cid := ""
+		if client != nil {
+			cid = client.id
+		}
+		s.log.Info("authserver: token request refused", "client_id", cid, "grant_type", form["grant_type"], "error", te.code, "reason", te.desc)
 		writeTokenError(w, te)
 		return
 	}
@@ -264,6 +290,9 @@ func (s *Server) exchangeCode(ctx context.Context, c *clientRecord, form map[str
 		Resource:  ac.req.resource,
 		Binding:   ac.req.binding,
 	}
+	if ac.person != nil && len(ac.person.Claims) > 0 {
+		g.Claims = mergeClaims(nil, ac.person.Claims)
+	}
 	ac.grantID = g.ID
 	withRefresh := c.allowsGrant("refresh_token") && g.Binding == ""
 	return s.issueLocked(ctx, c, g, g.Scopes, withRefresh, now)
@@ -309,6 +338,22 @@ func (s *Server) refreshGrant(ctx context.Context, c *clientRecord, form map[str
 		return nil, tokErr("invalid_grant", "the refresh token expired")
 	case g.Binding != "":
 		return nil, tokErr("invalid_grant", "a grant bound to %s cannot be refreshed; authorize again", g.Binding)
+	}
+	if bound := grantJKT(g); bound != "" && bound != dpopKeyFrom(ctx) {
+		return nil, tokErr("invalid_grant", "the grant is bound to a DPoP key: refresh with a proof of that key")
+	}
+	if s.opts.Revalidate != nil && g.GrantType == auth.GrantAuthorizationCode {
+		// The identity provider decides again: a person who lost access
+		// there gets no new token here.
+		claims, err := s.opts.Revalidate(ctx, g)
+		if err != nil {
+			if rerr := s.revokeGrantLocked(ctx, g.ID); rerr != nil {
+				return nil, s.storageFailed("revoke grant", rerr)
+			}
+			s.log.Info("authserver: refresh refused by the identity provider; grant revoked", "client_id", g.ClientID, "subject", g.Subject, "reason", err.Error())
+			return nil, tokErr("invalid_grant", "access was withdrawn: %v", err)
+		}
+		g.Claims = mergeClaims(g.Claims, claims)
 	}
 	scopes := g.Scopes
 	if sc, ok := form["scope"]; ok {
@@ -374,6 +419,13 @@ type accessClaims struct {
 	Scope    string `json:"scope,omitempty"`
 	Binding  string `json:"mcp_binding,omitempty"`
 	Grant    string `json:"mcp_grant"`
+	Cnf      *cnf   `json:"cnf,omitempty"`
+}
+
+// cnf is the confirmation claim of a DPoP-bound token (RFC 9449 section
+// 6.1).
+type cnf struct {
+	JKT string `json:"jkt"`
 }
 
 // issueLocked mints an access token (and a rotated refresh token) for g,
@@ -389,11 +441,28 @@ func (s *Server) issueLocked(ctx context.Context, c *clientRecord, g *StoredGran
 		ClientID: g.ClientID, Scope: auth.FormatScope(scopes), Binding: g.Binding,
 		Grant: g.GrantType,
 	}
-	at, err := jwt.Signed(s.signer).Claims(claims).Serialize()
+	if jkt := dpopKeyFrom(ctx); jkt != "" {
+		// A grant is bound to the key of its first DPoP proof.
+		if g.Claims == nil {
+			g.Claims = map[string]any{}
+		}
+		g.Claims["cnf"] = map[string]any{"jkt": jkt}
+		claims.Cnf = &cnf{JKT: jkt}
+	}
+	extra := map[string]any{}
+	for k, v := range g.Claims {
+		if !reservedClaim(k) {
+			extra[k] = v
+		}
+	}
+	at, err := jwt.Signed(s.signer).Claims(extra).Claims(claims).Serialize()
 	if err != nil {
 		return nil, &tokenError{http.StatusInternalServerError, "server_error", "signing failed", false}
 	}
 	resp := &TokenResponse{AccessToken: at, TokenType: "Bearer", ExpiresIn: int64(s.opts.AccessTokenTTL / time.Second), Scope: claims.Scope}
+	if claims.Cnf != nil {
+		resp.TokenType = "DPoP"
+	}
 	if g.ExpiresAt.Before(exp) {
 		g.ExpiresAt = exp
 	}

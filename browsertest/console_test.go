@@ -48,6 +48,19 @@ func chromium(t *testing.T) string {
 // URL.
 func startGateway(t *testing.T) string {
 	t.Helper()
+	return startGatewayWith(t, func(bin string) map[string]any {
+		return map[string]any{
+			"demo":   map[string]any{"command": bin, "args": []string{"demo", "everything"}, "session": "per-client"},
+			"tools2": map[string]any{"command": bin, "args": []string{"demo", "everything"}},
+		}
+	})
+}
+
+// startGatewayWith builds switchboard and runs serve with the upstreams
+// servers(bin) gives (bin: the switchboard binary). It returns the base
+// URL.
+func startGatewayWith(t *testing.T, servers func(bin string) map[string]any) string {
+	t.Helper()
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "switchboard")
 	build := exec.Command("go", "build", "-o", bin, "./cmd/switchboard")
@@ -55,10 +68,7 @@ func startGateway(t *testing.T) string {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("building switchboard: %v\n%s", err, out)
 	}
-	cfg := map[string]any{"mcpServers": map[string]any{
-		"demo":   map[string]any{"command": bin, "args": []string{"demo", "everything"}, "session": "per-client"},
-		"tools2": map[string]any{"command": bin, "args": []string{"demo", "everything"}},
-	}}
+	cfg := map[string]any{"mcpServers": servers(bin)}
 	b, _ := json.Marshal(cfg)
 	cfgPath := filepath.Join(dir, "switchboard.json")
 	if err := os.WriteFile(cfgPath, b, 0o600); err != nil {

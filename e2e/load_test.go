@@ -338,7 +338,16 @@ func TestLoadLimits(t *testing.T) {
 			}
 			stallReader(rc, sid, 3<<20, 4)
 			wg.Go(func() {
-				time.Sleep(3 * time.Second) // the write timeout, and room
+				// Wait for the answers to start (relaying 3 MiB takes a
+				// while on a loaded machine, with the race detector), then
+				// stay stalled for the write timeout and room: reading
+				// earlier would let the server write on.
+				_ = rc.c.SetReadDeadline(time.Now().Add(wait))
+				if _, err := rc.br.Peek(1); err != nil {
+					t.Errorf("no answer began: %v", err)
+					return
+				}
+				time.Sleep(3 * time.Second)
 				start := time.Now()
 				_ = rc.c.SetReadDeadline(start.Add(5 * time.Second))
 				n, err := io.Copy(io.Discard, rc.br)

@@ -9,6 +9,7 @@ import (
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 
+	"github.com/switchboard-mcp/switchboard/apps"
 	"github.com/switchboard-mcp/switchboard/mcp"
 	"github.com/switchboard-mcp/switchboard/protocol"
 )
@@ -23,8 +24,9 @@ import (
 // resource a caller may not read loses the reference in that caller's
 // list; the extension is declared only when an upstream declares it.
 
-// ExtensionUI is the identifier of the MCP Apps extension.
-const ExtensionUI = "io.modelcontextprotocol/ui"
+// ExtensionUI is the identifier of the MCP Apps extension (the same as
+// apps.ExtensionID).
+const ExtensionUI = apps.ExtensionID
 
 // Keys of tool _meta that MCP Apps uses.
 const (

@@ -155,3 +155,49 @@ func TestAppsThroughGateway(t *testing.T) {
 		}
 	}
 }
+
+// An upstream that follows the spec's advice to offer apps only to hosts
+// that render them sees the extension: on the shared session always (the
+// gateway relays apps and its console renders them), on a per-client
+// session when that client declares it.
+func TestAppsExtensionDeclaredUpstream(t *testing.T) {
+	upstream := func() *mcp.Server {
+		s := mcp.NewServer(protocol.Implementation{Name: "checks", Version: "1"}, nil)
+		s.AddTool(&protocol.Tool{Name: "ui"}, func(_ context.Context, r *mcp.Request, _ *protocol.CallToolRequestParams) (*protocol.CallToolResult, error) {
+			_, ok := r.ClientCapabilities().Extensions[gateway.ExtensionUI]
+			return mcp.TextResult(fmt.Sprint(ok)), nil
+		})
+		return s
+	}
+	_, url := newGateway(t, gateway.Options{
+		Upstreams: []gateway.Upstream{
+			{Name: "shared", Server: upstream()},
+			{Name: "own", Server: upstream(), Session: gateway.SessionPerClient},
+		},
+	})
+	withUI := &mcp.ClientOptions{Capabilities: &protocol.ClientCapabilities{
+		Extensions: map[string]jsontext.Value{gateway.ExtensionUI: jsontext.Value(`{"mimeTypes":["` + appMIME + `"]}`)},
+	}}
+	for _, tc := range []struct {
+		name   string
+		opts   *mcp.ClientOptions
+		tool   string
+		wantUI string
+	}{
+		{"shared, plain client", nil, "shared_ui", "true"},
+		{"shared, apps client", withUI, "shared_ui", "true"},
+		{"per-client, plain client", nil, "own_ui", "false"},
+		{"per-client, apps client", withUI, "own_ui", "true"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cs := connect(t, url, tc.opts)
+			res, err := cs.CallTool(ctxT(t), &protocol.CallToolRequestParams{Name: tc.tool})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := text(t, res); got != tc.wantUI {
+				t.Errorf("upstream saw the apps extension: %s, want %s", got, tc.wantUI)
+			}
+		})
+	}
+}

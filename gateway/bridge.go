@@ -11,6 +11,7 @@ import (
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 
+	"github.com/switchboard-mcp/switchboard/apps"
 	"github.com/switchboard-mcp/switchboard/jsonrpc"
 	"github.com/switchboard-mcp/switchboard/mcp"
 	"github.com/switchboard-mcp/switchboard/protocol"
@@ -30,11 +31,16 @@ func (g *Gateway) clientInfo() protocol.Implementation {
 
 // allClientCaps are the capabilities a shared session declares: it relays
 // for clients of every kind, and refuses in their name what a client
-// lacks.
+// lacks. It declares MCP Apps too, so that an upstream which checks for
+// the extension offers its apps (the gateway relays them to the clients
+// that render them, and the console renders them; a tool linked to an app
+// still answers with content for clients that do not). The map is never
+// modified: whoever adds to it clones it first.
 var allClientCaps = protocol.ClientCapabilities{
 	Roots:       &protocol.RootsCapability{ListChanged: true},
 	Sampling:    &protocol.SamplingCapability{Tools: &protocol.EmptyCapability{}, Context: &protocol.EmptyCapability{}},
 	Elicitation: &protocol.ElicitationCapability{Form: &protocol.EmptyCapability{}, URL: &protocol.EmptyCapability{}},
+	Extensions:  map[string]jsontext.Value{ExtensionUI: jsontext.Value(`{"mimeTypes":["` + apps.MIMEType + `"]}`)},
 }
 
 // sharedClient returns the client of u's shared session.
@@ -177,8 +183,10 @@ func (g *Gateway) clientOptions(u *upstream, owner *mcp.ServerSession, caps *pro
 			_ = owner.Log(ctx, p.Level, logger, p.Data)
 			return
 		}
-		for ss := range g.front.Sessions() {
-			_ = ss.Log(ctx, p.Level, logger, p.Data)
+		for _, ss := range g.allSessions() {
+			if g.sessionMay(ctx, ss, u) {
+				_ = ss.Log(ctx, p.Level, logger, p.Data)
+			}
 		}
 	}
 	o.OnResourceUpdated = func(ctx context.Context, cs *mcp.ClientSession, p *protocol.ResourceUpdatedNotificationParams) {
@@ -187,7 +195,9 @@ func (g *Gateway) clientOptions(u *upstream, owner *mcp.ServerSession, caps *pro
 			_ = owner.Notify(ctx, protocol.NotificationResourcesUpdated, &protocol.ResourceUpdatedNotificationParams{URI: uri})
 			return
 		}
-		g.front.ResourceUpdated(ctx, uri)
+		for _, srv := range g.servers() {
+			srv.ResourceUpdated(ctx, uri)
+		}
 	}
 	if owner == nil {
 		changed := func(context.Context, *mcp.ClientSession) { u.requestRefresh() }
@@ -428,7 +438,14 @@ func (u *upstream) dropPerClient(ss *mcp.ServerSession, c *clientSession) {
 // the client's own capabilities.
 func (u *upstream) connectPerClient(ss *mcp.ServerSession) (*mcp.ClientSession, error) {
 	caps := ss.ClientCapabilities()
+	// Only the extensions the gateway relays pass: MCP Apps (its URIs are
+	// rewritten both ways), not tasks (the gateway runs its clients'
+	// tasks) nor extensions it does not know.
+	ui, hasUI := caps.Extensions[ExtensionUI]
 	caps.Experimental, caps.Extensions, caps.Tasks = nil, nil, nil
+	if hasUI {
+		caps.Extensions = map[string]jsontext.Value{ExtensionUI: ui}
+	}
 	ctx, cancel := context.WithTimeout(u.ctx, u.connectTimeout)
 	defer cancel()
 	cs, err := mcp.NewClient(u.g.clientInfo(), u.g.clientOptions(u, ss, &caps)).Connect(ctx, u.dialer)
@@ -461,6 +478,7 @@ func (g *Gateway) rootsChanged(ctx context.Context, ss *mcp.ServerSession) {
 type frontSession struct {
 	started  time.Time
 	inflight atomic.Int64 // relayed calls in flight
+	ident    atomic.Pointer[Identity]
 	mu       sync.Mutex
 	subs     map[string]subscription // exposed URI -> upstream subscription
 }

@@ -179,9 +179,13 @@ func (g *Gateway) rebuild() {
 	defer g.rebuildMu.Unlock()
 	ups := g.upstreamList()
 	next := g.compute(ups)
+	if g.opts.Hooks.Catalog != nil {
+		g.opts.Hooks.Catalog(next.catalogTools())
+	}
 	prev := g.cat.Load()
 	g.front.Batch(func() { g.apply(prev, next) })
 	g.cat.Store(next)
+	g.rebuildVirtual(next)
 	for _, c := range next.collisions {
 		if !slices.ContainsFunc(prev.collisions, func(p Collision) bool { return reflect.DeepEqual(p, c) }) {
 			g.log.Error("name collision", "collision", c.String())
@@ -355,80 +359,41 @@ func (g *Gateway) prefixOf(u *upstream, configured int) string {
 
 // apply registers in the front server what next adds or changes and
 // removes what it drops. It runs inside a Batch.
-func (g *Gateway) apply(prev, next *catalog) {
-	var gone []string
-	for name, e := range prev.tools {
-		if n, ok := next.tools[name]; !ok || n.u != e.u {
-			if !ok {
-				gone = append(gone, name)
-			}
-		}
+func (g *Gateway) apply(prev, next *catalog) { g.applyTo(g.front, prev, next) }
+
+// applyTo is apply for a server of one's choice (the front server, or a
+// virtual server's).
+func (g *Gateway) applyTo(srv *mcp.Server, prev, next *catalog) {
+	if gone := removed(prev.tools, next.tools); len(gone) > 0 {
+		srv.RemoveTools(gone...)
 	}
-	if len(gone) > 0 {
-		g.front.RemoveTools(gone...)
+	if gone := removed(prev.prompts, next.prompts); len(gone) > 0 {
+		srv.RemovePrompts(gone...)
 	}
-	for name, e := range next.tools {
-		if p, ok := prev.tools[name]; ok && p.u == e.u && p.orig == e.orig && reflect.DeepEqual(p.tool, e.tool) {
-			next.tools[name] = p // keep the registered entry
-			continue
-		}
+	if gone := append(removed(prev.resources, next.resources), removed(prev.templates, next.templates)...); len(gone) > 0 {
+		srv.RemoveResources(gone...)
+	}
+	added(prev.tools, next.tools, func(a, b *toolEntry) bool { return reflect.DeepEqual(a.tool, b.tool) }, func(e *toolEntry) {
 		tool := e.tool
-		g.front.AddTool(&tool, func(ctx context.Context, req *mcp.Request, call *protocol.CallToolRequestParams) (*protocol.CallToolResult, error) {
+		srv.AddTool(&tool, func(ctx context.Context, req *mcp.Request, call *protocol.CallToolRequestParams) (*protocol.CallToolResult, error) {
 			return g.callTool(ctx, req, call, e)
 		}, mcp.WithoutValidation())
-	}
-
-	gone = gone[:0]
-	for name := range prev.prompts {
-		if _, ok := next.prompts[name]; !ok {
-			gone = append(gone, name)
-		}
-	}
-	if len(gone) > 0 {
-		g.front.RemovePrompts(gone...)
-	}
-	for name, e := range next.prompts {
-		if p, ok := prev.prompts[name]; ok && p.u == e.u && p.orig == e.orig && reflect.DeepEqual(p.prompt, e.prompt) {
-			next.prompts[name] = p
-			continue
-		}
+	})
+	added(prev.prompts, next.prompts, func(a, b *promptEntry) bool { return reflect.DeepEqual(a.prompt, b.prompt) }, func(e *promptEntry) {
 		prompt := e.prompt
-		g.front.AddPrompt(&prompt, func(ctx context.Context, req *mcp.Request, args map[string]string) (*protocol.GetPromptResult, error) {
+		srv.AddPrompt(&prompt, func(ctx context.Context, req *mcp.Request, args map[string]string) (*protocol.GetPromptResult, error) {
 			return g.getPrompt(ctx, req, args, e)
 		})
-	}
-
-	gone = gone[:0]
-	for uri := range prev.resources {
-		if _, ok := next.resources[uri]; !ok {
-			gone = append(gone, uri)
-		}
-	}
-	for text := range prev.templates {
-		if _, ok := next.templates[text]; !ok {
-			gone = append(gone, text)
-		}
-	}
-	if len(gone) > 0 {
-		g.front.RemoveResources(gone...)
-	}
-	for uri, e := range next.resources {
-		if p, ok := prev.resources[uri]; ok && p.u == e.u && p.orig == e.orig && reflect.DeepEqual(p.res, e.res) {
-			next.resources[uri] = p
-			continue
-		}
+	})
+	added(prev.resources, next.resources, func(a, b *resourceEntry) bool { return reflect.DeepEqual(a.res, b.res) }, func(e *resourceEntry) {
 		res := e.res
-		g.front.AddResource(&res, func(ctx context.Context, req *mcp.Request, uri string, _ map[string]string) (*protocol.ReadResourceResult, error) {
+		srv.AddResource(&res, func(ctx context.Context, req *mcp.Request, uri string, _ map[string]string) (*protocol.ReadResourceResult, error) {
 			return g.readResource(ctx, req, e.u, uri, e.orig)
 		})
-	}
-	for text, e := range next.templates {
-		if p, ok := prev.templates[text]; ok && p.u == e.u && p.orig == e.orig && reflect.DeepEqual(p.tmpl, e.tmpl) {
-			next.templates[text] = p
-			continue
-		}
+	})
+	added(prev.templates, next.templates, func(a, b *templateEntry) bool { return reflect.DeepEqual(a.tmpl, b.tmpl) }, func(e *templateEntry) {
 		tmpl := e.tmpl
-		g.front.AddResourceTemplate(&tmpl, func(ctx context.Context, req *mcp.Request, uri string, _ map[string]string) (*protocol.ReadResourceResult, error) {
+		srv.AddResourceTemplate(&tmpl, func(ctx context.Context, req *mcp.Request, uri string, _ map[string]string) (*protocol.ReadResourceResult, error) {
 			orig := uri
 			if e.tmpl.URITemplate != e.orig {
 				if o, ok := UnrewriteURI(e.u.uriPrefix, uri); ok {
@@ -437,6 +402,45 @@ func (g *Gateway) apply(prev, next *catalog) {
 			}
 			return g.readResource(ctx, req, e.u, uri, orig)
 		})
+	})
+}
+
+// catalogEntry is what every kind of catalog entry has.
+type catalogEntry interface {
+	upstreamOf() *upstream
+	origName() string
+}
+
+func (e *toolEntry) upstreamOf() *upstream     { return e.u }
+func (e *toolEntry) origName() string          { return e.orig }
+func (e *promptEntry) upstreamOf() *upstream   { return e.u }
+func (e *promptEntry) origName() string        { return e.orig }
+func (e *resourceEntry) upstreamOf() *upstream { return e.u }
+func (e *resourceEntry) origName() string      { return e.orig }
+func (e *templateEntry) upstreamOf() *upstream { return e.u }
+func (e *templateEntry) origName() string      { return e.orig }
+
+// removed returns the names of prev that next no longer has.
+func removed[E any](prev, next map[string]E) []string {
+	var gone []string
+	for name := range prev {
+		if _, ok := next[name]; !ok {
+			gone = append(gone, name)
+		}
+	}
+	return gone
+}
+
+// added registers (with add) each entry of next that is new or changed
+// since prev; an unchanged entry keeps the one already registered, whose
+// handler is the same.
+func added[E catalogEntry](prev, next map[string]E, same func(a, b E) bool, add func(E)) {
+	for name, e := range next {
+		if p, ok := prev[name]; ok && p.upstreamOf() == e.upstreamOf() && p.origName() == e.origName() && same(p, e) {
+			next[name] = p
+			continue
+		}
+		add(e)
 	}
 }
 

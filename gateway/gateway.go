@@ -40,6 +40,7 @@ type Gateway struct {
 	urlElicit sync.Map               // urlElicitKey -> *mcp.ServerSession that got the URL elicitation
 	onChange  atomic.Pointer[func()] // observer of upstream state changes
 	started   time.Time
+	virt      virtualServers // virtual servers (virtual.go)
 }
 
 // New starts a gateway with the upstreams of opts: it connects to them in
@@ -87,8 +88,11 @@ func New(opts Options) (*Gateway, error) {
 	g.cat.Store(&catalog{})
 	g.exch.init(opts.MaxExchanges)
 	g.front = mcp.NewServer(protocol.Implementation{Name: opts.Name, Version: opts.Version}, g.serverOptions())
-	mw := append(append([]mcp.Middleware(nil), opts.Hooks.Middleware...), g.observe, g.middleware)
+	mw := append(append([]mcp.Middleware(nil), opts.Hooks.Middleware...), g.observe, g.remember, g.middleware)
 	g.front.Use(mw...)
+	if err := g.initVirtual(opts.VirtualServers); err != nil {
+		return nil, err
+	}
 
 	ups, err := g.makeUpstreams(opts.Upstreams)
 	if err != nil {
@@ -359,6 +363,7 @@ func (g *Gateway) Close() error {
 	g.mu.Unlock()
 	g.closeHTTP()
 	g.front.Close()
+	g.closeVirtual()
 	g.exch.closeAll()
 	var wg sync.WaitGroup
 	for _, u := range ups {

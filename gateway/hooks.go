@@ -10,6 +10,7 @@ import (
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 
+	"github.com/switchboard-mcp/switchboard/apps"
 	"github.com/switchboard-mcp/switchboard/jsonrpc"
 	"github.com/switchboard-mcp/switchboard/mcp"
 	"github.com/switchboard-mcp/switchboard/protocol"
@@ -46,6 +47,21 @@ type Hooks struct {
 	// upstream, as mcp.ClientOptions.Sending does; RelayFrom tells the
 	// upstream and the client request it relays.
 	UpstreamMiddleware []mcp.ClientMiddleware
+
+	// Admit, if set, is asked after Authorize allowed a call, read, prompt
+	// or completion (never for list items), before it is relayed: rate
+	// and concurrency limits. It returns a release function, called when
+	// the relayed request is over (nil: nothing to release), or an error:
+	// a *Limited refuses with the time to wait (see Limited), any other
+	// error refuses as a Limited without one. See governance.go.
+	Admit func(ctx context.Context, a *Access) (release func(), err error)
+
+	// Catalog, if set, is told every tool the upstreams offer each time
+	// the catalog is recomputed, before clients see the new catalog (so
+	// that Authorize can already judge the new definitions: tool pinning).
+	// It runs with the catalog's lock held: it must not call back into the
+	// gateway's catalog methods.
+	Catalog func(tools []CatalogTool)
 }
 
 // Identity is who makes a request.
@@ -63,6 +79,10 @@ type Identity struct {
 	Method string `json:"method,omitempty"`
 	// Scopes granted to the caller's token or key.
 	Scopes []string `json:"scopes,omitempty"`
+	// Binding is the grant binding of the caller's token ("session:<id>"
+	// or "task:<id>", the mcp_binding claim), "" for an unbound grant: a
+	// policy can require a grant bound to the request's session.
+	Binding string `json:"binding,omitempty"`
 }
 
 // Access describes a request's use of an upstream feature, for
@@ -86,8 +106,12 @@ type Access struct {
 	Arguments jsontext.Value
 	// Identity is who asks (nil: anonymous).
 	Identity *Identity
-	// Request is the client's request.
+	// Request is the client's request (nil when the gateway asks on its
+	// own, e.g. whether a session may receive an upstream's log message).
 	Request *mcp.Request
+	// VirtualServer names the virtual server the request came through
+	// ("" for the gateway's main endpoint).
+	VirtualServer string
 }
 
 // Denial is a refusal by policy. The client gets a JSON-RPC error with
@@ -98,6 +122,11 @@ type Denial struct {
 	Rule string `json:"rule"`
 	// Reason says why, for the caller.
 	Reason string `json:"reason"`
+	// ToolError answers a refused tools/call with a tool result whose
+	// isError is set and whose text is the denial, instead of a JSON-RPC
+	// error: for refusals the model should read and act on, such as a
+	// spent budget. Other requests get the JSON-RPC error.
+	ToolError bool `json:"-"`
 }
 
 // CodeDenied is the JSON-RPC error code of a request the gateway's policy
@@ -127,6 +156,7 @@ const (
 	OutcomeError     Outcome = "error"      // a protocol or transport error
 	OutcomeDenied    Outcome = "denied"     // refused by Hooks.Authorize
 	OutcomeCancelled Outcome = "cancelled"  // cancelled by the client
+	OutcomeLimited   Outcome = "limited"    // held back by Hooks.Admit (rate or concurrency limit)
 )
 
 // EventKind says which way a request went.
@@ -139,6 +169,10 @@ const (
 	// KindUpstreamRequest: an upstream's request to a client (sampling,
 	// elicitation, roots), relayed by the gateway.
 	KindUpstreamRequest EventKind = "upstream-request"
+	// KindNotice: something the gateway noticed outside any request (a
+	// tool's definition changed upstream, ...), reported through
+	// Gateway.Emit; Notice says what.
+	KindNotice EventKind = "notice"
 )
 
 // Event describes one request the gateway handled.
@@ -177,6 +211,18 @@ type Event struct {
 	Denial *Denial
 	// AppOriginated marks calls an MCP App view made (set by the host).
 	AppOriginated bool
+	// WouldDeny is the denial a policy in dry-run mode would have
+	// answered (the request was served); see NoteWouldDeny.
+	WouldDeny *Denial
+	// Limited is set for OutcomeLimited.
+	Limited *Limited
+	// VirtualServer names the virtual server the request came through.
+	VirtualServer string
+	// Tenant is the tenant the request was made for (from Identity), or
+	// the tenant a notice concerns.
+	Tenant string
+	// Notice describes a KindNotice event.
+	Notice *Notice
 }
 
 // RelayInfo tells an upstream middleware (Hooks.UpstreamMiddleware) what
@@ -208,6 +254,8 @@ func RelayFrom(ctx context.Context) *RelayInfo {
 type record struct {
 	upstream, name, original string
 	denial                   *Denial
+	wouldDeny                *Denial
+	limited                  *Limited
 }
 
 type recordKey struct{}
@@ -237,13 +285,23 @@ func (g *Gateway) authorize(ctx context.Context, a *Access) error {
 	if rec := recordFrom(ctx); rec != nil && !a.Listing {
 		rec.upstream, rec.name, rec.original = a.Upstream, a.Name, a.Original
 	}
-	if g.opts.Hooks.Authorize == nil {
+	vs := virtualFrom(ctx)
+	if vs != nil && a.VirtualServer == "" {
+		a.VirtualServer = vs.spec.Name
+	}
+	if g.opts.Hooks.Authorize == nil && (vs == nil || vs.spec.Authorize == nil) {
 		return nil
 	}
 	if a.Identity == nil {
 		a.Identity = g.identity(ctx, a.Request)
 	}
-	err := g.opts.Hooks.Authorize(ctx, a)
+	var err error
+	if g.opts.Hooks.Authorize != nil {
+		err = g.opts.Hooks.Authorize(ctx, a)
+	}
+	if err == nil && vs != nil && vs.spec.Authorize != nil {
+		err = vs.spec.Authorize(ctx, a)
+	}
 	if err == nil {
 		return nil
 	}
@@ -254,6 +312,9 @@ func (g *Gateway) authorize(ctx context.Context, a *Access) error {
 	if rec := recordFrom(ctx); rec != nil && !a.Listing {
 		rec.denial = d
 	}
+	if d.ToolError && a.Method == protocol.MethodToolsCall && !a.Listing {
+		return d // the tool handler's plain error: a tool result with isError
+	}
 	return d.rpcError()
 }
 
@@ -263,7 +324,12 @@ func (g *Gateway) visible(ctx context.Context, r *mcp.Request, item any) bool {
 	if g.opts.Hooks.Authorize == nil {
 		return true
 	}
-	c := g.cat.Load()
+	return g.visibleIn(ctx, r, item, g.cat.Load())
+}
+
+// visibleIn judges a list item of catalog c (the gateway's or a virtual
+// server's view of it).
+func (g *Gateway) visibleIn(ctx context.Context, r *mcp.Request, item any, c *catalog) bool {
 	a := &Access{Listing: true, Request: r}
 	switch v := item.(type) {
 	case *protocol.Tool:
@@ -311,13 +377,25 @@ func (g *Gateway) observe(next mcp.MethodHandler) mcp.MethodHandler {
 			Upstream: rec.upstream, Name: rec.name, Original: rec.original,
 			ProtocolVersion: req.ProtocolVersion(), Client: req.ClientInfo(),
 			Identity: g.identity(ctx, req), Params: req.Params, Denial: rec.denial,
+			WouldDeny: rec.wouldDeny, Limited: rec.limited,
 		}
+		if vs := virtualFrom(ctx); vs != nil {
+			e.VirtualServer = vs.spec.Name
+		}
+		if e.Identity != nil {
+			e.Tenant = e.Identity.Tenant
+		}
+		// The host of an MCP App marks the calls its views make.
+		_, e.AppOriginated = req.Meta()[apps.MetaAppOriginated]
 		if req.Session != nil {
 			e.Session = req.Session.ID()
 		}
 		e.Outcome, e.Result, e.Error = outcomeOf(ctx, res, err)
-		if rec.denial != nil {
+		switch {
+		case rec.denial != nil:
 			e.Outcome = OutcomeDenied
+		case rec.limited != nil:
+			e.Outcome = OutcomeLimited
 		}
 		for _, o := range g.opts.Hooks.Observe {
 			o(ctx, e)
@@ -409,6 +487,10 @@ func (g *Gateway) observeUpstreamRequest(ctx context.Context, u *upstream, dreq 
 		}
 	case ss != nil:
 		e.Session, e.ProtocolVersion, e.Client = ss.ID(), ss.ProtocolVersion(), ss.ClientInfo()
+		e.Identity = g.frontSession(ss).identity()
+	}
+	if e.Identity != nil {
+		e.Tenant = e.Identity.Tenant
 	}
 	e.Outcome, e.Result, e.Error = outcomeOf(ctx, res, err)
 	for _, o := range g.opts.Hooks.Observe {

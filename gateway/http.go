@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"sync"
 
+	"github.com/switchboard-mcp/switchboard/mcp"
+	"github.com/switchboard-mcp/switchboard/transport"
 	"github.com/switchboard-mcp/switchboard/transport/sse"
 	"github.com/switchboard-mcp/switchboard/transport/streamable"
 )
@@ -52,13 +54,13 @@ func (g *Gateway) makeHTTP() {
 		c.Logger = g.log
 		o = &c
 	}
-	g.http.stream = streamable.NewHandler(g.front, o)
+	g.http.stream = streamable.NewHandler(g.sessionFactory(g.front), o)
 	g.http.sse = sse.NewHandler(g.front, g.opts.SSE)
 }
 
 // Handler returns the gateway's HTTP endpoints: Streamable HTTP at /mcp,
 // the legacy HTTP+SSE transport at /sse and /message, liveness at /healthz
-// and readiness at /readyz.
+// and readiness at /readyz, and each virtual server at /v/NAME/mcp.
 func (g *Gateway) Handler() http.Handler {
 	mux := http.NewServeMux()
 	g.Mount(mux)
@@ -72,6 +74,7 @@ func (g *Gateway) Mount(mux *http.ServeMux) {
 	mux.Handle(PathMessage, g.SSEHandler())
 	mux.HandleFunc(PathHealthz, g.serveHealthz)
 	mux.HandleFunc(PathReadyz, g.serveReadyz)
+	g.mountVirtual(mux)
 }
 
 func (g *Gateway) serveHealthz(w http.ResponseWriter, r *http.Request) {
@@ -149,4 +152,13 @@ func (g *Gateway) closeHTTP() {
 	if g.http.sse != nil {
 		g.http.sse.Close()
 	}
+}
+
+// sessionFactory returns the session factory of srv's Streamable HTTP
+// endpoint (see Options.SessionFactory).
+func (g *Gateway) sessionFactory(srv *mcp.Server) transport.SessionFactory {
+	if g.opts.SessionFactory != nil {
+		return g.opts.SessionFactory(srv)
+	}
+	return srv
 }

@@ -19,21 +19,33 @@ type SessionInfo struct {
 	Started time.Time `json:"started"`
 	// InFlight counts the relayed calls of the session in flight.
 	InFlight int64 `json:"inFlight"`
+	// Server names the virtual server the session is connected to (""
+	// for the gateway's main endpoint).
+	Server string `json:"server,omitempty"`
+	// Subject and Tenant are who the session's first request came from
+	// (Hooks.Identify), when known.
+	Subject string `json:"subject,omitempty"`
+	Tenant  string `json:"tenant,omitempty"`
 }
 
 // Sessions reports the client sessions, oldest first. Clients of revision
 // 2026-07-28 have no session and do not appear.
 func (g *Gateway) Sessions() []SessionInfo {
 	var out []SessionInfo
-	for ss := range g.front.Sessions() {
+	for server, ss := range g.allSessions() {
 		fs := g.frontSession(ss)
-		out = append(out, SessionInfo{
+		si := SessionInfo{
 			ID:              ss.ID(),
 			Client:          ss.ClientInfo(),
 			ProtocolVersion: ss.ProtocolVersion(),
 			Started:         fs.started,
 			InFlight:        fs.inflight.Load(),
-		})
+			Server:          server,
+		}
+		if id := fs.identity(); id != nil {
+			si.Subject, si.Tenant = id.Subject, id.Tenant
+		}
+		out = append(out, si)
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if !out[i].Started.Equal(out[j].Started) {

@@ -70,10 +70,20 @@ type Options struct {
 	// legacy HTTP+SSE one. Nil means the transports' defaults.
 	HTTP *streamable.Options
 	SSE  *sse.Options
+	// SessionFactory, when set, makes the session factory the Streamable
+	// HTTP endpoints (/mcp and each virtual server's) use from their MCP
+	// server, instead of the server itself: a scale-out layer (package
+	// cluster) wraps the server to seal session ids and restore sessions
+	// on any instance.
+	SessionFactory func(*mcp.Server) transport.SessionFactory
 
 	// Hooks govern and observe what the gateway relays: identity, policy,
 	// events, tracing middleware.
 	Hooks Hooks
+
+	// VirtualServers are other views of the same upstreams, each served
+	// at /v/NAME/mcp by Handler and Mount (see VirtualServer).
+	VirtualServers []VirtualServer
 
 	// ServerOptions, if set, is the starting point of the front server's
 	// options (task store, request-state key, list TTLs, session hooks).

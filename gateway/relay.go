@@ -155,12 +155,20 @@ func (g *Gateway) begin(ctx context.Context, dreq *mcp.Request, u *upstream, ex 
 
 // callTool relays a tools/call.
 func (g *Gateway) callTool(ctx context.Context, dreq *mcp.Request, call *protocol.CallToolRequestParams, e *toolEntry) (*protocol.CallToolResult, error) {
-	if g.governed(ctx) {
-		if err := g.authorize(ctx, &Access{Method: protocol.MethodToolsCall, Kind: "tool", Upstream: e.u.spec.Name, Name: e.tool.Name, Original: e.orig,
-			Tool: &e.tool, Arguments: call.Arguments, Request: dreq}); err != nil {
+	release := func() {}
+	if g.governed(ctx) || g.opts.Hooks.Admit != nil || virtualFrom(ctx) != nil {
+		var err error
+		release, err = g.gate(ctx, &Access{Method: protocol.MethodToolsCall, Kind: "tool", Upstream: e.u.spec.Name, Name: e.tool.Name, Original: e.orig,
+			Tool: &e.tool, Arguments: call.Arguments, Request: dreq})
+		if err != nil {
+			var l *Limited
+			if errors.As(err, &l) {
+				return l.toolResult(), nil
+			}
 			return nil, err
 		}
 	}
+	defer release()
 	params := appendCallParams(nil, "name", e.orig, call.Arguments, call.Meta)
 	if needsExchange(dreq) {
 		raw, err := g.relayModern(ctx, dreq, e.u, protocol.MethodToolsCall, params)
@@ -318,13 +326,14 @@ func (g *Gateway) getPrompt(ctx context.Context, dreq *mcp.Request, args map[str
 	if len(args) > 0 {
 		rawArgs, _ = json.Marshal(args, json.Deterministic(true))
 	}
-	if err := g.authorize(ctx, &Access{Method: protocol.MethodPromptsGet, Kind: "prompt", Upstream: e.u.spec.Name, Name: e.prompt.Name, Original: e.orig,
-		Arguments: rawArgs, Request: dreq}); err != nil {
-		return nil, err
+	release, err := g.gate(ctx, &Access{Method: protocol.MethodPromptsGet, Kind: "prompt", Upstream: e.u.spec.Name, Name: e.prompt.Name, Original: e.orig,
+		Arguments: rawArgs, Request: dreq})
+	if err != nil {
+		return nil, gateError(err)
 	}
+	defer release()
 	params := appendCallParams(nil, "name", e.orig, rawArgs, dreq.Meta())
 	var raw jsontext.Value
-	var err error
 	if needsExchange(dreq) {
 		raw, err = g.relayModern(ctx, dreq, e.u, protocol.MethodPromptsGet, params)
 	} else {
@@ -356,15 +365,16 @@ func (g *Gateway) relayRaw(ctx context.Context, dreq *mcp.Request, u *upstream, 
 
 // readResource relays a resources/read of uri (exposed) as orig.
 func (g *Gateway) readResource(ctx context.Context, dreq *mcp.Request, u *upstream, uri, orig string) (*protocol.ReadResourceResult, error) {
-	if err := g.authorize(ctx, &Access{Method: protocol.MethodResourcesRead, Kind: "resource", Upstream: u.spec.Name, Name: uri, Original: orig, Request: dreq}); err != nil {
-		return nil, err
+	release, err := g.gate(ctx, &Access{Method: protocol.MethodResourcesRead, Kind: "resource", Upstream: u.spec.Name, Name: uri, Original: orig, Request: dreq})
+	if err != nil {
+		return nil, gateError(err)
 	}
+	defer release()
 	b, _ := json.Marshal(struct {
 		URI  string        `json:"uri"`
 		Meta protocol.Meta `json:"_meta,omitzero"`
 	}{orig, forwardMeta(dreq.Meta())})
 	var raw jsontext.Value
-	var err error
 	if needsExchange(dreq) {
 		raw, err = g.relayModern(ctx, dreq, u, protocol.MethodResourcesRead, b)
 	} else {
@@ -446,9 +456,11 @@ func (g *Gateway) complete(ctx context.Context, dreq *mcp.Request, p *protocol.C
 			name = rr.URI
 		}
 	}
-	if err := g.authorize(ctx, &Access{Method: protocol.MethodCompletionComplete, Kind: kind, Upstream: u.spec.Name, Name: name, Original: orig, Request: dreq}); err != nil {
-		return nil, err
+	release, err := g.gate(ctx, &Access{Method: protocol.MethodCompletionComplete, Kind: kind, Upstream: u.spec.Name, Name: name, Original: orig, Request: dreq})
+	if err != nil {
+		return nil, gateError(err)
 	}
+	defer release()
 	u.mu.Lock()
 	has := u.lists.caps.Completions != nil
 	u.mu.Unlock()

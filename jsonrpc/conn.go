@@ -58,6 +58,12 @@ type ConnOptions struct {
 	// OnDecodeError, if set, observes frames that were not valid messages
 	// (after the error response, if any, was sent).
 	OnDecodeError func(err error)
+	// Inline, if set, picks requests that are handled on the read loop:
+	// HandleRequest returns before the next message is read, so messages
+	// that depend on the request's outcome see it (MCP's initialize, which
+	// a client may send in the same write as the requests that follow it).
+	// Such a handler must not wait for a message from the peer.
+	Inline func(req *Request) bool
 }
 
 // DefaultDrainTimeout is ConnOptions.DrainTimeout when zero.
@@ -254,6 +260,10 @@ func (c *Conn) Serve(ctx context.Context, h Handler) error {
 			case *Request:
 				if m.IsNotification() {
 					h.HandleNotification(ctx, m)
+					continue
+				}
+				if c.opts.Inline != nil && c.opts.Inline(m) {
+					h.HandleRequest(ctx, m)
 					continue
 				}
 				select {

@@ -360,3 +360,59 @@ func TestConnBatchAnsweredWithArray(t *testing.T) {
 		t.Errorf("%d notifications handled, want 2", h.notes.Load())
 	}
 }
+
+// orderHandler records the order in which requests finish and
+// notifications arrive.
+type orderHandler struct {
+	echoHandler
+	mu  sync.Mutex
+	log []string
+}
+
+func (h *orderHandler) HandleRequest(ctx context.Context, req *Request) {
+	h.echoHandler.HandleRequest(ctx, req)
+	h.mu.Lock()
+	h.log = append(h.log, "done "+req.Method)
+	h.mu.Unlock()
+}
+
+func (h *orderHandler) HandleNotification(ctx context.Context, req *Request) {
+	h.mu.Lock()
+	h.log = append(h.log, "note "+req.Method)
+	h.mu.Unlock()
+}
+
+func TestConnInlineRequestsFinishBeforeTheNextMessage(t *testing.T) {
+	in := `{"jsonrpc":"2.0","id":1,"method":"first"}` + "\n" +
+		`{"jsonrpc":"2.0","method":"after"}` + "\n" +
+		`{"jsonrpc":"2.0","id":2,"method":"other"}` + "\n"
+	s := newLineStream(strings.NewReader(in))
+	c := NewConn(s, ConnOptions{Inline: func(r *Request) bool { return r.Method == "first" }})
+	h := &orderHandler{echoHandler: echoHandler{conn: c, delay: 50 * time.Millisecond}}
+	if err := c.Serve(context.Background(), h); err != nil {
+		t.Fatal(err)
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.log) != 3 || h.log[0] != "done first" || h.log[1] != "note after" {
+		t.Errorf("order %q, want the inline request done before the notification after it", h.log)
+	}
+	if out := s.written(); len(out) != 2 {
+		t.Errorf("wrote %q", out)
+	}
+}
+
+func TestErrorMessageNotRepeatingTheCode(t *testing.T) {
+	for _, tt := range []struct {
+		e    *Error
+		want string
+	}{
+		{&Error{Code: -32602, Message: "MCP error -32602: Tool x not found"}, "jsonrpc error -32602: Tool x not found"},
+		{&Error{Code: -32602, Message: "MCP error -32601: odd"}, "jsonrpc error -32602: MCP error -32601: odd"},
+		{&Error{Code: -32603, Message: "boom", Data: []byte(`{"a":1}`)}, `jsonrpc error -32603: boom (data: {"a":1})`},
+	} {
+		if got := tt.e.Error(); got != tt.want {
+			t.Errorf("%+v: %q, want %q", tt.e, got, tt.want)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package jsonrpc
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/go-json-experiment/json/jsontext"
@@ -25,12 +26,15 @@ type Error struct {
 	Data    jsontext.Value `json:"data,omitzero"`
 }
 
-// Error implements the error interface.
+// Error implements the error interface. A message that repeats the code
+// as its prefix, as the TypeScript SDK writes them ("MCP error -32602:
+// ..."), is shown once.
 func (e *Error) Error() string {
+	msg := strings.TrimPrefix(e.Message, fmt.Sprintf("MCP error %d: ", e.Code))
 	if len(e.Data) > 0 {
-		return fmt.Sprintf("jsonrpc error %d: %s (data: %s)", e.Code, e.Message, e.Data)
+		return fmt.Sprintf("jsonrpc error %d: %s (data: %s)", e.Code, msg, e.Data)
 	}
-	return fmt.Sprintf("jsonrpc error %d: %s", e.Code, e.Message)
+	return fmt.Sprintf("jsonrpc error %d: %s", e.Code, msg)
 }
 
 // Is reports whether target is an *Error with the same code, so that

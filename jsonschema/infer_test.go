@@ -549,6 +549,9 @@ type (
 	badSchemerPanics struct {
 		P panicSchemer `json:"p"`
 	}
+	badRepeatedEnum struct {
+		Lang string `json:"lang" jsonschema:"enum=en,enum=fr"`
+	}
 )
 
 type panicSchemer struct{ m map[string]int }
@@ -573,6 +576,7 @@ func TestForErrors(t *testing.T) {
 		{reflect.TypeFor[badEnumValue](), []string{"badEnumValue.Count", "enum", "value 2", `"two"`}},
 		{reflect.TypeFor[badRange](), []string{"badRange.Small", "int8", `"300"`}},
 		{reflect.TypeFor[badDuplicate](), []string{"badDuplicate.Count", `"minimum" appears more than once`}},
+		{reflect.TypeFor[badRepeatedEnum](), []string{"badRepeatedEnum.Lang", `"enum" appears more than once`, "enum=a|b|c"}},
 		{reflect.TypeFor[badContradiction](), []string{"badContradiction.Count", "contradict"}},
 		{reflect.TypeFor[badFlag](), []string{"badFlag.Tags", `"uniqueItems"`, `"yes"`}},
 		{reflect.TypeFor[badCount](), []string{"badCount.Tags", `"maxItems" needs a non-negative integer`}},

@@ -64,6 +64,9 @@ func parseSchemaTag(tag string) ([]tagKeyword, error) {
 			return nil, fmt.Errorf("jsonschema tag %q has an empty item", tag)
 		}
 		if seen[key] {
+			if key == "enum" {
+				return nil, fmt.Errorf("jsonschema tag keyword %q appears more than once (list the values in one: enum=a|b|c)", key)
+			}
 			return nil, fmt.Errorf("jsonschema tag keyword %q appears more than once", key)
 		}
 		seen[key] = true

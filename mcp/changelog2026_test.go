@@ -120,7 +120,7 @@ func TestChangelog_RemoveSessions(t *testing.T) {
 	a := list(nil)
 	b := list(func(h http.Header) { h.Set(streamable.HeaderSessionID, "not-a-session") })
 	if string(a) != string(b) {
-		t.Error("tools/list differs between two requests")
+		t.Errorf("tools/list differs between two requests:\n%s\n%s", a, b)
 	}
 	if n := s.h.SessionCount(); n != 0 {
 		t.Errorf("%d sessions after stateless requests", n)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -35,7 +36,9 @@ import (
 // transport, the standalone stream) get the session's context.
 type ClientOptions struct {
 	// ProtocolVersion is the revision requested in initialize. Empty means
-	// protocol.LatestVersion. The client accepts any revision in
+	// protocol.LatestVersion; a value that is none of
+	// protocol.SupportedVersions and protocol.ModernVersions makes Connect
+	// fail. The client accepts any revision in
 	// protocol.SupportedVersions that the server answers with. A stateless
 	// revision ("2026-07-28") makes the client speak only that revision:
 	// no handshake, per-request _meta (see client_2026.go).
@@ -183,6 +186,10 @@ func (c *Client) capabilities() protocol.ClientCapabilities {
 // Connect dials the server, performs the initialize handshake and returns
 // the session. The session owns the connection; Close it when done.
 func (c *Client) Connect(ctx context.Context, d transport.Dialer) (*ClientSession, error) {
+	if v := c.opts.ProtocolVersion; v != "" && !protocol.IsSupportedVersion(v) && !protocol.IsModernVersion(v) {
+		return nil, fmt.Errorf("mcp: protocol revision %q is not one this client speaks (%s)", v,
+			strings.Join(append(slices.Clone(protocol.ModernVersions), protocol.SupportedVersions...), ", "))
+	}
 	conn, err := d.Dial(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("mcp: connecting: %w", err)

@@ -477,6 +477,7 @@ func (cs *ClientSession) awaitTask(ctx context.Context, v *clientV2026, created 
 		return nil, fmt.Errorf("mcp: decoding a task handle: %v", err)
 	}
 	id := st.TaskID
+	onStatus, _ := ctx.Value(taskStatusKey{}).(func(*protocol.Task))
 	answered := map[string]bool{}
 	call := func(method string, params any) (jsontext.Value, error) {
 		raw, err := json.Marshal(params)
@@ -490,6 +491,10 @@ func (cs *ClientSession) awaitTask(ctx context.Context, v *clientV2026, created 
 		return cs.modernRoundTrip(ctx, method, p)
 	}
 	for {
+		if onStatus != nil {
+			onStatus(&protocol.Task{TaskID: id, Status: st.Status, StatusMessage: st.StatusMessage, CreatedAt: st.CreatedAt,
+				LastUpdatedAt: st.LastUpdatedAt, TTL: st.TTLMs, PollInterval: st.PollIntervalMs})
+		}
 		switch st.Status {
 		case protocol.TaskStatusCompleted:
 			if len(st.Result) == 0 {
@@ -552,6 +557,9 @@ func (cs *ClientSession) awaitTask(ctx context.Context, v *clientV2026, created 
 		}
 	}
 }
+
+// taskStatusKey carries CallToolAsTask's onStatus to awaitTask.
+type taskStatusKey struct{}
 
 func mustJSON(v any) []byte {
 	b, _ := json.Marshal(v)

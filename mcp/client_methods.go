@@ -238,7 +238,23 @@ func (cs *ClientSession) TaskResult(ctx context.Context, taskID string, result a
 // (reporting each state to onStatus, which may be nil) until the task
 // needs input or ends, then fetches the result with tasks/result.
 // Cancelling ctx cancels the task.
+//
+// In revision 2026-07-28 tasks are the tasks extension, where the server
+// decides which calls become tasks: CallToolAsTask then needs
+// ClientOptions.TasksExtension and makes the call with CallTool, which
+// follows a task the server starts (ttl is not used there; onStatus sees
+// each state polled). A call the server answers at once returns its
+// result.
 func (cs *ClientSession) CallToolAsTask(ctx context.Context, p *protocol.CallToolRequestParams, ttl time.Duration, onStatus func(*protocol.Task)) (*protocol.CallToolResult, error) {
+	if v := cs.modernState(); v != nil {
+		if !cs.client.opts.TasksExtension {
+			return nil, fmt.Errorf("mcp: in protocol revision %s a tool call runs as a task only with ClientOptions.TasksExtension", v.version)
+		}
+		if onStatus != nil {
+			ctx = context.WithValue(ctx, taskStatusKey{}, onStatus)
+		}
+		return cs.CallTool(ctx, p)
+	}
 	created, err := cs.CallToolTask(ctx, p, ttl)
 	if err != nil {
 		return nil, err

@@ -34,6 +34,11 @@ type ServerSession struct {
 
 	state    atomic.Int32 // sessionState
 	lastSeen atomic.Int64 // unix nanoseconds of the last message from the client
+	// stateless is set once the client, before any initialize, sent a
+	// request of a stateless revision (server/discover, or _meta naming
+	// 2026-07-28): its later requests are served statelessly too, so one
+	// without _meta gets the error it would get over HTTP.
+	stateless atomic.Bool
 
 	mu       sync.Mutex
 	peer     peer
@@ -165,7 +170,8 @@ func (ss *ServerSession) initialized() bool {
 func (ss *ServerSession) HandleRequest(ctx context.Context, req *jsonrpc.Request, sink transport.Sink) []byte {
 	ss.seen()
 	st := sessionState(ss.state.Load())
-	if st == stateNew && isStatelessOpening(req) {
+	if st == stateNew && (isStatelessOpening(req) || ss.stateless.Load() && req.Method != protocol.MethodInitialize) {
+		ss.stateless.Store(true)
 		return ss.handleStateless(ctx, req, sink)
 	}
 	switch {
@@ -353,12 +359,24 @@ func (ss *ServerSession) keepAlive(d time.Duration) {
 }
 
 // initialize handles the initialize request.
+//
+// A session with an id (Streamable HTTP, HTTP+SSE) is initialized once:
+// each client there has a session of its own. A connection without one
+// (stdio, ServeStream) may be shared: a bridge such as supergateway's
+// stdio-to-SSE mode runs one server process for all its clients and passes
+// each client's initialize on. There a later initialize is answered like
+// the first, and the revision, capabilities and identity it declares
+// replace the earlier ones; the session stays initialized, so the clients
+// already served are not interrupted.
 func (ss *ServerSession) initialize(p *protocol.InitializeRequestParams) (*protocol.InitializeResult, error) {
-	if !ss.state.CompareAndSwap(int32(stateNew), int32(stateInitializing)) {
+	first := ss.state.CompareAndSwap(int32(stateNew), int32(stateInitializing))
+	if !first && (ss.id != "" || sessionState(ss.state.Load()) == stateClosed) {
 		return nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidRequest, Message: "session already initialized"}
 	}
 	if p.ProtocolVersion == "" {
-		ss.state.Store(int32(stateNew))
+		if first {
+			ss.state.Store(int32(stateNew))
+		}
 		return nil, jsonrpc.ErrInvalidParams("protocolVersion is required")
 	}
 	v := negotiate(p.ProtocolVersion, ss.server.opts.SupportedVersions)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 )
@@ -68,4 +69,33 @@ func (x *IDJAGExchange) Assertion(ctx context.Context, req AssertionRequest) (st
 		return "", fmt.Errorf("oauthclient: ID-JAG token exchange issued %q, not an ID-JAG", sanitize(tr.IssuedTokenType))
 	}
 	return tr.AccessToken, nil
+}
+
+// StaticAssertion returns an AssertionFunc that always presents jwt: a
+// workload identity token handed to the process (workload identity
+// federation, SEP-1933).
+func StaticAssertion(jwt string) AssertionFunc {
+	return func(context.Context, AssertionRequest) (string, error) {
+		if jwt == "" {
+			return "", errors.New("oauthclient: no workload assertion")
+		}
+		return jwt, nil
+	}
+}
+
+// FileAssertion returns an AssertionFunc that reads the assertion from
+// path on every use, as platforms rotate workload tokens in place (a
+// Kubernetes projected service account token, a SPIFFE JWT-SVID file).
+func FileAssertion(path string) AssertionFunc {
+	return func(context.Context, AssertionRequest) (string, error) {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return "", fmt.Errorf("oauthclient: reading the workload assertion: %w", err)
+		}
+		jwt := strings.TrimSpace(string(b))
+		if jwt == "" {
+			return "", fmt.Errorf("oauthclient: the workload assertion file %s is empty", path)
+		}
+		return jwt, nil
+	}
 }

@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/switchboard-mcp/switchboard/internal/resourceuri/resourceuritest"
 )
 
 func mustURL(t testing.TB, s string) *url.URL {
@@ -108,6 +110,10 @@ func TestResourceCovers(t *testing.T) {
 		{"https://mcp.example.com:8443/mcp", "https://mcp.example.com/mcp", false},
 		{"https://mcp.example.com/mcp#frag", "https://mcp.example.com/mcp", false},
 		{"https://mcp.example.com/mcp?x=1", "https://mcp.example.com/mcp", false},
+		{"https://mcp.example.com/mcp?tenant=a", "https://MCP.example.com:443/mcp?tenant=a", true},
+		{"https://mcp.example.com/mcp?tenant=a", "https://mcp.example.com/mcp?tenant=b", false},
+		{"https://mcp.example.com/?tenant=a", "https://mcp.example.com/mcp?tenant=a", false},
+		{"https://mcp.example.com/mcp", "https://mcp.example.com/mcp?tenant=a", true},
 		{"/mcp", "https://mcp.example.com/mcp", false},
 		{"", "https://mcp.example.com/mcp", false},
 	}
@@ -118,29 +124,23 @@ func TestResourceCovers(t *testing.T) {
 	}
 }
 
+// TestCanonicalResource checks the rule shared with auth (package
+// internal/resourceuri): both sides canonicalize a server's URI alike.
 func TestCanonicalResource(t *testing.T) {
-	tests := []struct{ in, want, err string }{
-		{in: "https://mcp.example.com/mcp", want: "https://mcp.example.com/mcp"},
-		{in: "HTTPS://MCP.Example.COM/mcp", want: "https://mcp.example.com/mcp"},
-		{in: "https://mcp.example.com/", want: "https://mcp.example.com"},
-		{in: "https://mcp.example.com:443", want: "https://mcp.example.com"},
-		{in: "https://mcp.example.com:8443", want: "https://mcp.example.com:8443"},
-		{in: "https://mcp.example.com/mcp#fragment", want: "https://mcp.example.com/mcp"},
-		{in: "http://[::1]:80/x", want: "http://[::1]/x"},
-		{in: "mcp.example.com", err: "not an absolute"},
-		{in: "ftp://mcp.example.com", err: "not an absolute"},
-	}
-	for _, tt := range tests {
-		got, err := CanonicalResource(tt.in)
-		if tt.err != "" {
-			if err == nil || !strings.Contains(err.Error(), tt.err) {
-				t.Errorf("CanonicalResource(%q) err = %v, want %q", tt.in, err, tt.err)
+	for _, tt := range resourceuritest.Cases {
+		got, err := CanonicalResource(tt.In)
+		if tt.Want == "" {
+			if err == nil {
+				t.Errorf("CanonicalResource(%q) accepted as %q", tt.In, got)
 			}
 			continue
 		}
-		if err != nil || got != tt.want {
-			t.Errorf("CanonicalResource(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
+		if err != nil || got != tt.Want {
+			t.Errorf("CanonicalResource(%q) = %q, %v; want %q", tt.In, got, err, tt.Want)
 		}
+	}
+	if _, err := CanonicalResource("mcp.example.com"); err == nil || !strings.Contains(err.Error(), "not an absolute") {
+		t.Errorf("error for a URL without scheme: %v", err)
 	}
 }
 

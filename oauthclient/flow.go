@@ -166,6 +166,11 @@ func (t *Transport) clientFor(ctx context.Context, d *discovery) (*ClientInfo, e
 			TokenEndpointAuthMethod: t.cfg.ClientAuthMethod,
 		}, nil
 	}
+	if t.grant() == GrantJWTBearer {
+		// Workload identity federation: the assertion authenticates the
+		// workload; no client id, no registration (SEP-1933).
+		return &ClientInfo{Issuer: d.issuer, TokenEndpointAuthMethod: AuthMethodNone}, nil
+	}
 	if t.grant() != GrantAuthorizationCode {
 		return nil, fmt.Errorf("oauthclient: the %s grant needs a pre-registered client id", t.grant())
 	}
@@ -500,12 +505,17 @@ func (t *Transport) tokenRequest(ctx context.Context, d *discovery, client *Clie
 	if tt == "" {
 		tt = "Bearer"
 	}
-	if !strings.EqualFold(tt, "Bearer") {
+	switch {
+	case strings.EqualFold(tt, "Bearer"):
+		tt = "Bearer"
+	case strings.EqualFold(tt, TokenTypeDPoP) && t.useDPoP(d):
+		tt = TokenTypeDPoP
+	default:
 		return nil, fmt.Errorf("oauthclient: unsupported token_type %q", sanitize(tt))
 	}
 	tok := &Token{
 		AccessToken:       tr.AccessToken,
-		TokenType:         "Bearer",
+		TokenType:         tt,
 		RefreshToken:      tr.RefreshToken,
 		Scopes:            strings.Fields(tr.Scope),
 		Issuer:            d.issuer,
@@ -551,16 +561,47 @@ func (t *Transport) postAuthenticated(ctx context.Context, d *discovery, client 
 		form.Set("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
 		form.Set("client_assertion", assertion)
 	default:
-		form.Set("client_id", client.ClientID)
+		if client.ClientID != "" {
+			form.Set("client_id", client.ClientID)
+		}
 	}
-	return postToken(ctx, t.httpClient, d.as.TokenEndpoint, form, header)
+	if !t.useDPoP(d) {
+		return postToken(ctx, t.httpClient, d.as.TokenEndpoint, form, header)
+	}
+	// RFC 9449 section 5: a proof for the token endpoint; a
+	// use_dpop_nonce answer is retried once with the server's nonce
+	// (section 8).
+	var tr *tokenResponse
+	var err error
+	for attempt := 0; attempt < 2; attempt++ {
+		proof, perr := t.dpop.Proof(http.MethodPost, d.as.TokenEndpoint, "", t.nonces.get(d.as.TokenEndpoint), t.cfg.Now())
+		if perr != nil {
+			return nil, perr
+		}
+		header.Set("DPoP", proof)
+		var rh http.Header
+		tr, rh, err = postTokenHeader(ctx, t.httpClient, d.as.TokenEndpoint, form, header)
+		fresh := t.nonces.note(d.as.TokenEndpoint, rh)
+		var oe *OAuthError
+		if err == nil || !errors.As(err, &oe) || oe.Code != "use_dpop_nonce" || fresh == "" {
+			break
+		}
+	}
+	return tr, err
 }
 
 // postToken sends a token request and decodes a successful answer.
 func postToken(ctx context.Context, client *http.Client, endpoint string, form url.Values, header http.Header) (*tokenResponse, error) {
+	tr, _, err := postTokenHeader(ctx, client, endpoint, form, header)
+	return tr, err
+}
+
+// postTokenHeader is postToken that also returns the response's header
+// (nil when there was no response).
+func postTokenHeader(ctx context.Context, client *http.Client, endpoint string, form url.Values, header http.Header) (*tokenResponse, http.Header, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader(form.Encode()))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for k, v := range header {
 		req.Header[k] = v
@@ -571,25 +612,25 @@ func postToken(ctx context.Context, client *http.Client, endpoint string, form u
 	if err != nil {
 		// The transport error names the URL only; the form (with the
 		// code, verifier or refresh token) is not part of it.
-		return nil, fmt.Errorf("oauthclient: token request: %w", err)
+		return nil, nil, fmt.Errorf("oauthclient: token request: %w", err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxMetadataSize+1))
 	if err != nil {
-		return nil, fmt.Errorf("oauthclient: token response: %w", err)
+		return nil, resp.Header, fmt.Errorf("oauthclient: token response: %w", err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, parseOAuthError("token", resp.StatusCode, body)
+		return nil, resp.Header, parseOAuthError("token", resp.StatusCode, body)
 	}
 	if len(body) > maxMetadataSize {
-		return nil, errors.New("oauthclient: token response too large")
+		return nil, resp.Header, errors.New("oauthclient: token response too large")
 	}
 	var tr tokenResponse
 	if err := json.Unmarshal(body, &tr); err != nil {
-		return nil, errors.New("oauthclient: token response is not valid JSON")
+		return nil, resp.Header, errors.New("oauthclient: token response is not valid JSON")
 	}
 	if tr.AccessToken == "" {
-		return nil, errors.New("oauthclient: token response has no access_token")
+		return nil, resp.Header, errors.New("oauthclient: token response has no access_token")
 	}
-	return &tr, nil
+	return &tr, resp.Header, nil
 }

@@ -23,9 +23,11 @@ import (
 // Config.Authorize, and Close it when done.
 type LoopbackAuthorizer struct {
 	// Out receives the authorization URL and instructions.
-	out       io.Writer
-	noBrowser bool
-	timeout   time.Duration
+	out            io.Writer
+	noBrowser      bool
+	requireBrowser bool
+	hint           string
+	timeout        time.Duration
 
 	ln       net.Listener
 	srv      *http.Server
@@ -48,9 +50,28 @@ type LoopbackOptions struct {
 	Out io.Writer
 	// NoBrowser only prints the URL.
 	NoBrowser bool
+	// RequireBrowser makes Authorize fail at once, with an error wrapping
+	// ErrNoBrowser, when no browser can be opened (NoBrowser is set, there
+	// is no opener program, or it failed, as xdg-open does without a
+	// display), instead of waiting for a person to open the printed URL:
+	// for programs with nobody at a terminal.
+	RequireBrowser bool
+	// Hint, if set, is printed after the authorization URL: how else the
+	// person can finish.
+	Hint string
 	// Timeout bounds the wait for the person (default 5 minutes).
 	Timeout time.Duration
 }
+
+// ErrNoBrowser is wrapped by the error of LoopbackAuthorizer.Authorize
+// when LoopbackOptions.RequireBrowser is set and no browser could be
+// opened.
+var ErrNoBrowser = errors.New("oauthclient: no browser could be opened")
+
+// browserCheck is how long Authorize waits for the browser opener to
+// fail (xdg-open without a display exits at once) before taking it that
+// the browser shows the page.
+var browserCheck = 1500 * time.Millisecond
 
 // NewLoopback starts listening on 127.0.0.1 for authorization responses.
 func NewLoopback(opts LoopbackOptions) (*LoopbackAuthorizer, error) {
@@ -66,13 +87,15 @@ func NewLoopback(opts LoopbackOptions) (*LoopbackAuthorizer, error) {
 		return nil, fmt.Errorf("oauthclient: redirect listener: %w", err)
 	}
 	l := &LoopbackAuthorizer{
-		out:       opts.Out,
-		noBrowser: opts.NoBrowser,
-		timeout:   opts.Timeout,
-		ln:        ln,
-		redirect:  "http://" + ln.Addr().String() + path,
-		served:    make(chan struct{}),
-		waiting:   map[string]chan *AuthorizationResponse{},
+		out:            opts.Out,
+		noBrowser:      opts.NoBrowser,
+		requireBrowser: opts.RequireBrowser,
+		hint:           opts.Hint,
+		timeout:        opts.Timeout,
+		ln:             ln,
+		redirect:       "http://" + ln.Addr().String() + path,
+		served:         make(chan struct{}),
+		waiting:        map[string]chan *AuthorizationResponse{},
 	}
 	if l.out == nil {
 		l.out = io.Discard
@@ -149,12 +172,20 @@ func (l *LoopbackAuthorizer) Authorize(ctx context.Context, authURL string) (*Au
 		l.mu.Unlock()
 	}()
 
-	fmt.Fprintf(l.out, "To authorize, open this URL in your browser:\n\n  %s\n\nWaiting for the authorization (up to %s)...\n", authURL, l.timeout)
-	if !l.noBrowser {
-		if err := l.openBrowser(authURL); err != nil {
-			fmt.Fprintf(l.out, "(could not open a browser: %v)\n", err)
-		}
+	fmt.Fprintf(l.out, "To authorize, open this URL in your browser:\n\n  %s\n\n", authURL)
+	if l.hint != "" {
+		fmt.Fprintf(l.out, "%s\n\n", l.hint)
 	}
+	var browserErr error
+	if l.noBrowser {
+		browserErr = errors.New("disabled")
+	} else if browserErr = l.openBrowser(authURL); browserErr != nil {
+		fmt.Fprintf(l.out, "(could not open a browser: %v)\n", browserErr)
+	}
+	if browserErr != nil && l.requireBrowser {
+		return nil, fmt.Errorf("%w (%v), and nobody is at a terminal to open the URL", ErrNoBrowser, browserErr)
+	}
+	fmt.Fprintf(l.out, "Waiting for the authorization (up to %s)...\n", l.timeout)
 	timer := time.NewTimer(l.timeout)
 	defer timer.Stop()
 	select {
@@ -169,7 +200,8 @@ func (l *LoopbackAuthorizer) Authorize(ctx context.Context, authURL string) (*Au
 	}
 }
 
-// openBrowser starts the platform's URL opener; Close reaps it.
+// openBrowser starts the platform's URL opener and reports its failure
+// if it fails within browserCheck; Close reaps it.
 func (l *LoopbackAuthorizer) openBrowser(u string) error {
 	var cmd *exec.Cmd
 	switch runtime.GOOS {
@@ -186,11 +218,21 @@ func (l *LoopbackAuthorizer) openBrowser(u string) error {
 	l.mu.Lock()
 	l.browser = cmd
 	l.mu.Unlock()
+	exited := make(chan error, 1)
 	l.wg.Add(1)
 	go func() {
 		defer l.wg.Done()
-		cmd.Wait()
+		exited <- cmd.Wait()
 	}()
+	t := time.NewTimer(browserCheck)
+	defer t.Stop()
+	select {
+	case err := <-exited:
+		if err != nil {
+			return fmt.Errorf("%s: %w", cmd.Args[0], err)
+		}
+	case <-t.C:
+	}
 	return nil
 }
 

@@ -3,6 +3,7 @@ package oauthclient
 import (
 	"bytes"
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -158,3 +159,25 @@ func TestLoopbackWithTransport(t *testing.T) {
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// With RequireBrowser, Authorize fails at once when no browser can be
+// opened, after printing the URL and the hint, instead of waiting.
+func TestLoopbackRequireBrowser(t *testing.T) {
+	t.Setenv("PATH", t.TempDir()) // no xdg-open, open or rundll32
+	for _, noBrowser := range []bool{true, false} {
+		var out syncBuffer
+		lb, err := NewLoopback(LoopbackOptions{Out: &out, NoBrowser: noBrowser, RequireBrowser: true, Hint: "or use --headless", Timeout: time.Minute})
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		_, err = lb.Authorize(testCtx(t), "https://as.example/authorize?state=s1")
+		lb.Close()
+		if !errors.Is(err, ErrNoBrowser) || time.Since(start) > 10*time.Second {
+			t.Errorf("noBrowser=%v: Authorize = %v after %v, want ErrNoBrowser at once", noBrowser, err, time.Since(start))
+		}
+		if o := out.String(); !strings.Contains(o, "as.example/authorize?state=s1") || !strings.Contains(o, "or use --headless") {
+			t.Errorf("noBrowser=%v: printed %q", noBrowser, o)
+		}
+	}
+}

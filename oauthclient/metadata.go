@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+
+	"github.com/switchboard-mcp/switchboard/internal/resourceuri"
 )
 
 // ProtectedResourceMetadata is an OAuth 2.0 Protected Resource Metadata
@@ -23,6 +25,9 @@ type ProtectedResourceMetadata struct {
 	ResourceDocumentation             string   `json:"resource_documentation,omitempty"`
 	ResourcePolicyURI                 string   `json:"resource_policy_uri,omitempty"`
 	ResourceTOSURI                    string   `json:"resource_tos_uri,omitempty"`
+	// DPoPBoundAccessTokensRequired: the resource accepts only DPoP-bound
+	// tokens (RFC 9728, RFC 9449).
+	DPoPBoundAccessTokensRequired bool `json:"dpop_bound_access_tokens_required,omitempty"`
 }
 
 // AuthServerMetadata is OAuth 2.0 Authorization Server Metadata (RFC 8414
@@ -49,6 +54,14 @@ type AuthServerMetadata struct {
 	// ClientIDMetadataDocumentSupported advertises Client ID Metadata
 	// Documents (URL client ids).
 	ClientIDMetadataDocumentSupported bool `json:"client_id_metadata_document_supported,omitempty"`
+	// DPoPSigningAlgValuesSupported lists the JWS algorithms the server
+	// accepts in DPoP proofs (RFC 9449 section 5.1); a server that lists
+	// any issues DPoP-bound tokens.
+	DPoPSigningAlgValuesSupported []string `json:"dpop_signing_alg_values_supported,omitempty"`
+	// AuthorizationGrantProfilesSupported lists the authorization grant
+	// profiles the server accepts, such as
+	// "urn:ietf:params:oauth:grant-profile:id-jag".
+	AuthorizationGrantProfilesSupported []string `json:"authorization_grant_profiles_supported,omitempty"`
 }
 
 // ClientMetadata is OAuth 2.0 client metadata (RFC 7591 Section 2, with
@@ -148,12 +161,18 @@ var ErrResourceMismatch = errors.New("oauthclient: protected resource metadata i
 // protected resource metadata) identifies the MCP server at server: the
 // same origin (scheme and host compared case-insensitively, default ports
 // elided), and res's path equal to, or a whole-segment prefix of, the
-// server's path. A resource identifier with a query or fragment never
-// matches (RFC 8707 Section 2).
+// server's path. A resource identifier with a query identifies only the
+// server whose canonical URI it is, query included; one with a fragment
+// never matches (RFC 8707 Section 2).
 func resourceCovers(res string, server *url.URL) bool {
 	r, err := url.Parse(res)
-	if err != nil || !r.IsAbs() || r.Opaque != "" || r.Fragment != "" || r.RawQuery != "" || r.User != nil {
+	if err != nil || !r.IsAbs() || r.Opaque != "" || r.Fragment != "" || r.User != nil {
 		return false
+	}
+	if r.RawQuery != "" {
+		cr, err1 := CanonicalResource(res)
+		cs, err2 := CanonicalResource(server.String())
+		return err1 == nil && err2 == nil && cr == cs
 	}
 	if originOf(r) != originOf(server) {
 		return false
@@ -182,22 +201,20 @@ func originOf(u *url.URL) string {
 }
 
 // CanonicalResource returns the canonical URI of an MCP server (RFC 8707
-// Section 2 as the MCP specification applies it): scheme and host
-// lowercased, default port removed, no query or fragment, and no trailing
-// slash unless the path is exactly "/" (which is removed too).
+// Section 2 as the MCP specification applies it), the resource tokens are
+// requested for and stored under: an absolute http or https URL without
+// fragment or user information, scheme and host lowercased, the default
+// port removed, a lone "/" path removed, other paths and the query kept as
+// given.
+//
+// auth.CanonicalResource is the same function: a client and a server
+// always agree on a server's canonical URI.
 func CanonicalResource(serverURL string) (string, error) {
-	u, err := url.Parse(serverURL)
+	c, err := resourceuri.Canonical(serverURL)
 	if err != nil {
 		return "", fmt.Errorf("oauthclient: server URL: %w", err)
 	}
-	if !u.IsAbs() || u.Host == "" || (!strings.EqualFold(u.Scheme, "http") && !strings.EqualFold(u.Scheme, "https")) {
-		return "", fmt.Errorf("oauthclient: server URL %q is not an absolute http(s) URL", serverURL)
-	}
-	p := u.EscapedPath()
-	if p == "/" {
-		p = ""
-	}
-	return originOf(u) + p, nil
+	return c, nil
 }
 
 // isLoopbackHost reports whether host (without port) names the local

@@ -80,7 +80,20 @@ type Config struct {
 	// assertion from Assertion, e.g. an ID-JAG from IDJAGExchange).
 	Grant string
 	// Assertion produces the authorization grant for GrantJWTBearer.
+	// Without a ClientID the grant is sent without client authentication
+	// (workload identity federation: the assertion identifies the
+	// workload).
 	Assertion AssertionFunc
+
+	// DPoP selects sender-constrained tokens (RFC 9449): DPoPOff (the
+	// default), DPoPAuto (when the authorization server advertises
+	// dpop_signing_alg_values_supported) or DPoPAlways. DPoP-bound tokens
+	// are sent with the DPoP scheme and a fresh proof on every request,
+	// and server-provided nonces are honoured.
+	DPoP string
+	// DPoPKey is the proof-of-possession key; nil means one generated
+	// for the Transport (when DPoP is on).
+	DPoPKey *DPoPKey
 
 	// TokenStore keeps tokens and client registrations (default: a new
 	// MemoryStore).
@@ -142,6 +155,8 @@ type Transport struct {
 	logger     *slog.Logger
 
 	flight chan struct{} // one authorization at a time
+	dpop   *DPoPKey      // nil when DPoP is off
+	nonces nonceCache
 
 	mu        sync.Mutex
 	server    *url.URL
@@ -181,6 +196,12 @@ func NewTransport(base http.RoundTripper, cfg *Config) *Transport {
 	}
 	if t.cfg.Now == nil {
 		t.cfg.Now = time.Now
+	}
+	if t.cfg.DPoP != DPoPOff {
+		t.dpop = t.cfg.DPoPKey
+		if t.dpop == nil {
+			t.dpop, _ = NewDPoPKey() // never fails (crypto/rand)
+		}
 	}
 	if t.cfg.ServerURL != "" {
 		if u, err := url.Parse(t.cfg.ServerURL); err == nil && u.IsAbs() {
@@ -239,10 +260,11 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	tok, gen := t.currentToken(ctx, server)
 
 	var (
-		stepUps    int
-		refreshed  bool
-		authorized bool
-		first      = true
+		stepUps      int
+		nonceRetried bool
+		refreshed    bool
+		authorized   bool
+		first        = true
 	)
 	for {
 		out := req.Clone(ctx)
@@ -255,7 +277,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		first = false
 		if tok != nil {
-			out.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+			if err := t.attach(out, tok); err != nil {
+				return nil, err
+			}
 		}
 		resp, err := t.base.RoundTrip(out)
 		if err != nil || !replayable {
@@ -263,10 +287,19 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		switch resp.StatusCode {
 		case http.StatusUnauthorized:
+			ch, _ := AuthChallenge(resp.Header)
+			if tok != nil && tok.TokenType == TokenTypeDPoP && ch.Error() == "use_dpop_nonce" && !nonceRetried {
+				// RFC 9449 section 9: send the request again with the
+				// resource server's nonce.
+				if t.nonces.note(out.URL.String(), resp.Header) != "" {
+					nonceRetried = true
+					discard(resp)
+					continue
+				}
+			}
 			if authorized {
 				return resp, nil
 			}
-			ch, _ := BearerChallenge(resp.Header)
 			discard(resp)
 			if tok != nil && tok.RefreshToken != "" && !refreshed {
 				refreshed = true
@@ -284,7 +317,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			authorized = true
 			tok, gen = nt, ng
 		case http.StatusForbidden:
-			ch, ok := BearerChallenge(resp.Header)
+			ch, ok := AuthChallenge(resp.Header)
 			if !ok || ch.Error() != "insufficient_scope" || tok == nil || stepUps >= t.cfg.MaxStepUps {
 				return resp, nil
 			}
@@ -296,9 +329,31 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			}
 			tok, gen = nt, ng
 		default:
+			if tok != nil && tok.TokenType == TokenTypeDPoP {
+				t.nonces.note(out.URL.String(), resp.Header)
+			}
 			return resp, nil
 		}
 	}
+}
+
+// attach puts tok on out: "Authorization: Bearer", or for a DPoP-bound
+// token "Authorization: DPoP" with a fresh proof for this request.
+func (t *Transport) attach(out *http.Request, tok *Token) error {
+	if tok.TokenType != TokenTypeDPoP {
+		out.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+		return nil
+	}
+	if t.dpop == nil {
+		return errors.New("oauthclient: a DPoP-bound token but no DPoP key")
+	}
+	proof, err := t.dpop.Proof(out.Method, out.URL.String(), tok.AccessToken, t.nonces.get(out.URL.String()), t.cfg.Now())
+	if err != nil {
+		return err
+	}
+	out.Header.Set("Authorization", TokenTypeDPoP+" "+tok.AccessToken)
+	out.Header.Set("DPoP", proof)
+	return nil
 }
 
 // discard drains a little of resp's body (so the connection can be
@@ -513,7 +568,7 @@ func (t *Transport) probe(ctx context.Context, server *url.URL) *Challenge {
 	if resp.StatusCode != http.StatusUnauthorized {
 		return nil
 	}
-	if ch, ok := BearerChallenge(resp.Header); ok {
+	if ch, ok := AuthChallenge(resp.Header); ok {
 		return &ch
 	}
 	return &Challenge{Scheme: "Bearer", Params: map[string]string{}}

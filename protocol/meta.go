@@ -6,6 +6,9 @@ import (
 	"math"
 	"strings"
 
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+
 	"github.com/switchboard-mcp/switchboard/jsonrpc"
 )
 
@@ -17,7 +20,19 @@ type ProgressToken = jsonrpc.ID
 // notifications and many other objects. Values decoded from JSON have the
 // types json.Unmarshal gives an any (string, float64, bool, nil,
 // []any, map[string]any).
+//
+// A Meta encodes with its keys sorted, nested objects included, so that
+// the same metadata always gives the same bytes (a list's result can be
+// compared and cached).
 type Meta map[string]any
+
+// MarshalJSONTo implements json.MarshalerTo: the keys sorted (see Meta).
+func (m Meta) MarshalJSONTo(enc *jsontext.Encoder) error {
+	if m == nil {
+		return enc.WriteToken(jsontext.Null)
+	}
+	return json.MarshalEncode(enc, map[string]any(m), json.Deterministic(true))
+}
 
 // Keys of _meta with a meaning defined by the 2025-11-25 revision.
 const (

@@ -1,6 +1,8 @@
 package protocol
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/go-json-experiment/json"
@@ -114,6 +116,36 @@ func TestIsReservedMetaKey(t *testing.T) {
 	for k, want := range tests {
 		if got := IsReservedMetaKey(k); got != want {
 			t.Errorf("IsReservedMetaKey(%q) = %v, want %v", k, got, want)
+		}
+	}
+}
+
+// A Meta always encodes to the same bytes, its keys and those of nested
+// objects sorted; an empty one is still omitted from its object.
+func TestMetaDeterministic(t *testing.T) {
+	m := Meta{}
+	for i := range 20 {
+		m[fmt.Sprintf("k%02d", 19-i)] = map[string]any{"z": i, "a": []any{map[string]any{"y": 1, "b": 2}}}
+	}
+	first, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(string(first), `{"k00":{"a":[{"b":2,"y":1}],"z":19},"k01":`) {
+		t.Fatalf("keys not sorted: %.80s", first)
+	}
+	for range 50 {
+		again, err := json.Marshal(m)
+		if err != nil || string(again) != string(first) {
+			t.Fatalf("encodings differ:\n%s\n%s", first, again)
+		}
+	}
+	type withMeta struct {
+		Meta Meta `json:"_meta,omitempty"`
+	}
+	for _, v := range []withMeta{{}, {Meta: Meta{}}} {
+		if b, _ := json.Marshal(v); string(b) != `{}` {
+			t.Errorf("empty _meta encodes as %s", b)
 		}
 	}
 }

@@ -2,7 +2,8 @@
 # Runs the pinned official MCP conformance suite (conformance/) against
 # Switchboard: every server scenario against `switchboard demo everything`
 # over Streamable HTTP, and the client scenarios with
-# `switchboard demo everything-client`. Needs `npm ci` in conformance/ (the
+# `switchboard demo everything-client` (SERVER_URL=http://HOST:PORT/mcp runs
+# the server scenarios against a server already running). Needs `npm ci` in conformance/ (the
 # Makefile's conformance-deps target) and a built binary in $BIN.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +14,13 @@ mkdir -p "$OUT"
 stamp=$(date +%Y%m%d-%H%M%S)-$$
 
 run_server() {
+	if [ -n "${SERVER_URL:-}" ]; then
+		# A server already running (such as several gateways behind a load
+		# balancer): no process is started.
+		echo "== conformance: server scenarios against $SERVER_URL"
+		go run ./conformance/runner server --url "$SERVER_URL" --expect 32 --out "$OUT/server-$stamp"
+		return
+	fi
 	local log
 	log=$(mktemp)
 	"$BIN" ${SERVER_ARGS:-demo everything --http 127.0.0.1:0} 2>"$log" &

@@ -207,14 +207,14 @@ func (s *AuthServerStorage) DeleteClient(ctx context.Context, id string) error {
 // PutGrant implements [authserver.Storage].
 func (s *AuthServerStorage) PutGrant(ctx context.Context, g *authserver.StoredGrant) error {
 	_, err := s.db.exec(ctx, `INSERT INTO authserver_grants
-		(id, client_id, subject, grant_type, scopes, resource, binding, revoked, refresh_hash, expires_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		(id, client_id, subject, grant_type, scopes, resource, binding, revoked, refresh_hash, expires_at, claims)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET client_id = excluded.client_id, subject = excluded.subject,
 			grant_type = excluded.grant_type, scopes = excluded.scopes, resource = excluded.resource,
 			binding = excluded.binding, revoked = excluded.revoked, refresh_hash = excluded.refresh_hash,
-			expires_at = excluded.expires_at`,
+			expires_at = excluded.expires_at, claims = excluded.claims`,
 		g.ID, g.ClientID, g.Subject, g.GrantType, list(g.Scopes, false), g.Resource, g.Binding,
-		boolInt(g.Revoked), g.RefreshHash, millis(g.ExpiresAt))
+		boolInt(g.Revoked), g.RefreshHash, millis(g.ExpiresAt), claimsJSON(g.Claims))
 	return err
 }
 
@@ -224,11 +224,17 @@ func (s *AuthServerStorage) Grant(ctx context.Context, id string) (*authserver.S
 	var scopes sql.NullString
 	var revoked int
 	var expires int64
-	err := s.db.queryRow(ctx, `SELECT id, client_id, subject, grant_type, scopes, resource, binding, revoked, refresh_hash, expires_at
+	var claims sql.NullString
+	err := s.db.queryRow(ctx, `SELECT id, client_id, subject, grant_type, scopes, resource, binding, revoked, refresh_hash, expires_at, claims
 		FROM authserver_grants WHERE id = ?`, id).
-		Scan(&g.ID, &g.ClientID, &g.Subject, &g.GrantType, &scopes, &g.Resource, &g.Binding, &revoked, &g.RefreshHash, &expires)
+		Scan(&g.ID, &g.ClientID, &g.Subject, &g.GrantType, &scopes, &g.Resource, &g.Binding, &revoked, &g.RefreshHash, &expires, &claims)
 	if err != nil {
 		return nil, notFound(err)
+	}
+	if claims.Valid && claims.String != "" {
+		if err := json.Unmarshal([]byte(claims.String), &g.Claims); err != nil {
+			return nil, fmt.Errorf("store: malformed grant claims: %w", err)
+		}
 	}
 	if g.Scopes, err = unlist(scopes); err != nil {
 		return nil, err
@@ -332,4 +338,16 @@ func (s *AuthServerStorage) DeleteExpired(ctx context.Context, now time.Time) er
 		}
 		return nil
 	})
+}
+
+// claimsJSON encodes a grant's extra claims; nil is NULL.
+func claimsJSON(c map[string]any) any {
+	if len(c) == 0 {
+		return nil
+	}
+	b, err := json.Marshal(c)
+	if err != nil {
+		return nil
+	}
+	return string(b)
 }

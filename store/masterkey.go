@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
@@ -11,7 +12,9 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
+	"sync"
 )
 
 // MasterKeyEnv is the environment variable that holds the master key:
@@ -115,11 +118,22 @@ func checkPrivate(path string) error {
 // byte, a random 96-bit nonce and the ciphertext with its tag; the label
 // (what the secret is) is authenticated as additional data, so a sealed
 // value cannot be moved to another use.
-type sealer struct{ aead cipher.AEAD }
+//
+// It seals with its current key and opens with any key it holds (the
+// current one, and the previous one during a master key rotation); when a
+// value opens with none of them and the master key comes from a file,
+// the file is read again, so that a rotation made by another process
+// ("switchboard keys rotate --master") needs no restart.
+type sealer struct {
+	mu     sync.RWMutex
+	aeads  []cipher.AEAD // current first
+	keys   [][]byte
+	reload func() ([][]byte, error) // nil when the key cannot change under us
+}
 
 const sealVersion = 1
 
-func newSealer(key []byte) (*sealer, error) {
+func newAEAD(key []byte) (cipher.AEAD, error) {
 	if len(key) != masterKeySize {
 		return nil, fmt.Errorf("store: the master key must be %d bytes", masterKeySize)
 	}
@@ -127,31 +141,87 @@ func newSealer(key []byte) (*sealer, error) {
 	if err != nil {
 		return nil, err
 	}
-	aead, err := cipher.NewGCM(block)
-	if err != nil {
+	return cipher.NewGCM(block)
+}
+
+func newSealer(key []byte) (*sealer, error) {
+	s := &sealer{}
+	if err := s.add(key, true); err != nil {
 		return nil, err
 	}
-	return &sealer{aead: aead}, nil
+	return s, nil
+}
+
+// add makes key known (current: the one that seals).
+func (s *sealer) add(key []byte, current bool) error {
+	a, err := newAEAD(key)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, k := range s.keys {
+		if bytes.Equal(k, key) {
+			if current && i != 0 {
+				s.keys = append([][]byte{k}, append(s.keys[:i:i], s.keys[i+1:]...)...)
+				s.aeads = append([]cipher.AEAD{s.aeads[i]}, append(s.aeads[:i:i], s.aeads[i+1:]...)...)
+			}
+			return nil
+		}
+	}
+	if current {
+		s.keys = append([][]byte{bytes.Clone(key)}, s.keys...)
+		s.aeads = append([]cipher.AEAD{a}, s.aeads...)
+	} else {
+		s.keys = append(s.keys, bytes.Clone(key))
+		s.aeads = append(s.aeads, a)
+	}
+	return nil
 }
 
 func (s *sealer) seal(plaintext []byte, label string) []byte {
-	out := make([]byte, 1+s.aead.NonceSize(), 1+s.aead.NonceSize()+len(plaintext)+s.aead.Overhead())
+	s.mu.RLock()
+	aead := s.aeads[0]
+	s.mu.RUnlock()
+	out := make([]byte, 1+aead.NonceSize(), 1+aead.NonceSize()+len(plaintext)+aead.Overhead())
 	out[0] = sealVersion
 	_, _ = rand.Read(out[1:])
-	return s.aead.Seal(out, out[1:], plaintext, []byte(label))
+	return aead.Seal(out, out[1:], plaintext, []byte(label))
 }
 
 // errWrongKey is returned for sealed values the master key cannot open.
 var errWrongKey = errors.New("store: cannot decrypt a stored secret: is this the master key the data directory was created with?")
 
 func (s *sealer) open(sealed []byte, label string) ([]byte, error) {
-	n := s.aead.NonceSize()
+	pt, err := s.tryOpen(sealed, label)
+	if !errors.Is(err, errWrongKey) || s.reload == nil {
+		return pt, err
+	}
+	// Perhaps the master key was rotated by another process.
+	keys, rerr := s.reload()
+	if rerr != nil {
+		return nil, err
+	}
+	for i, k := range keys {
+		if aerr := s.add(k, i == 0); aerr != nil {
+			return nil, err
+		}
+	}
+	return s.tryOpen(sealed, label)
+}
+
+func (s *sealer) tryOpen(sealed []byte, label string) ([]byte, error) {
+	s.mu.RLock()
+	aeads := slices.Clone(s.aeads)
+	s.mu.RUnlock()
+	n := aeads[0].NonceSize()
 	if len(sealed) < 1+n || sealed[0] != sealVersion {
 		return nil, errors.New("store: malformed sealed value")
 	}
-	pt, err := s.aead.Open(nil, sealed[1:1+n], sealed[1+n:], []byte(label))
-	if err != nil {
-		return nil, errWrongKey
+	for _, a := range aeads {
+		if pt, err := a.Open(nil, sealed[1:1+n], sealed[1+n:], []byte(label)); err == nil {
+			return pt, nil
+		}
 	}
-	return pt, nil
+	return nil, errWrongKey
 }

@@ -1,8 +1,9 @@
-// Package store keeps Switchboard's durable state in a database: today the
+// Package store keeps Switchboard's durable state in a database: the
 // embedded authorization server's signing key, clients, grants, refresh
 // tokens and revocations ([DB.AuthServer], an authserver.Storage), so that
 // a restart of "switchboard serve --auth" or "switchboard auth-server"
-// logs nobody out.
+// logs nobody out; and API keys, data keys and the vault's sealed secrets
+// ([DB.Identity], an identity.Storage).
 //
 // The database is embedded SQLite, through the pure-Go driver
 // modernc.org/sqlite (no cgo), in a data directory ([DefaultDir]):
@@ -16,13 +17,20 @@
 // commands ("switchboard auth-server clients add") can write while a
 // server runs. The schema is versioned: Open applies the migrations
 // embedded under migrations/ (goose, numbered 00001, 00002, …) that the
-// database has not seen yet. The API hides SQL and the driver so that a
-// PostgreSQL backend can be added beside SQLite.
+// database has not seen yet. The API hides SQL and the driver.
+//
+// PostgreSQL is used instead when [Options.URL] names a server
+// ("postgres://user@host/db", or a key=value connection string), through
+// the pgx driver; the data directory then holds only the master key
+// (share it between replicas with $SWITCHBOARD_MASTER_KEY). Its
+// migrations live under migrations/postgres and run under an advisory
+// lock, so that replicas starting together migrate once.
 //
 // Secrets at rest are encrypted with AES-256-GCM under a master key (see
 // [LoadMasterKey]): the environment variable SWITCHBOARD_MASTER_KEY, or
 // the file master.key in the data directory, created with mode 0600 on
-// first use. Client secrets and refresh tokens are stored only as SHA-256
+// first use. [DB.RotateMasterKey] seals everything sealed under it again
+// under a new one. Client secrets and refresh tokens are stored only as SHA-256
 // digests.
 package store
 
@@ -41,6 +49,7 @@ import (
 	"time"
 
 	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
 	_ "modernc.org/sqlite" // the "sqlite" database/sql driver, pure Go
 )
 
@@ -62,6 +71,10 @@ type Options struct {
 	// Logger receives migration and maintenance messages (default:
 	// discarded). Secrets are never logged.
 	Logger *slog.Logger
+	// URL, if set, is a PostgreSQL database to use instead of the data
+	// directory's SQLite file: a postgres:// or postgresql:// URL or a
+	// key=value connection string (see [IsPostgresURL]).
+	URL string
 }
 
 // DB is an open Switchboard database. It is safe for concurrent use.
@@ -70,7 +83,9 @@ type DB struct {
 	dialect dialect
 	sealer  *sealer
 	dir     string
-	log     *slog.Logger
+	// keyFromFile: the master key is the data directory's master.key.
+	keyFromFile bool
+	log         *slog.Logger
 }
 
 // dialect is what differs between database backends: the goose dialect,
@@ -81,6 +96,9 @@ type dialect struct {
 	goose      goose.Dialect
 	migrations string
 	rebind     func(query string) string
+	// locker, if set, makes the lock that serializes migrations of
+	// several processes.
+	locker func() (lock.SessionLocker, error)
 }
 
 var sqliteDialect = dialect{
@@ -109,15 +127,35 @@ func Open(ctx context.Context, dir string, opts *Options) (*DB, error) {
 	}
 	defer unlock()
 	key := opts.MasterKey
+	fromFile := false
 	if key == nil {
 		var err error
 		if key, err = LoadMasterKey(dir); err != nil {
 			return nil, err
 		}
+		_, inEnv := os.LookupEnv(MasterKeyEnv)
+		fromFile = !inEnv
 	}
 	sl, err := newSealer(key)
 	if err != nil {
 		return nil, err
+	}
+	if fromFile {
+		sl.reload = func() ([][]byte, error) { return masterKeysInDir(dir) }
+		// A master key rotation that stopped half-way left its new key
+		// beside the old one: values may be sealed under either.
+		if keys, err := masterKeysInDir(dir); err == nil {
+			for _, k := range keys[1:] {
+				_ = sl.add(k, false)
+			}
+		}
+	}
+	if opts.URL != "" {
+		db, err := openPostgres(ctx, dir, opts, sl)
+		if db != nil {
+			db.keyFromFile = fromFile
+		}
+		return db, err
 	}
 	path := filepath.Join(dir, FileName)
 	q := url.Values{}
@@ -131,7 +169,7 @@ func Open(ctx context.Context, dir string, opts *Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: opening %s: %w", path, err)
 	}
-	db := &DB{sql: sdb, dialect: sqliteDialect, sealer: sl, dir: dir, log: opts.Logger}
+	db := &DB{sql: sdb, dialect: sqliteDialect, sealer: sl, dir: dir, log: opts.Logger, keyFromFile: fromFile}
 	if db.log == nil {
 		db.log = slog.New(slog.DiscardHandler)
 	}
@@ -148,8 +186,19 @@ func (db *DB) migrate(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("store: migrations: %w", err)
 	}
-	p, err := goose.NewProvider(db.dialect.goose, db.sql, fsys,
-		goose.WithDisableGlobalRegistry(true), goose.WithSlog(db.log))
+	popts := []goose.ProviderOption{goose.WithDisableGlobalRegistry(true), goose.WithSlog(db.log),
+		// Migrations are numbered by area (00001 the authorization server,
+		// 00010-00019 audit and usage, ...): a database may have seen a
+		// higher number before a lower one exists.
+		goose.WithAllowOutofOrder(true)}
+	if db.dialect.locker != nil {
+		l, err := db.dialect.locker()
+		if err != nil {
+			return fmt.Errorf("store: migrations: %w", err)
+		}
+		popts = append(popts, goose.WithSessionLocker(l))
+	}
+	p, err := goose.NewProvider(db.dialect.goose, db.sql, fsys, popts...)
 	if err != nil {
 		return fmt.Errorf("store: migrations: %w", err)
 	}
@@ -179,7 +228,7 @@ func (db *DB) SchemaVersion(ctx context.Context) (int64, error) {
 // Dir returns the data directory.
 func (db *DB) Dir() string { return db.dir }
 
-// Backend names the database backend: "sqlite".
+// Backend names the database backend: "sqlite" or "postgres".
 func (db *DB) Backend() string { return db.dialect.name }
 
 // Close closes the database.

@@ -10,11 +10,13 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/switchboard-mcp/switchboard/authserver"
 	"github.com/switchboard-mcp/switchboard/authserver/storagetest"
+	"github.com/switchboard-mcp/switchboard/internal/pgtest"
 )
 
 func openTest(t *testing.T, dir string) *DB {
@@ -39,8 +41,8 @@ func TestOpen(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data")
 	db := openTest(t, dir)
 	ctx := context.Background()
-	if v, err := db.SchemaVersion(ctx); err != nil || v != 1 {
-		t.Fatalf("schema version %d %v", v, err)
+	if v, err := db.SchemaVersion(ctx); err != nil || v != newestMigration(t) {
+		t.Fatalf("schema version %d %v, want %d", v, err, newestMigration(t))
 	}
 	var mode string
 	if err := db.sql.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
@@ -203,4 +205,60 @@ func TestServerRestart(t *testing.T) {
 	if status, _ := post(url.Values{"grant_type": {"client_credentials"}, "resource": {resource}}, id, secret); status != 401 {
 		t.Fatalf("removed client got %d", status)
 	}
+}
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// The authorization server's storage contract against a real PostgreSQL.
+func TestAuthServerStorageContractPostgres(t *testing.T) {
+	t.Setenv(MasterKeyEnv, "")
+	os.Unsetenv(MasterKeyEnv)
+	storagetest.Run(t, func(t *testing.T) authserver.Storage {
+		db, err := Open(context.Background(), t.TempDir(), &Options{URL: pgtest.DSN(t)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		if db.Backend() != "postgres" {
+			t.Fatalf("backend %q", db.Backend())
+		}
+		return db.AuthServer()
+	})
+}
+
+func TestRebindDollar(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"SELECT 1", "SELECT 1"},
+		{"a = ? AND b = ?", "a = $1 AND b = $2"},
+		{"VALUES (?, ?, ?)", "VALUES ($1, $2, $3)"},
+	} {
+		if got := rebindDollar(c.in); got != c.want {
+			t.Errorf("rebindDollar(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+	for _, c := range []struct{ in, want string }{
+		{"postgres://u:secret@h/db", "postgres://u:xxxxx@h/db"},
+		{"host=/tmp password=secret dbname=x", "host=/tmp password=xxxxx dbname=x"},
+	} {
+		if got := redactURL(c.in); got != c.want {
+			t.Errorf("redactURL(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+// newestMigration is the number of the newest SQLite migration.
+func newestMigration(t *testing.T) int64 {
+	t.Helper()
+	entries, err := migrations.ReadDir("migrations/sqlite")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var newest int64
+	for _, e := range entries {
+		n, _, _ := strings.Cut(e.Name(), "_")
+		if v, err := strconv.ParseInt(n, 10, 64); err == nil && v > newest {
+			newest = v
+		}
+	}
+	return newest
 }

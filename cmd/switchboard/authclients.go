@@ -28,6 +28,9 @@ the changes at once.
 Machine clients (client_credentials: a program obtaining tokens on its own
 behalf, with no person and no consent page) exist only when an
 administrator adds them here; open registration never creates one.`,
+		Example: `  switchboard auth-server clients add --name ci --scope mcp
+  switchboard auth-server clients list
+  switchboard auth-server clients remove sb-XXXXXXXX`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
@@ -75,7 +78,9 @@ only the scopes given here (all of them when the request names none).`,
 	list := &cobra.Command{
 		Use:   "list",
 		Short: "List the stored clients (machine clients and registrations)",
-		Args:  cobra.NoArgs,
+		Example: `  switchboard auth-server clients list
+  switchboard auth-server clients list --json --data-dir /var/lib/switchboard`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			db, err := openStore(cmd.Context(), dataDir, cmd.ErrOrStderr(), "auth-server clients")
 			if err != nil {
@@ -127,7 +132,9 @@ only the scopes given here (all of them when the request names none).`,
 	remove := &cobra.Command{
 		Use:   "remove CLIENT_ID...",
 		Short: "Remove clients; their tokens stop working at once",
-		Args:  cobra.MinimumNArgs(1),
+		Example: `  switchboard auth-server clients remove sb-XXXXXXXX
+  switchboard auth-server clients list --json   # to find the ids`,
+		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			db, err := openStore(cmd.Context(), dataDir, cmd.ErrOrStderr(), "auth-server clients")
 			if err != nil {

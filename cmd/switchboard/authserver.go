@@ -41,7 +41,9 @@ Documents, JWT access tokens bound to the requested resource (RFC 8707),
 introspection and revocation.
 
 It prints its issuer URL on standard output; give that URL to the MCP
-server (auth.Options.AuthorizationServers) and to "switchboard serve".
+server you protect with package auth (auth.Options.AuthorizationServers,
+and a verifier for its tokens: see docs/auth.md). "switchboard serve
+--auth" does not need it: it runs an authorization server of its own.
 
 Without --auto-approve every authorization shows a consent page. State
 (the signing key unless --key names one, clients, grants, refresh tokens,

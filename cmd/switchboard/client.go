@@ -6,9 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
+	"math"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,6 +21,7 @@ import (
 	"github.com/go-json-experiment/json/jsontext"
 	"github.com/spf13/cobra"
 
+	"github.com/switchboard-mcp/switchboard/jsonrpc"
 	"github.com/switchboard-mcp/switchboard/mcp"
 	"github.com/switchboard-mcp/switchboard/oauthclient"
 	"github.com/switchboard-mcp/switchboard/protocol"
@@ -36,18 +40,34 @@ type clientFlags struct {
 	jsonOut    bool
 	verbose    bool
 	quiet      bool
+	errOut     io.Writer // the command's stderr
 }
 
 func (f *clientFlags) register(cmd *cobra.Command) {
+	prev := cmd.PreRunE
+	cmd.PreRunE = func(c *cobra.Command, args []string) error {
+		f.errOut = c.ErrOrStderr()
+		if prev != nil {
+			return prev(c, args)
+		}
+		return nil
+	}
 	fl := cmd.Flags()
 	fl.StringArrayVarP(&f.headers, "header", "H", nil, "extra HTTP header `NAME:VALUE` (repeatable)")
 	fl.StringArrayVarP(&f.env, "env", "e", nil, "environment variable `NAME=VALUE` for a server command (repeatable)")
 	fl.BoolVar(&f.inheritEnv, "inherit-env", false, "pass this process's whole environment to a server command (default: only PATH, HOME and a few more)")
 	fl.DurationVar(&f.timeout, "timeout", 60*time.Second, "give up on the server after this long (0: never)")
-	fl.StringVar(&f.version, "protocol-version", "", "protocol revision to request (default: the newest supported)")
+	fl.StringVar(&f.version, "protocol-version", "", "protocol revision to request: "+strings.Join(knownRevisions(), ", ")+
+		" (default "+protocol.LatestVersion+", the newest stable one; "+strings.Join(protocol.ModernVersions, ", ")+" is stateless)")
 	fl.BoolVar(&f.jsonOut, "json", false, "print machine-readable JSON")
-	fl.BoolVarP(&f.verbose, "verbose", "v", false, "show debug output and the server's stderr")
+	fl.BoolVarP(&f.verbose, "verbose", "v", false, "log each request to the server, and the client's diagnostics, on stderr")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "hide the server's log messages and stderr")
+}
+
+// knownRevisions lists the protocol revisions the client speaks, newest
+// first.
+func knownRevisions() []string {
+	return append(slices.Clone(protocol.ModernVersions), protocol.SupportedVersions...)
 }
 
 // target is what a command talks to: an http(s) URL or a command line.
@@ -108,7 +128,7 @@ func (f *clientFlags) dialer(t target) (transport.Dialer, error) {
 			return nil, fmt.Errorf("--env %q: want NAME=VALUE", kv)
 		}
 	}
-	var stderr io.Writer = os.Stderr
+	stderr := f.stderr()
 	if f.quiet {
 		stderr = io.Discard
 	}
@@ -123,6 +143,9 @@ func (f *clientFlags) dialer(t target) (transport.Dialer, error) {
 // terminal: log messages on stderr, elicitation asked on the terminal,
 // sampling refused.
 func (f *clientFlags) connect(ctx context.Context, t target, extra *mcp.ClientOptions) (*mcp.ClientSession, error) {
+	if f.version != "" && !slices.Contains(knownRevisions(), f.version) {
+		return nil, fmt.Errorf("--protocol-version %q: not a protocol revision; use one of %s", f.version, strings.Join(knownRevisions(), ", "))
+	}
 	d, err := f.dialer(t)
 	if err != nil {
 		return nil, err
@@ -132,9 +155,25 @@ func (f *clientFlags) connect(ctx context.Context, t target, extra *mcp.ClientOp
 		opts = *extra
 	}
 	opts.ProtocolVersion = f.version
+	if f.verbose {
+		logger := slog.New(slog.NewTextHandler(f.stderr(), &slog.HandlerOptions{Level: slog.LevelDebug}))
+		opts.Logger = logger
+		opts.Sending = append(opts.Sending, func(next mcp.CallHandler) mcp.CallHandler {
+			return func(ctx context.Context, method string, params jsontext.Value) (jsontext.Value, error) {
+				start := time.Now()
+				res, err := next(ctx, method, params)
+				if err != nil {
+					logger.Debug("request", "method", method, "took", time.Since(start).Round(time.Millisecond), "err", err)
+				} else {
+					logger.Debug("request", "method", method, "took", time.Since(start).Round(time.Millisecond))
+				}
+				return res, err
+			}
+		})
+	}
 	if opts.OnLog == nil && !f.quiet {
 		opts.OnLog = func(_ context.Context, _ *mcp.ClientSession, p *protocol.LoggingMessageNotificationParams) {
-			printLog(os.Stderr, p)
+			printLog(f.stderr(), p)
 		}
 	}
 	if opts.Elicit == nil {
@@ -149,9 +188,66 @@ func (f *clientFlags) connect(ctx context.Context, t target, extra *mcp.ClientOp
 		if errors.As(err, &he) && (he.StatusCode == http.StatusUnauthorized || he.StatusCode == http.StatusForbidden) {
 			return nil, fmt.Errorf("connecting to %s: %w\nthe server needs authorization: run\n  switchboard login %s", t, err, t.url)
 		}
-		return nil, fmt.Errorf("connecting to %s: %w", t, err)
+		return nil, f.explain(ctx, "connecting to "+t.String(), err)
 	}
 	return cs, nil
+}
+
+// explain describes the failure of what for a person: a timeout names
+// --timeout, and an error the server answered with is shown by its code's
+// name and its message, without the "MCP error <code>:" that some servers
+// put in front of the message.
+func (f *clientFlags) explain(ctx context.Context, what string, err error) error {
+	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil && f.timeout > 0 {
+		return &explained{msg: fmt.Sprintf("%s: no answer within %v (--timeout; 0 waits without limit)", what, f.timeout), err: err}
+	}
+	var je *jsonrpc.Error
+	if errors.As(err, &je) {
+		msg := strings.TrimPrefix(je.Message, fmt.Sprintf("MCP error %d: ", je.Code))
+		s := fmt.Sprintf("%s: the server answered with error %d (%s): %s", what, je.Code, errorCodeName(je.Code), msg)
+		if len(je.Data) > 0 && len(je.Data) <= 200 {
+			s += fmt.Sprintf(" (data: %s)", je.Data)
+		}
+		return &explained{msg: s, err: err}
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+// explained is an error with a message for people that still unwraps to
+// the error it describes.
+type explained struct {
+	msg string
+	err error
+}
+
+func (e *explained) Error() string { return e.msg }
+func (e *explained) Unwrap() error { return e.err }
+
+// errorCodeName names JSON-RPC and MCP error codes.
+func errorCodeName(code int64) string {
+	switch code {
+	case jsonrpc.CodeParseError:
+		return "parse error"
+	case jsonrpc.CodeInvalidRequest:
+		return "invalid request"
+	case jsonrpc.CodeMethodNotFound:
+		return "method not found"
+	case jsonrpc.CodeInvalidParams:
+		return "invalid params"
+	case jsonrpc.CodeInternalError:
+		return "internal error"
+	case protocol.CodeResourceNotFound:
+		return "resource not found"
+	case protocol.CodeURLElicitationRequired:
+		return "URL elicitation required"
+	case protocol.CodeHeaderMismatch:
+		return "header mismatch"
+	case protocol.CodeMissingRequiredClientCapability:
+		return "missing client capability"
+	case protocol.CodeUnsupportedProtocolVersion:
+		return "unsupported protocol version"
+	}
+	return "error"
 }
 
 // storedAuth returns an OAuth round tripper using the tokens saved by
@@ -182,7 +278,17 @@ func storedAuth(serverURL string) (http.RoundTripper, error) {
 	}), nil
 }
 
-// withTimeout applies --timeout to ctx.
+// stderr returns where the command writes diagnostics and the server's
+// stderr.
+func (f *clientFlags) stderr() io.Writer {
+	if f.errOut != nil {
+		return f.errOut
+	}
+	return os.Stderr
+}
+
+// withTimeout applies --timeout to ctx. Explain errors with f.explain
+// under the returned context, which names --timeout when it expired.
 func (f *clientFlags) withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
 	if f.timeout > 0 {
 		return context.WithTimeout(ctx, f.timeout)
@@ -206,10 +312,16 @@ func printLog(w io.Writer, p *protocol.LoggingMessageNotificationParams) {
 	}
 }
 
-// isTerminal reports whether f is a character device (a terminal).
-func isTerminal(f *os.File) bool {
+// isTerminal reports whether f is a terminal: a character device other
+// than the null device (a command run with </dev/null has no terminal).
+// Tests replace it.
+var isTerminal = func(f *os.File) bool {
 	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+	if err != nil || fi.Mode()&os.ModeCharDevice == 0 {
+		return false
+	}
+	null, err := os.Stat(os.DevNull)
+	return err != nil || !os.SameFile(fi, null)
 }
 
 var stdinMu sync.Mutex
@@ -307,32 +419,178 @@ func parseField(ps protocol.PrimitiveSchema, s string) (any, error) {
 	return s, nil
 }
 
-// parseArgs turns key=value pairs and an optional --args JSON object into
-// tool arguments. Values that parse as JSON (numbers, true, false, null,
-// objects, arrays, quoted strings) are taken as JSON; others as strings.
-func parseArgs(pairs []string, argsJSON string) (jsontext.Value, error) {
+// parseArgs turns KEY=VALUE pairs and an optional --args JSON object into
+// tool arguments, the pairs taking precedence. A VALUE is read by the type
+// the tool's input schema gives its property (schema may be nil):
+//
+//   - string: the VALUE as it is (text=42 sends "42");
+//   - number, integer, boolean, null, object, array: the VALUE as JSON of
+//     that type, or an error saying what was expected;
+//   - several types: the first non-string one the VALUE parses as, else a
+//     string if allowed;
+//   - no type known (no schema, an unknown property, a $ref): JSON if the
+//     VALUE is valid JSON, else a string.
+//
+// KEY:=VALUE sends VALUE as JSON whatever the schema says.
+func parseArgs(pairs []string, argsJSON string, schema jsontext.Value) (jsontext.Value, error) {
 	obj := map[string]jsontext.Value{}
 	if argsJSON != "" {
 		if err := json.Unmarshal([]byte(argsJSON), &obj); err != nil {
 			return nil, fmt.Errorf("--args must be a JSON object: %w", err)
 		}
 	}
+	props := schemaProperties(schema)
 	for _, kv := range pairs {
 		k, v, ok := strings.Cut(kv, "=")
-		if !ok || k == "" {
-			return nil, fmt.Errorf("argument %q: want key=value", kv)
+		if !ok || k == "" || k == ":" {
+			return nil, fmt.Errorf("argument %q: want KEY=VALUE (or KEY:=JSON)", kv)
 		}
-		if jsontext.Value(v).IsValid() && v != "" {
-			obj[k] = jsontext.Value(v)
-		} else {
-			b, _ := json.Marshal(v)
-			obj[k] = b
+		if key, isJSON := strings.CutSuffix(k, ":"); isJSON {
+			if !jsontext.Value(v).IsValid() || strings.TrimSpace(v) == "" {
+				return nil, fmt.Errorf("argument %s:=%s: not valid JSON", key, v)
+			}
+			obj[key] = jsontext.Value(v)
+			continue
 		}
+		val, err := coerceArg(k, v, schemaTypes(props[k]))
+		if err != nil {
+			return nil, err
+		}
+		obj[k] = val
 	}
 	if len(obj) == 0 {
 		return nil, nil
 	}
 	return json.Marshal(obj, json.Deterministic(true))
+}
+
+// schemaProperties returns the property schemas of an object schema.
+func schemaProperties(schema jsontext.Value) map[string]jsontext.Value {
+	var s struct {
+		Properties map[string]jsontext.Value `json:"properties"`
+	}
+	if len(schema) == 0 || json.Unmarshal(schema, &s) != nil {
+		return nil
+	}
+	return s.Properties
+}
+
+// schemaTypes returns the JSON types a schema allows, from "type" (a name
+// or a list), from the values of "enum" or "const", and from the
+// alternatives of "anyOf" and "oneOf"; nil when it does not say.
+func schemaTypes(schema jsontext.Value) []string {
+	var s struct {
+		Type  jsontext.Value   `json:"type"`
+		Enum  []jsontext.Value `json:"enum"`
+		Const jsontext.Value   `json:"const"`
+		AnyOf []jsontext.Value `json:"anyOf"`
+		OneOf []jsontext.Value `json:"oneOf"`
+	}
+	if len(schema) == 0 || json.Unmarshal(schema, &s) != nil {
+		return nil
+	}
+	var types []string
+	add := func(t string) {
+		if !slices.Contains(types, t) {
+			types = append(types, t)
+		}
+	}
+	switch s.Type.Kind() {
+	case '"':
+		var t string
+		if json.Unmarshal(s.Type, &t) == nil {
+			add(t)
+		}
+	case '[':
+		var ts []string
+		if json.Unmarshal(s.Type, &ts) == nil {
+			for _, t := range ts {
+				add(t)
+			}
+		}
+	}
+	if len(types) > 0 {
+		return types
+	}
+	values := s.Enum
+	if len(s.Const) > 0 {
+		values = append(values, s.Const)
+	}
+	for _, v := range values {
+		switch v.Kind() {
+		case '"':
+			add("string")
+		case '0':
+			add("number")
+		case 't', 'f':
+			add("boolean")
+		case 'n':
+			add("null")
+		case '{':
+			add("object")
+		case '[':
+			add("array")
+		}
+	}
+	for _, alt := range append(s.AnyOf, s.OneOf...) {
+		sub := schemaTypes(alt)
+		if sub == nil {
+			return nil // an alternative of any type
+		}
+		for _, t := range sub {
+			add(t)
+		}
+	}
+	return types
+}
+
+// coerceArg reads the VALUE of a KEY=VALUE argument as one of types (see
+// parseArgs).
+func coerceArg(key, value string, types []string) (jsontext.Value, error) {
+	asString := func() jsontext.Value {
+		b, _ := json.Marshal(value)
+		return b
+	}
+	if len(types) == 0 {
+		if value != "" && jsontext.Value(value).IsValid() {
+			return jsontext.Value(value), nil
+		}
+		return asString(), nil
+	}
+	raw := jsontext.Value(value)
+	valid := strings.TrimSpace(value) != "" && raw.IsValid()
+	for _, t := range types {
+		ok := false
+		switch t {
+		case "number":
+			ok = valid && raw.Kind() == '0'
+		case "integer":
+			ok = valid && raw.Kind() == '0' && isInteger(value)
+		case "boolean":
+			ok = value == "true" || value == "false"
+		case "null":
+			ok = value == "null"
+		case "object":
+			ok = valid && raw.Kind() == '{'
+		case "array":
+			ok = valid && raw.Kind() == '['
+		}
+		if ok {
+			return raw, nil
+		}
+	}
+	if slices.Contains(types, "string") {
+		return asString(), nil
+	}
+	want := strings.Join(types, " or ")
+	return nil, fmt.Errorf("argument %s: the tool wants %s, got %q (write %s:=JSON to send a JSON value as it is)", key, want, value, key)
+}
+
+// isInteger reports whether a JSON number has no fractional part (JSON
+// Schema counts 1.0 as an integer).
+func isInteger(n string) bool {
+	f, err := strconv.ParseFloat(strings.TrimSpace(n), 64)
+	return err == nil && f == math.Trunc(f)
 }
 
 func printJSON(w io.Writer, v any) error {

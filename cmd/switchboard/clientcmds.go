@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/spf13/cobra"
 
 	"github.com/switchboard-mcp/switchboard/mcp"
@@ -34,6 +35,9 @@ func newInspectCmd() *cobra.Command {
   switchboard inspect -- npx -y @modelcontextprotocol/server-everything
   switchboard inspect --json -- switchboard demo everything`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if card, _ := cmd.Flags().GetBool("card"); card {
+				return inspectCard(cmd, args, f.jsonOut)
+			}
 			t, rest, err := splitTarget(cmd, args)
 			if err != nil {
 				return err
@@ -43,7 +47,6 @@ func newInspectCmd() *cobra.Command {
 			}
 			ctx, cancel := f.withTimeout(cmd.Context())
 			defer cancel()
-			f.quiet = f.quiet || !f.verbose
 			cs, err := f.connect(ctx, t, nil)
 			if err != nil {
 				return err
@@ -51,7 +54,7 @@ func newInspectCmd() *cobra.Command {
 			defer cs.Close()
 			rep, err := collectInspection(ctx, cs)
 			if err != nil {
-				return err
+				return f.explain(ctx, "inspecting "+t.String(), err)
 			}
 			if f.jsonOut {
 				return printJSON(cmd.OutOrStdout(), rep)
@@ -61,6 +64,7 @@ func newInspectCmd() *cobra.Command {
 		},
 	}
 	f.register(cmd)
+	cmd.Flags().Bool("card", false, "show and validate the target's Server Card (a card URL, an MCP endpoint URL, or a host's AI catalog) instead of connecting")
 	return cmd
 }
 
@@ -238,15 +242,25 @@ func toolArgs(t *protocol.Tool) string {
 func newCallCmd() *cobra.Command {
 	var f clientFlags
 	var argsJSON string
-	var asTask bool
+	var asTask, structured bool
 	cmd := &cobra.Command{
 		Use:   "call TARGET TOOL [KEY=VALUE...] | call TOOL [KEY=VALUE...] -- COMMAND [ARGS...]",
 		Short: "Call a tool on a server",
-		Long: `Call a tool and print its result: text as text, structured content as
-JSON, other content summarized. Arguments are KEY=VALUE pairs (a VALUE that
-is valid JSON, such as 42, true or {"a":1}, is sent as JSON; anything else
-as a string) and/or a JSON object with --args. The exit status is 1 when the
-tool reports an error.
+		Long: `Call a tool and print its result.
+
+Output: the result's content, as the tool wrote it for the model: text
+verbatim (so the output can be piped to a file), other content summarized;
+a result with only structured content prints that as JSON. --structured
+prints the structured content (JSON) instead, --json the whole result. A
+tool error goes to stderr, and the exit status is 1.
+
+Arguments are KEY=VALUE pairs, read by the type the tool's input schema
+gives KEY: text=42 sends the string "42" to a string property and the
+number 42 to a number property; an object or array property takes JSON.
+Where the schema says nothing, a VALUE that is valid JSON is sent as JSON,
+anything else as a string. KEY:=VALUE always sends VALUE as JSON
+(n:=42, tags:='["a","b"]', text:='"quoted"'). --args gives a whole JSON
+object; KEY=VALUE pairs are added to it.
 
 Progress notifications show as a progress bar when stderr is a terminal;
 the server's log messages go to stderr. If the server asks for input
@@ -255,7 +269,9 @@ the server's log messages go to stderr. If the server asks for input
 ` + targetHelp,
 		Example: `  switchboard call http://127.0.0.1:8080/mcp echo text=hello
   switchboard call add a=1 b=2 -- switchboard demo everything
-  switchboard call http://127.0.0.1:8080/mcp add --args '{"a":1,"b":2}' --json`,
+  switchboard call http://127.0.0.1:8080/mcp add --args '{"a":1,"b":2}' --structured
+  switchboard call read_text_file path=/tmp/notes.txt -- npx -y @modelcontextprotocol/server-filesystem /tmp > notes.txt
+  switchboard call count_slowly to:=3 --task -- switchboard demo everything`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			t, rest, err := splitTarget(cmd, args)
 			if err != nil {
@@ -264,26 +280,38 @@ the server's log messages go to stderr. If the server asks for input
 			if len(rest) == 0 {
 				return fmt.Errorf("missing TOOL name")
 			}
+			if structured && f.jsonOut {
+				return fmt.Errorf("give one of --structured and --json")
+			}
 			tool := rest[0]
-			raw, err := parseArgs(rest[1:], argsJSON)
-			if err != nil {
-				return err
+			if _, err := parseArgs(rest[1:], argsJSON, nil); err != nil {
+				return err // malformed before connecting
 			}
 			ctx, cancel := f.withTimeout(cmd.Context())
 			defer cancel()
-			cs, err := f.connect(ctx, t, nil)
+			var extra *mcp.ClientOptions
+			if asTask {
+				// In revision 2026-07-28 tasks are an extension the client
+				// declares; 2025-11-25 ignores this.
+				extra = &mcp.ClientOptions{TasksExtension: true}
+			}
+			cs, err := f.connect(ctx, t, extra)
 			if err != nil {
 				return err
 			}
 			defer cs.Close()
+			raw, err := parseArgs(rest[1:], argsJSON, toolInputSchema(ctx, cs, tool))
+			if err != nil {
+				return err
+			}
 			bar := newProgressBar(os.Stderr, !f.jsonOut && isTerminal(os.Stderr))
 			pctx := mcp.WithProgress(ctx, bar.update)
 			p := &protocol.CallToolRequestParams{Name: tool, Arguments: raw}
 			var res *protocol.CallToolResult
 			if asTask {
 				res, err = cs.CallToolAsTask(pctx, p, 0, func(t *protocol.Task) {
-					if !f.jsonOut {
-						fmt.Fprintf(os.Stderr, "task %s: %s %s\n", t.TaskID, t.Status, t.StatusMessage)
+					if !f.jsonOut && !f.quiet {
+						fmt.Fprintf(f.stderr(), "task %s: %s %s\n", t.TaskID, t.Status, t.StatusMessage)
 					}
 				})
 			} else {
@@ -291,14 +319,30 @@ the server's log messages go to stderr. If the server asks for input
 			}
 			bar.done()
 			if err != nil {
-				return fmt.Errorf("calling %s: %w", tool, err)
+				return f.explain(ctx, "calling "+tool, err)
 			}
-			if f.jsonOut {
-				if err := printJSON(cmd.OutOrStdout(), res); err != nil {
+			out := cmd.OutOrStdout()
+			switch {
+			case f.jsonOut:
+				if err := printJSON(out, res); err != nil {
 					return err
 				}
-			} else {
-				printToolResult(cmd.OutOrStdout(), res)
+			case res.IsError:
+				fmt.Fprintf(cmd.ErrOrStderr(), "%s: the tool reported an error:\n", tool)
+				printContents(cmd.ErrOrStderr(), res.Content)
+			case structured:
+				if len(res.StructuredContent) == 0 {
+					return fmt.Errorf("%s returned no structured content (without --structured its content is printed)", tool)
+				}
+				var v any
+				if err := json.Unmarshal(res.StructuredContent, &v); err != nil {
+					return fmt.Errorf("%s returned invalid structured content: %w", tool, err)
+				}
+				if err := printJSON(out, v); err != nil {
+					return err
+				}
+			default:
+				printToolResult(out, res)
 			}
 			if res.IsError {
 				return exitError{code: 1}
@@ -309,43 +353,45 @@ the server's log messages go to stderr. If the server asks for input
 	f.register(cmd)
 	cmd.Flags().StringVar(&argsJSON, "args", "", "tool arguments as a JSON object (KEY=VALUE pairs are added to it)")
 	cmd.Flags().BoolVar(&asTask, "task", false, "run the call as a task (the server must support tasks) and poll until it ends")
+	cmd.Flags().BoolVar(&structured, "structured", false, "print the result's structured content (JSON) instead of its content")
 	return cmd
 }
 
+// toolInputSchema returns the input schema of the named tool, or nil when
+// the server does not list it (the arguments are then read without one).
+func toolInputSchema(ctx context.Context, cs *mcp.ClientSession, name string) jsontext.Value {
+	if cs.ServerCapabilities().Tools == nil {
+		return nil
+	}
+	for tool, err := range cs.Tools(ctx) {
+		if err != nil {
+			return nil
+		}
+		if tool.Name == name {
+			return tool.InputSchema
+		}
+	}
+	return nil
+}
+
+// printToolResult prints a result's content: text verbatim, other blocks
+// summarized; structured content as JSON when there is no content.
 func printToolResult(w io.Writer, res *protocol.CallToolResult) {
-	if res.IsError {
-		fmt.Fprintln(w, "error:")
+	if len(res.Content) == 0 && len(res.StructuredContent) > 0 {
+		var v any
+		if json.Unmarshal(res.StructuredContent, &v) == nil {
+			_ = printJSON(w, v)
+			return
+		}
 	}
-	var structured any
-	hasStructured := len(res.StructuredContent) > 0 && json.Unmarshal(res.StructuredContent, &structured) == nil
-	content := res.Content
-	if hasStructured {
-		// Skip the text block that only repeats the structured content.
-		want, _ := json.Marshal(structured, json.Deterministic(true))
-		content = slices.DeleteFunc(slices.Clone(content), func(c protocol.Content) bool {
-			t, ok := c.(*protocol.TextContent)
-			if !ok {
-				return false
-			}
-			var v any
-			if json.Unmarshal([]byte(t.Text), &v) != nil {
-				return false
-			}
-			got, _ := json.Marshal(v, json.Deterministic(true))
-			return string(got) == string(want)
-		})
-	}
-	printContents(w, content)
-	if hasStructured {
-		_ = printJSON(w, structured)
-	}
+	printContents(w, res.Content)
 }
 
 func printContents(w io.Writer, list []protocol.Content) {
 	for _, c := range list {
 		switch c := c.(type) {
 		case *protocol.TextContent:
-			fmt.Fprintln(w, c.Text)
+			printText(w, c.Text)
 		case *protocol.ImageContent:
 			fmt.Fprintf(w, "[image %s, %d bytes]\n", c.MIMEType, len(c.Data))
 		case *protocol.AudioContent:
@@ -360,10 +406,18 @@ func printContents(w io.Writer, list []protocol.Content) {
 	}
 }
 
+// printText writes text as it is, with a final newline if it has none.
+func printText(w io.Writer, text string) {
+	io.WriteString(w, text)
+	if !strings.HasSuffix(text, "\n") {
+		io.WriteString(w, "\n")
+	}
+}
+
 func printResourceContents(w io.Writer, rc protocol.ResourceContents) {
 	switch r := rc.(type) {
 	case *protocol.TextResourceContents:
-		fmt.Fprintln(w, r.Text)
+		printText(w, r.Text)
 	case *protocol.BlobResourceContents:
 		fmt.Fprintf(w, "[%s: %s, %d bytes]\n", r.URI, orDefault(r.MIMEType, "binary"), len(r.Blob))
 	}
@@ -383,7 +437,8 @@ func newReadCmd() *cobra.Command {
 		Use:   "read TARGET URI | read URI -- COMMAND [ARGS...]",
 		Short: "Read a resource",
 		Long: `Read a resource and print its text; binary contents are summarized unless
---output writes them to a file.
+--output writes them to a file (the first contents, text or binary; what was
+written is reported on stderr).
 
 ` + targetHelp,
 		Example: `  switchboard read http://127.0.0.1:8080/mcp test://static-text
@@ -405,19 +460,31 @@ func newReadCmd() *cobra.Command {
 			defer cs.Close()
 			res, err := cs.ReadResource(ctx, rest[0])
 			if err != nil {
-				return fmt.Errorf("reading %s: %w", rest[0], err)
+				return f.explain(ctx, "reading "+rest[0], err)
 			}
 			if f.jsonOut {
 				return printJSON(cmd.OutOrStdout(), res)
 			}
 			if out != "" {
 				for _, c := range res.Contents {
+					var data []byte
+					var mime string
 					switch r := c.(type) {
 					case *protocol.BlobResourceContents:
-						return os.WriteFile(out, r.Blob, 0o644)
+						data, mime = r.Blob, r.MIMEType
 					case *protocol.TextResourceContents:
-						return os.WriteFile(out, []byte(r.Text), 0o644)
+						data, mime = []byte(r.Text), r.MIMEType
+					default:
+						continue
 					}
+					if err := os.WriteFile(out, data, 0o644); err != nil {
+						return err
+					}
+					fmt.Fprintf(cmd.ErrOrStderr(), "wrote %d bytes (%s) to %s\n", len(data), orDefault(mime, "no MIME type"), out)
+					if len(res.Contents) > 1 {
+						fmt.Fprintf(cmd.ErrOrStderr(), "(the resource has %d contents; only the first was written)\n", len(res.Contents))
+					}
+					return nil
 				}
 				return fmt.Errorf("the resource has no contents")
 			}
@@ -465,7 +532,7 @@ func newPromptCmd() *cobra.Command {
 			defer cs.Close()
 			res, err := cs.GetPrompt(ctx, rest[0], pargs)
 			if err != nil {
-				return fmt.Errorf("getting prompt %s: %w", rest[0], err)
+				return f.explain(ctx, "getting prompt "+rest[0], err)
 			}
 			if f.jsonOut {
 				return printJSON(cmd.OutOrStdout(), res)
@@ -534,13 +601,20 @@ func newCompleteCmd() *cobra.Command {
 			defer cs.Close()
 			res, err := cs.Complete(ctx, p)
 			if err != nil {
-				return fmt.Errorf("completing %s: %w", rest[0], err)
+				return f.explain(ctx, "completing "+rest[0], err)
 			}
 			if f.jsonOut {
 				return printJSON(cmd.OutOrStdout(), res)
 			}
+			if len(res.Completion.Values) == 0 {
+				fmt.Fprintf(cmd.ErrOrStderr(), "no completions for %s=%q\n", rest[0], p.Argument.Value)
+				return nil
+			}
 			for _, v := range res.Completion.Values {
 				fmt.Fprintln(cmd.OutOrStdout(), v)
+			}
+			if res.Completion.HasMore {
+				fmt.Fprintf(cmd.ErrOrStderr(), "(more completions exist than the %d shown)\n", len(res.Completion.Values))
 			}
 			return nil
 		},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/spf13/pflag"
 
@@ -18,6 +19,11 @@ func dataDirFlag(f *pflag.FlagSet, p *string) {
 	f.StringVar(p, "data-dir", "", fmt.Sprintf("directory of the state that survives restarts: database and master key (default %s)", orText(def, "the user data directory")))
 }
 
+// databaseURLEnv names a PostgreSQL database to use instead of the data
+// directory's SQLite file (the master key stays in the data directory or
+// $SWITCHBOARD_MASTER_KEY).
+const databaseURLEnv = "SWITCHBOARD_DATABASE_URL"
+
 // openStore opens the database of the data directory dir (the default
 // one when empty) and says on w which directory it is.
 func openStore(ctx context.Context, dir string, w io.Writer, what string) (*store.DB, error) {
@@ -27,11 +33,14 @@ func openStore(ctx context.Context, dir string, w io.Writer, what string) (*stor
 			return nil, fmt.Errorf("no data directory: %w (use --data-dir)", err)
 		}
 	}
-	db, err := store.Open(ctx, dir, nil)
+	db, err := store.Open(ctx, dir, &store.Options{URL: os.Getenv(databaseURLEnv)})
 	if err != nil {
 		return nil, err
 	}
 	fmt.Fprintf(w, "switchboard %s: data directory %s\n", what, db.Dir())
+	if db.Backend() != "sqlite" {
+		fmt.Fprintf(w, "switchboard %s: database %s ($%s)\n", what, db.Backend(), databaseURLEnv)
+	}
 	return db, nil
 }
 

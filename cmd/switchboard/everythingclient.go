@@ -36,6 +36,8 @@ The official conformance suite (npx @modelcontextprotocol/conformance client
 Scenarios: initialize, tools_call, elicitation-sep1034-client-defaults,
 sse-retry, and the auth/* scenarios. An unknown scenario gets the basic
 behaviour: initialize, list tools, close.`,
+		Example: `  MCP_CONFORMANCE_SCENARIO=tools_call switchboard demo everything-client http://127.0.0.1:3000/mcp
+  npx @modelcontextprotocol/conformance client --command "switchboard demo everything-client" --scenario initialize`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
@@ -144,6 +146,7 @@ type conformanceContext struct {
 	IDPIDToken       string `json:"idp_id_token"`
 	IDPIssuer        string `json:"idp_issuer"`
 	IDPTokenEndpoint string `json:"idp_token_endpoint"`
+	ValidJWT         string `json:"valid_jwt"`
 }
 
 // conformanceAuth returns the OAuth round tripper for an auth scenario: a
@@ -165,6 +168,9 @@ func conformanceAuth(ctx context.Context, scenario, raw, serverURL string, logf 
 		ClientMetadataURL: conformanceCIMDURL,
 		ClientMetadata:    oauthclient.ClientMetadata{ClientName: "switchboard-everything-client"},
 		Logger:            slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		// DPoP-bound tokens from authorization servers that offer them
+		// (auth/dpop, auth/dpop-nonce).
+		DPoP: oauthclient.DPoPAuto,
 	}
 	switch scenario {
 	case "auth/pre-registration":
@@ -183,7 +189,13 @@ func conformanceAuth(ctx context.Context, scenario, raw, serverURL string, logf 
 		cfg.ClientID = sc.ClientID
 		cfg.PrivateKey, cfg.SigningAlg = key, sc.SigningAlgorithm
 		cfg.ClientAuthMethod = oauthclient.AuthMethodPrivateKeyJWT
-	case "auth/cross-app-access-complete-flow":
+	case "auth/wif-jwt-bearer":
+		// Workload identity federation: the platform's token is the
+		// grant; no client id, no registration, no retry on failure.
+		cfg.Grant = oauthclient.GrantJWTBearer
+		cfg.Assertion = oauthclient.StaticAssertion(sc.ValidJWT)
+		cfg.ClientMetadataURL = ""
+	case "auth/cross-app-access-complete-flow", "auth/enterprise-managed-authorization":
 		x := &oauthclient.IDJAGExchange{
 			TokenEndpoint: sc.IDPTokenEndpoint,
 			IDToken:       sc.IDPIDToken,

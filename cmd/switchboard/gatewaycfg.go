@@ -60,6 +60,9 @@ func upstreamsOf(c *config.Config) []gateway.Upstream {
 		}
 		out = append(out, u)
 	}
+	if identityUpstreams != nil {
+		out = identityUpstreams(c, out) // upstream credentials (identity.go)
+	}
 	return out
 }
 

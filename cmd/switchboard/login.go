@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -47,11 +48,19 @@ server supports Client ID Metadata Documents, else by dynamic client
 registration.
 
 A listener on 127.0.0.1 receives the redirect: the authorization URL is
-printed and opened in the browser (unless --no-browser). --headless
-follows the URL without a browser instead, for authorization servers that
-approve without a person (test servers, CI).`,
+printed at once and opened in the browser (unless --no-browser). Approve
+in the browser; the authorization server then redirects it to the
+listener and the login completes. Without a browser, open the URL in one
+yourself on this machine (the redirect goes to 127.0.0.1); login waits up
+to --timeout. When no browser can be opened and no terminal is attached
+(a script, CI), login fails at once instead of waiting.
+
+--headless follows the URL without a browser, for authorization servers
+that approve without a person (test servers, "switchboard serve --auth
+--auto-approve", CI).`,
 		Example: `  switchboard login https://mcp.example.com/mcp
   switchboard login https://mcp.example.com/mcp --scope files:read --no-browser
+  switchboard login http://127.0.0.1:8080/mcp --headless   # against serve --auth --auto-approve
   SWITCHBOARD_CLIENT_SECRET=... switchboard login https://mcp.example.com/mcp --client-id my-app`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -88,11 +97,17 @@ func runLogin(cmd *cobra.Command, serverURL string, o *loginOptions) error {
 	if err != nil {
 		return err
 	}
+	// Nobody to open the URL by hand: fail at once when no browser opens.
+	unattended := !isTerminal(os.Stdin) && !isTerminal(os.Stdout) && !isTerminal(os.Stderr)
 	lb, err := oauthclient.NewLoopback(oauthclient.LoopbackOptions{
-		Port:      o.port,
-		Out:       stderr,
-		NoBrowser: o.noBrowser,
-		Timeout:   o.timeout,
+		Port:           o.port,
+		Out:            stderr,
+		NoBrowser:      o.noBrowser,
+		RequireBrowser: unattended,
+		Hint: "Approve there; the authorization server then sends your browser back to this machine\n" +
+			"(127.0.0.1) and the login completes. For an authorization server that approves\n" +
+			"without a person (a test server, serve --auth --auto-approve), use --headless instead.",
+		Timeout: o.timeout,
 	})
 	if err != nil {
 		return err
@@ -121,6 +136,9 @@ func runLogin(cmd *cobra.Command, serverURL string, o *loginOptions) error {
 		cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	tok, err := oauthclient.NewTransport(nil, cfg).Login(ctx)
+	if errors.Is(err, oauthclient.ErrNoBrowser) {
+		return fmt.Errorf("login to %s failed: %w.\nOpen the URL above in a browser on this machine while login waits (run it from a terminal),\nor, for an authorization server that approves without a person, use --headless", resource, err)
+	}
 	if err != nil {
 		return fmt.Errorf("login to %s failed: %w", resource, err)
 	}

@@ -394,6 +394,8 @@ func newConfigClientsCmd() *cobra.Command {
 ID, its file's format and the key that holds the servers, its default file
 on this system and whether that file exists. See docs/portability.md for
 what each format can hold.`,
+		Example: `  switchboard config clients
+  switchboard config clients --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return printClients(cmd.OutOrStdout(), jsonOut)

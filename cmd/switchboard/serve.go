@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -27,10 +28,12 @@ import (
 type serveFlags struct {
 	addr, authAddr, configPath string
 	dataDir, adminToken        string
+	appsAddr                   string
 	addrSet                    bool // --addr was given: it wins over the file's gateway.addr
 	verbose, withAuth          bool
 	autoApprove, stdio         bool
 	limits                     mcpLimits
+	cluster                    clusterFlags
 }
 
 func newServeCmd() *cobra.Command {
@@ -87,8 +90,10 @@ out.`,
 	cmd.Flags().BoolVar(&f.autoApprove, "auto-approve", false, "approve every authorization request without the consent page (with --auth; tests only)")
 	dataDirFlag(cmd.Flags(), &f.dataDir)
 	cmd.Flags().StringVar(&f.adminToken, "admin-token", "", "require this bearer token on the admin API (/api/), which then answers from any address (default: $SWITCHBOARD_ADMIN_TOKEN; without one, loopback only)")
+	cmd.Flags().StringVar(&f.appsAddr, "apps-addr", "127.0.0.1:0", "address of the sandbox through which the console renders MCP Apps: another origin than the console's (default: a free loopback port; \"off\": no apps in the console)")
 	cmd.Flags().BoolVarP(&f.verbose, "verbose", "v", false, "log debug messages to stderr")
 	f.limits.register(cmd)
+	f.cluster.register(cmd)
 	return cmd
 }
 
@@ -150,14 +155,33 @@ func runServe(ctx context.Context, f *serveFlags) error {
 		return err
 	}
 	defer db.Close()
+	gov, err := newGovernance(cfg, &opts, db, logger)
+	if err != nil {
+		return err
+	}
+	defer gov.close()
+	idn, err := newServeIdentity(ctx, cfg, db, logger)
+	if err != nil {
+		return err
+	}
+	obs, err := setupObservability(ctx, cfg, &opts, db, logger)
+	if err != nil {
+		return err
+	}
+	defer obs.Close()
 
 	if f.stdio {
+		if err := idn.apply(cfg, &opts, ""); err != nil {
+			return err
+		}
 		g, err := gateway.New(opts)
 		if err != nil {
 			return err
 		}
 		defer g.Close()
+		obs.attach(g)
 		startWatch(g)
+		gov.start(ctx, g)
 		return g.ServeStdio(ctx)
 	}
 
@@ -175,11 +199,11 @@ func runServe(ctx context.Context, f *serveFlags) error {
 	defer cancel()
 	if f.withAuth {
 		var aln net.Listener
-		as, aln, authMW, err = startAuth(f, logger, base+gateway.PathMCP, db)
+		as, aln, authMW, err = startAuth(ctx, f, logger, base+gateway.PathMCP, db, idn)
 		if err != nil {
 			return err
 		}
-		ahs := httpserve.New(as, f.limits.http.options(logger))
+		ahs := httpserve.New(idn.authServerHandler(as), f.limits.http.options(logger))
 		authDone := make(chan error, 1)
 		go func() { authDone <- ahs.Run(ctx, aln) }()
 		defer func() {
@@ -188,30 +212,70 @@ func runServe(ctx context.Context, f *serveFlags) error {
 			cancel()
 			<-authDone
 		}()
-		opts.ServerOptions.OnSessionEnd = func(ss *mcp.ServerSession) { as.RevokeSession(ss.ID()) }
+		ended := opts.ServerOptions.OnSessionEnd
+		opts.ServerOptions.OnSessionEnd = func(ss *mcp.ServerSession) {
+			as.RevokeSession(ss.ID())
+			if ended != nil {
+				ended(ss)
+			}
+		}
 	}
+	if err := idn.apply(cfg, &opts, base); err != nil {
+		return err
+	}
+	so, err := startScaleOut(ctx, &f.cluster, &opts, logger)
+	if err != nil {
+		return err
+	}
+	defer so.close() // after the gateway closes
 	g, err := gateway.New(opts)
 	if err != nil {
 		return err
 	}
 	defer g.Close()
 	startWatch(g)
+	obs.attach(g)
+	gov.start(ctx, g)
 
 	mux := http.NewServeMux()
-	adminOpts := console.Options{Token: f.adminToken, Logs: logs, Version: version}
+	adminOpts := console.Options{Token: f.adminToken, Logs: logs, Version: version, Routes: joinRoutes(gov.adminRoutes(), obs.routes())}
+	if f.appsAddr != "" && f.appsAddr != "off" {
+		sln, err := net.Listen("tcp", f.appsAddr)
+		if err != nil {
+			return fmt.Errorf("listening on %s (--apps-addr): %w", f.appsAddr, err)
+		}
+		adminOpts.AppsSandbox = console.SandboxOrigin(sln.Addr()) + console.PathSandbox
+		shs := httpserve.New(console.Sandbox(console.SandboxOptions{HostOrigins: []string{base}, Logger: logger}), f.limits.http.options(logger))
+		sandboxDone := make(chan error, 1)
+		go func() { sandboxDone <- shs.Run(ctx, sln) }()
+		defer func() {
+			cancel()
+			<-sandboxDone
+		}()
+	}
 	if adminOpts.Token == "" {
 		adminOpts.Token = os.Getenv("SWITCHBOARD_ADMIN_TOKEN")
 	}
 	if rl != nil {
 		adminOpts.Reload = func() error { return rl.Reload("the admin API") }
+		if so != nil {
+			adminOpts.Reload = so.onReload(rl.Reload)
+		}
 	}
 	console.NewAdmin(g, adminOpts).Mount(mux)
 	if authMW != nil {
 		authMW.Mount(mux, g.MCPHandler())
 		mux.HandleFunc(gateway.PathHealthz, func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 		mux.Handle(gateway.PathReadyz, g.Handler())
-	} else {
+		for _, name := range g.VirtualServerNames() {
+			mux.Handle(gateway.PathVirtual+name+gateway.PathMCP, authMW.Wrap(g.VirtualHandler(name)))
+		}
+	} else if !idn.mountAPIKeys(mux, g) {
 		g.Mount(mux)
+	}
+	mux.Handle(pathOAuthCallback, idn.reg)
+	if err := mountRegistry(ctx, mux, cfg, db, g, logger, authMW == nil); err != nil {
+		return err
 	}
 	fmt.Fprintf(os.Stderr, "switchboard serve: listening on %s\n  Streamable HTTP: %s%s\n", ln.Addr(), base, gateway.PathMCP)
 	access := "loopback only"
@@ -219,17 +283,22 @@ func runServe(ctx context.Context, f *serveFlags) error {
 		access = "admin token required"
 	}
 	fmt.Fprintf(os.Stderr, "  console: %s%s (admin API %s%s, %s)\n", base, console.PathUI, base, console.PathAPI, access)
+	if adminOpts.AppsSandbox != "" {
+		fmt.Fprintf(os.Stderr, "  MCP Apps sandbox: %s\n", adminOpts.AppsSandbox)
+	}
 	if authMW == nil {
 		fmt.Fprintf(os.Stderr, "  legacy HTTP+SSE: %s%s\n", base, gateway.PathSSE)
 	} else {
 		fmt.Fprintf(os.Stderr, "  authorization server at %s\n", as.Issuer())
 	}
 	fmt.Fprintf(os.Stderr, "  health: %s%s, %s%s\n", base, gateway.PathHealthz, base, gateway.PathReadyz)
+	obs.print(os.Stderr, mux, base)
 	if cfg != nil {
 		fmt.Fprintf(os.Stderr, "  configuration: %s (reloaded when it changes, and on SIGHUP)\n", cfg.Path)
 	}
+	gov.mount(mux, g)
 	printUpstreams(g)
-	return serveUntilDone(ctx, ln, mux, g, &f.limits.http, logger)
+	return serveUntilDone(so.drainOnCancel(ctx, f.cluster.drainDelay, g), ln, so.wrap(gov.wrap(mux)), g, &f.limits.http, logger)
 }
 
 // printUpstreams lists the upstreams and their state at start.
@@ -253,19 +322,24 @@ func printUpstreams(g *gateway.Gateway) {
 
 // startAuth prepares the embedded authorization server for resource and
 // its listener; the caller serves it.
-func startAuth(f *serveFlags, logger *slog.Logger, resource string, db *store.DB) (*authserver.Server, net.Listener, *auth.Middleware, error) {
+func startAuth(ctx context.Context, f *serveFlags, logger *slog.Logger, resource string, db *store.DB, idn *serveIdentity) (*authserver.Server, net.Listener, *auth.Middleware, error) {
 	aln, err := net.Listen("tcp", f.authAddr)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("listening on %s: %w", f.authAddr, err)
 	}
 	issuer := "http://" + aln.Addr().String()
-	as, err := authserver.New(authserver.Options{
+	asOpts := authserver.Options{
 		Issuer:      issuer,
 		Resources:   []string{resource},
 		AutoApprove: f.autoApprove,
 		Logger:      logger,
 		Storage:     db.AuthServer(),
-	})
+	}
+	if err := idn.authServerOptions(ctx, &asOpts); err != nil {
+		aln.Close()
+		return nil, nil, nil, err
+	}
+	as, err := authserver.New(asOpts)
 	if err != nil {
 		aln.Close()
 		return nil, nil, nil, err
@@ -276,7 +350,8 @@ func startAuth(f *serveFlags, logger *slog.Logger, resource string, db *store.DB
 		aln.Close()
 		return nil, nil, nil, err
 	}
-	m, err := auth.New(v, &auth.Options{Resource: resource, AuthorizationServers: []string{as.Issuer()}, Logger: logger})
+	mwOpts := &auth.Options{Resource: resource, AuthorizationServers: []string{as.Issuer()}, Logger: logger}
+	m, err := auth.New(idn.middleware(v, mwOpts), mwOpts)
 	if err != nil {
 		aln.Close()
 		return nil, nil, nil, err
@@ -364,4 +439,13 @@ func serveListener(ctx context.Context, ln net.Listener, srv *mcp.Server, logger
 		}
 	})
 	return hs.Run(ctx, ln)
+}
+
+// joinRoutes merges the admin API routes of the parts of serve.
+func joinRoutes(parts ...map[string]http.Handler) map[string]http.Handler {
+	all := map[string]http.Handler{}
+	for _, p := range parts {
+		maps.Copy(all, p)
+	}
+	return all
 }

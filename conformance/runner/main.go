@@ -290,6 +290,7 @@ func runOne(ctx context.Context, in *installation, opts *options, env []string, 
 	rep.Failures = refs(o.checks, statusFailure)
 	rep.Warnings = refs(o.checks, statusWarning)
 	rep.Result, rep.Notes = classify(opts.mode, o)
+	rep.Client = o.clientLog
 	return rep, canceled
 }
 

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/go-json-experiment/json"
@@ -103,8 +104,19 @@ type outcome struct {
 
 // classify returns the verdict for a scenario and, when the checks alone do
 // not explain it, a note. In client mode a WARNING fails the scenario, as it
-// fails the suite's own client run.
+// fails the suite's own client run. A client's non-zero exit in a scenario
+// that passes is what the scenario expects (a client refusing a bad server
+// exits with an error): it is not noted, so a passing run reads as one
+// (scenarioReport.Client keeps it).
 func classify(mode string, o outcome) (result, []string) {
+	r, notes := classifyNoted(mode, o)
+	if r == resultPass && o.clientLog != "" {
+		notes = slices.DeleteFunc(notes, func(n string) bool { return n == o.clientLog })
+	}
+	return r, notes
+}
+
+func classifyNoted(mode string, o outcome) (result, []string) {
 	c := countChecks(o.checks)
 	var notes []string
 	if o.runErr != nil {
@@ -206,6 +218,7 @@ type scenarioReport struct {
 	Failures     []checkRef `json:"failures,omitzero"`
 	Warnings     []checkRef `json:"warnings,omitzero"`
 	Notes        []string   `json:"notes,omitzero"`
+	Client       string     `json:"client,omitzero"` // what the suite said of the client process (client mode)
 	ChecksFile   string     `json:"checksFile,omitzero"`
 	SuiteLog     string     `json:"suiteLog"`
 }

@@ -18,7 +18,7 @@ import (
 // GreetIn is the tool's input; its JSON Schema is inferred from the type.
 type GreetIn struct {
 	Name     string `json:"name" description:"Who to greet" jsonschema:"minLength=1"`
-	Language string `json:"language,omitzero" description:"Language of the greeting" jsonschema:"enum=en,enum=fr,default=en"`
+	Language string `json:"language,omitzero" description:"Language of the greeting" jsonschema:"enum=en|fr,default=en"`
 }
 
 // GreetOut is the tool's structured output.

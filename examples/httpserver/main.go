@@ -1,5 +1,5 @@
 // Command httpserver serves an MCP server over Streamable HTTP at /mcp,
-// with a resource and a prompt besides a tool.
+// with a resource besides a tool.
 //
 //	go run ./examples/httpserver -addr 127.0.0.1:8081
 //	switchboard inspect http://127.0.0.1:8081/mcp
@@ -7,9 +7,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"log"
+	"net"
 	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/switchboard-mcp/switchboard/mcp"
@@ -29,8 +34,10 @@ type AddOut struct {
 }
 
 func main() {
-	addr := flag.String("addr", "127.0.0.1:8081", "listen address")
+	addr := flag.String("addr", "127.0.0.1:8081", "listen address (port 0: any free port)")
 	flag.Parse()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 
 	s := mcp.NewServer(protocol.Implementation{Name: "example-http", Version: "1.0.0"}, nil)
 	mcp.AddTool(s, &protocol.Tool{Name: "add", Description: "Add two numbers"},
@@ -48,7 +55,20 @@ func main() {
 	defer h.Close()
 	mux := http.NewServeMux()
 	mux.Handle("/mcp", h)
-	log.Printf("serving MCP at http://%s/mcp", *addr)
-	srv := &http.Server{Addr: *addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	log.Fatal(srv.ListenAndServe())
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		log.Fatal(err)
+	}
+	log.Printf("serving MCP at http://%s/mcp", ln.Addr())
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		<-ctx.Done()
+		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(shutdown)
+	}()
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		log.Fatal(err)
+	}
 }

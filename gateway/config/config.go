@@ -77,6 +77,24 @@ type Config struct {
 	// for tools that convert the file; the gateway resolves
 	// ${input:ID} from the environment (see the package documentation).
 	Inputs []Input `json:"inputs,omitempty"`
+	// Policy, Limits, Tenants and VirtualServers are the governance
+	// sections (see governance.go and docs/policy.md, docs/tenants.md).
+	Policy         *Policy                   `json:"policy,omitempty"`
+	Limits         *Limits                   `json:"limits,omitempty"`
+	Tenants        map[string]*Tenant        `json:"tenants,omitempty"`
+	VirtualServers map[string]*VirtualServer `json:"virtualServers,omitempty"`
+	// Identity is the top-level "identity" section (API keys, DPoP, SSO,
+	// trusted assertion issuers); nil when absent.
+	Identity *Identity `json:"identity,omitempty"`
+	// Audit, Telemetry and Costs are the audit trail, traces and metrics,
+	// and cost attribution settings (top-level "audit", "telemetry",
+	// "costs"); nil when absent.
+	Audit     *Audit     `json:"audit,omitempty"`
+	Telemetry *Telemetry `json:"telemetry,omitempty"`
+	Costs     *Costs     `json:"costs,omitempty"`
+	// Registry is the MCP registry's section (top-level "registry"), nil
+	// when absent; see [Registry].
+	Registry *Registry `json:"registry,omitempty"`
 	// Path is the absolute path of the file the configuration was loaded
 	// from ("" for [Parse]).
 	Path string `json:"-"`
@@ -166,6 +184,9 @@ type Server struct {
 	// PingInterval overrides the gateway's PingInterval (0: the
 	// gateway's).
 	PingInterval Duration `json:"pingInterval,omitzero"`
+	// Auth is how the gateway authenticates to this server (the entry's
+	// "auth"); nil means no credentials beyond Headers.
+	Auth *UpstreamAuth `json:"auth,omitempty"`
 }
 
 // Input is a VS Code input declaration (an element of "inputs").

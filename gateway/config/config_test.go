@@ -202,7 +202,7 @@ func TestBadFixtures(t *testing.T) {
 			`10 mcpServers.fetch.includeTools: "includeTools" (a tool filter) is not supported`,
 			`3 mcpServers.github: needs "command"`,
 			`4 mcpServers.github.comand: unknown key "comand" (did you mean "command"?)`,
-			`15 policy: section "policy" is reserved`,
+			`15 registry.url: unknown key "url"`,
 		}},
 		{"wrong_type.yaml", []string{
 			`2 gateway.name: want a string, got a number`,

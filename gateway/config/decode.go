@@ -111,6 +111,8 @@ func (d *decoder) decode() *Config {
 	}
 	cfg.Gateway.applyDefaults(gw)
 	cfg.Inputs = d.decodeInputs(root["inputs"])
+	d.decodeIdentity(root, cfg)
+	cfg.Audit, cfg.Telemetry, cfg.Costs = d.decodeAudit(root["audit"]), d.decodeTelemetry(root["telemetry"]), d.decodeCosts(root["costs"])
 	for _, key := range []string{"mcpServers", "servers"} {
 		v, ok := root[key]
 		if !ok {
@@ -140,6 +142,8 @@ func (d *decoder) decode() *Config {
 		}
 	}
 	d.checkPrefixes(cfg)
+	d.decodeGovernance(root, cfg)
+	cfg.Registry = d.decodeRegistry(root["registry"])
 	return cfg
 }
 
@@ -574,6 +578,7 @@ func (d *decoder) decodeServer(path, name string, m map[string]any) *Server {
 	if v, ok := d.duration(m, "pingInterval", path); ok {
 		s.PingInterval = v
 	}
+	d.decodeUpstreamAuth(path, s, m)
 	return s
 }
 

@@ -20,8 +20,9 @@
 // Keys whose meaning the gateway does not implement yet ("includeTools",
 // "excludeTools", "disabledTools", "oauth") are errors, since ignoring
 // them would change what a server exposes. The top-level keys "policy",
-// "limits", "tenants", "virtualServers", "audit", "telemetry" and
-// "registry" are reserved for later versions.
+// "limits", "tenants" and "virtualServers" configure governance (see
+// governance.go); "audit", "telemetry" and "registry" are reserved for
+// later versions.
 //
 // # Substitution
 //

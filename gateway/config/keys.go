@@ -9,12 +9,13 @@ import (
 // (schema.json) lists the same keys; a test keeps them in step.
 
 // topKeys are the top-level keys the gateway reads.
-var topKeys = []string{"$schema", "gateway", "mcpServers", "servers", "inputs"}
+var topKeys = []string{"$schema", "gateway", "mcpServers", "servers", "inputs", "policy", "limits", "tenants", "virtualServers", "identity", "audit", "telemetry", "costs", "registry"}
 
 // reservedTopKeys are top-level sections of later versions of Switchboard.
 // Today they are an error rather than silently ignored: a policy or limit
-// the gateway does not apply must not look applied.
-var reservedTopKeys = []string{"audit", "limits", "policy", "registry", "telemetry", "tenants", "virtualServers"}
+// the gateway does not apply must not look applied. None is reserved
+// today; the mechanism stays for the next section.
+var reservedTopKeys []string
 
 // ignoredTopKeys are top-level keys other clients keep in the same file
 // (Claude Desktop's claude_desktop_config.json holds its app settings
@@ -53,6 +54,7 @@ var serverKeys = []string{
 	"disabled", "enabled",
 	"prefix", "session", "maxSessions",
 	"timeout", "connectTimeout", "pingInterval",
+	"auth",
 }
 
 // ignoredServerKeys are keys clients put in server entries that mean

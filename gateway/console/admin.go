@@ -48,6 +48,14 @@ type Options struct {
 	Logs *LogBuffer
 	// Version is reported by /api/status.
 	Version string
+	// Routes are more routes of the admin API (patterns of
+	// http.ServeMux under /api/), served behind the same access checks:
+	// governance adds the tool approvals there.
+	Routes map[string]http.Handler
+	// AppsSandbox is the URL of the sandbox proxy (Sandbox, served on
+	// another origin than the console's) through which the playground
+	// renders MCP Apps; empty: the console does not render apps.
+	AppsSandbox string
 }
 
 // Paths of the console.
@@ -62,6 +70,7 @@ type Admin struct {
 	opts    Options
 	mux     *http.ServeMux
 	started time.Time
+	apps    appsCache
 }
 
 // NewAdmin returns the admin API of g.
@@ -70,11 +79,16 @@ func NewAdmin(g *gateway.Gateway, opts Options) *Admin {
 	a.mux.HandleFunc("GET /api/status", a.status)
 	a.mux.HandleFunc("GET /api/upstreams", a.upstreams)
 	a.mux.HandleFunc("GET /api/upstreams/{name}", a.upstream)
+	a.mux.HandleFunc("GET /api/upstreams/{name}/exposed-uri", a.exposedURI)
 	a.mux.HandleFunc("POST /api/upstreams/{name}/{action}", a.act)
+	a.mux.HandleFunc("GET /api/apps/policy", a.policy)
 	a.mux.HandleFunc("POST /api/reload", a.reload)
 	a.mux.HandleFunc("GET /api/sessions", a.sessions)
 	a.mux.HandleFunc("GET /api/logs", a.logs)
 	a.mux.HandleFunc("GET /api/logs/stream", a.logStream)
+	for pattern, h := range opts.Routes {
+		a.mux.Handle(pattern, h)
+	}
 	a.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no route %s %s", r.Method, r.URL.Path))
 	})
@@ -211,6 +225,9 @@ type Status struct {
 	Upstreams  []gateway.UpstreamStatus `json:"upstreams"`
 	Collisions []gateway.Collision      `json:"collisions"`
 	Reloadable bool                     `json:"reloadable"`
+	// AppsSandbox is the URL of the sandbox proxy of MCP Apps ("" when the
+	// console renders none).
+	AppsSandbox string `json:"appsSandbox"`
 }
 
 func (a *Admin) status(w http.ResponseWriter, r *http.Request) {
@@ -224,7 +241,7 @@ func (a *Admin) status(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, Status{
 		Name: a.g.Server().Implementation().Name, Version: a.opts.Version, Started: a.started,
 		Ready: a.g.Ready(), Sessions: len(a.g.Sessions()), Upstreams: ups, Collisions: collisions,
-		Reloadable: a.opts.Reload != nil,
+		Reloadable: a.opts.Reload != nil, AppsSandbox: a.opts.AppsSandbox,
 	})
 }
 
@@ -242,7 +259,11 @@ func (a *Admin) upstream(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no upstream named %q", r.PathValue("name")))
 		return
 	}
-	writeJSON(w, http.StatusOK, d)
+	out := upstreamWithApps{UpstreamDetail: d}
+	if declaresApps(d) {
+		out.Apps = a.apps.check(r.Context(), a.g, d)
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 func (a *Admin) act(w http.ResponseWriter, r *http.Request) {

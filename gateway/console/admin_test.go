@@ -27,6 +27,17 @@ type fixture struct {
 
 func newFixture(t *testing.T, token string, reload bool) *fixture {
 	t.Helper()
+	return newFixtureWith(t, token, reload, console.Options{})
+}
+
+// newFixtureOpts is newFixture with more console options.
+func newFixtureOpts(t *testing.T, extra console.Options) *fixture {
+	t.Helper()
+	return newFixtureWith(t, "", false, extra)
+}
+
+func newFixtureWith(t *testing.T, token string, reload bool, extra console.Options) *fixture {
+	t.Helper()
 	f := &fixture{logs: console.NewLogBuffer(100)}
 	log := slog.New(f.logs.Handler(slog.NewTextHandler(io.Discard, nil)))
 	g, err := gateway.New(gateway.Options{Logger: log, Upstreams: []gateway.Upstream{
@@ -37,7 +48,8 @@ func newFixture(t *testing.T, token string, reload bool) *fixture {
 		t.Fatal(err)
 	}
 	f.g = g
-	opts := console.Options{Token: token, Logs: f.logs, Version: "test"}
+	opts := extra
+	opts.Token, opts.Logs, opts.Version = token, f.logs, "test"
 	if reload {
 		opts.Reload = func() error {
 			f.reloads++

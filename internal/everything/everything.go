@@ -1,8 +1,9 @@
 // Package everything builds the demo server behind `switchboard demo
 // everything`: every fixture the official MCP conformance suite's server
 // scenarios expect (tools, resources, templates, prompts, completion,
-// logging, sampling, elicitation, SSE polling), plus an echo tool and a
-// task-capable tool.
+// logging, sampling, elicitation, SSE polling), plus an echo tool, a
+// task-capable tool and two MCP Apps (a counter that calls a tool back, a
+// view of the host context).
 package everything
 
 import (
@@ -15,6 +16,7 @@ import (
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 
+	"github.com/switchboard-mcp/switchboard/apps"
 	"github.com/switchboard-mcp/switchboard/jsonschema"
 	"github.com/switchboard-mcp/switchboard/mcp"
 	"github.com/switchboard-mcp/switchboard/protocol"
@@ -49,11 +51,12 @@ func NewServer(opts *mcp.ServerOptions) *mcp.Server {
 		Name:    "switchboard-everything",
 		Title:   "Switchboard everything demo",
 		Version: "1.0.0",
-	}, opts)
+	}, apps.Declare(opts))
 	addTools(s)
 	addResources(s)
 	addPrompts(s)
 	addV2026(s)
+	addApps(s)
 	return s
 }
 

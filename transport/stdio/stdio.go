@@ -162,6 +162,12 @@ func Serve(ctx context.Context, factory transport.SessionFactory, s jsonrpc.Stre
 		MaxInFlight:   o.MaxInFlight,
 		AllowBatch:    func() bool { return sess.ProtocolVersion() == "2025-03-26" },
 		OnDecodeError: o.OnDecodeError,
+		// Requests run concurrently, but initialize is answered before the
+		// next message is read: a client may write initialize,
+		// notifications/initialized and its first requests at once
+		// (printf ... | server), and they must find the session
+		// initialized, as they would had the client waited.
+		Inline: func(req *jsonrpc.Request) bool { return req.Method == "initialize" },
 	})
 	sink := connSink{conn}
 	sess, err := factory.NewSession(ctx, "", sink)

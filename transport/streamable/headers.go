@@ -138,7 +138,17 @@ func validEventID(id string) bool {
 // validSessionID reports whether a session id header value could have been
 // issued by the handler (visible ASCII, bounded length); other values are
 // answered with 404 without a map lookup.
-func validSessionID(id string) bool { return validEventID(id) }
+func validSessionID(id string) bool {
+	if id == "" || len(id) > MaxSessionIDLen {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if id[i] < 0x21 || id[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
 
 // writeError answers with an HTTP error status and a JSON-RPC error
 // response as the body.

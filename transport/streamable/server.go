@@ -197,12 +197,15 @@ type Handler struct {
 	statelessSem chan struct{}              // bounds stateless requests in flight
 	closedCtx    context.Context            // cancelled by Close
 	closeCtx     context.CancelFunc
+	drainCtx     context.Context // cancelled by Drain and Close
+	drainCancel  context.CancelFunc
 
 	mu          sync.RWMutex
 	sessions    map[string]*session
 	clients     map[string]*clientSessions // by client key
 	creating    int                        // sessions being created, counted against maxSessions
 	closed      bool                       // set by Close; no new sessions or requests after it
+	draining    bool                       // set by Drain; no new sessions after it
 	janitorStop chan struct{}
 	janitorDone chan struct{}
 
@@ -260,6 +263,7 @@ func NewHandler(factory transport.SessionFactory, opts *Options) *Handler {
 	}
 	h.statelessSem = make(chan struct{}, maxStateless)
 	h.closedCtx, h.closeCtx = context.WithCancel(context.Background())
+	h.drainCtx, h.drainCancel = context.WithCancel(h.closedCtx)
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
@@ -455,6 +459,9 @@ func (h *Handler) lookupSession(w http.ResponseWriter, r *http.Request) *session
 				return s
 			}
 		}
+		if rs, ok := h.factory.(SessionRestorer); ok {
+			return h.restoreSession(w, r, rs, id)
+		}
 	}
 	writeError(w, http.StatusNotFound, jsonrpc.CodeInvalidRequest, jsonrpc.ID{}, "session not found")
 	return nil
@@ -467,6 +474,15 @@ func (h *Handler) serveDelete(w http.ResponseWriter, r *http.Request) {
 	s := h.lookupSession(w, r)
 	if s == nil {
 		return
+	}
+	if t, ok := h.factory.(SessionTerminator); ok {
+		if err := t.TerminateSession(r.Context(), s.id); err != nil {
+			s.release()
+			h.log.Warn("streamable: terminating session", "err", err)
+			w.Header().Set("Retry-After", "1")
+			writeError(w, http.StatusServiceUnavailable, jsonrpc.CodeInternalError, jsonrpc.ID{}, "cannot end the session now; retry")
+			return
+		}
 	}
 	h.endSession(s, "deleted by client")
 	s.release()
@@ -575,7 +591,7 @@ func (h *Handler) servePost(w http.ResponseWriter, r *http.Request, wc writeCtl)
 				"initialize must not carry an "+HeaderSessionID+" header")
 			return
 		}
-		if s = h.createSession(w, r); s == nil {
+		if s = h.createSession(w, r, msgs[0].(*jsonrpc.Request)); s == nil {
 			return
 		}
 		w.Header().Set(HeaderSessionID, s.id)
@@ -967,9 +983,15 @@ func (h *Handler) watch(r *http.Request, s *session, st *stream, c *conn, mode R
 
 // createSession creates a session for an initialize request, or answers the
 // request with an error and returns nil. The returned session is acquired.
-func (h *Handler) createSession(w http.ResponseWriter, r *http.Request) *session {
+func (h *Handler) createSession(w http.ResponseWriter, r *http.Request, init *jsonrpc.Request) *session {
 	client := h.clientKey(r)
 	h.mu.Lock()
+	if h.closed || h.draining {
+		h.mu.Unlock()
+		w.Header().Set("Retry-After", "1")
+		writeError(w, http.StatusServiceUnavailable, jsonrpc.CodeInternalError, jsonrpc.ID{}, "server shutting down; retry")
+		return nil
+	}
 	if h.closed {
 		h.mu.Unlock()
 		writeError(w, http.StatusServiceUnavailable, jsonrpc.CodeInternalError, jsonrpc.ID{}, "server shutting down")
@@ -1011,9 +1033,19 @@ func (h *Handler) createSession(w http.ResponseWriter, r *http.Request) *session
 		h.endSession(victim, "its client reached the per-client session limit")
 	}
 
-	s := newSession(h, rand.Text())
+	id := rand.Text()
+	var err error
+	if m, ok := h.factory.(SessionIDMinter); ok {
+		if id, err = m.NewSessionID(newRequestContext(r, context.Background(), client, h), init); err == nil && (len(id) > MaxSessionIDLen || !validSessionID(id)) {
+			err = fmt.Errorf("the session factory minted an invalid session id (%d bytes)", len(id))
+		}
+	}
+	s := newSession(h, id)
 	s.client = client
-	sess, err := h.factory.NewSession(newRequestContext(r, context.Background(), client, h), s.id, s)
+	var sess transport.Session
+	if err == nil {
+		sess, err = h.factory.NewSession(newRequestContext(r, context.Background(), client, h), s.id, s)
+	}
 	h.mu.Lock()
 	h.creating--
 	cl.creating--
@@ -1155,6 +1187,10 @@ func (h *Handler) serveGet(w http.ResponseWriter, r *http.Request, wc writeCtl) 
 	defer s.release()
 	c := newConn(h, w, wc)
 	var st *stream
+	if shared := h.shared(); shared != nil && last == "" {
+		h.listenShared(r.Context(), s, c, shared)
+		return
+	}
 	if last == "" {
 		st = h.listen(s, c)
 	} else {
@@ -1262,6 +1298,12 @@ func (h *Handler) resume(ctx context.Context, s *session, c *conn, last string) 
 		return nil
 	}
 	st := s.findStream(streamID)
+	if shared := h.shared(); shared != nil && (st == nil || streamID == standaloneStreamID) {
+		// Served by another instance, complete, or the standalone stream,
+		// whose messages any instance may send: the store has them all.
+		h.follow(ctx, s, c, shared, cursor, h.followWriter(c, primes, &cursor))
+		return nil
+	}
 	if st == nil {
 		// The stream is complete: everything it will ever hold is stored.
 		// Replay once more for what was appended while the first replay

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/switchboard-mcp/switchboard/jsonrpc"
 	"github.com/switchboard-mcp/switchboard/transport"
 )
 
@@ -164,12 +165,26 @@ func (s *session) standaloneStream() *stream {
 func (s *session) register(st *stream) {
 	s.mu.Lock()
 	s.nextStream++
-	st.id = strconv.FormatUint(s.nextStream, 10)
+	shared := s.h.shared()
+	if shared != nil {
+		st.id = shared.Instance() + "." + strconv.FormatUint(s.nextStream, 10)
+	} else {
+		st.id = strconv.FormatUint(s.nextStream, 10)
+	}
 	if s.streams == nil {
 		s.streams = make(map[string]*stream)
 	}
 	s.streams[st.id] = st
 	s.mu.Unlock()
+	if shared != nil {
+		ids := st.ids
+		if ids == nil {
+			ids = []jsonrpc.ID{st.reqID}
+		}
+		if err := shared.OpenStream(context.Background(), s.id, st.id, ids); err != nil {
+			s.h.log.Warn("streamable: recording a stream in the shared store", "session", s.id, "err", err)
+		}
+	}
 }
 
 func (s *session) unregister(st *stream) {

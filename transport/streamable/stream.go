@@ -270,6 +270,11 @@ func (st *stream) finish(i int, resp []byte) {
 	st.mu.Unlock()
 	if registered {
 		st.s.unregister(st)
+		if shared := st.s.h.shared(); shared != nil && !st.standalone {
+			if err := shared.CompleteStream(context.Background(), st.s.id, st.id); err != nil {
+				st.s.h.log.Warn("streamable: completing a stream in the shared store", "session", st.s.id, "err", err)
+			}
+		}
 	}
 	if initFailed {
 		st.s.h.endSession(st.s, "initialization failed")
@@ -391,7 +396,8 @@ type conn struct {
 	watchDone      chan struct{}            // closed when serveSingle's watcher returns; nil if none started
 	inline         inlineState              // for a request served by serveSingle
 	closed         bool
-	sse            bool // SSE headers written
+	followMu       sync.Mutex // serializes a follower's writes with its keep-alives
+	sse            bool       // SSE headers written
 	wroteSinceTick bool
 	noDeadline     bool // the ResponseWriter cannot set write deadlines
 	buf            []byte

@@ -6,6 +6,7 @@ import { el, clear, pretty, ago } from './dom.js';
 import { MCPClient, readSSE } from './mcp.js';
 import { buildForm, promptSchema } from './form.js';
 import { toolResult, readResult, promptResult, errorBlock } from './render.js';
+import { AppView, uiResourceOf } from './apps.js';
 
 const main = document.getElementById('main');
 const dialog = document.getElementById('dialog');
@@ -60,6 +61,15 @@ function openDialog(title, body, buttons, onClose, check) {
   dialogCheck = check;
   dialog.returnValue = '';
   dialog.showModal();
+}
+
+// ask shows a dialog and resolves with the value of the button chosen
+// ('cancel' when dismissed).
+function ask(title, body, buttons) {
+  return new Promise((resolve) => {
+    openDialog(title, body, buttons, resolve);
+    dialog.querySelector('.dialog-actions button.primary')?.focus();
+  });
 }
 
 document.getElementById('dialog-form').addEventListener('submit', (ev) => {
@@ -274,9 +284,41 @@ async function viewUpstream(name) {
       el('dt', {}, 'capabilities'), el('dd', {}, Object.keys(d.capabilities || {}).join(', ') || '—'),
       d.instructions ? el('dt', {}, 'instructions') : null, d.instructions ? el('dd', {}, d.instructions) : null),
     (d.collisions || []).length ? el('p', { class: 'err-text' }, `Collisions: ${d.collisions.map((c) => c.name).join(', ')}`) : null);
-  clear(main).append(pageHead(d.name, 'Upstream', el('a', { href: '#/upstreams' }, '← All upstreams')), info, tablist, body);
+  clear(main).append(pageHead(d.name, 'Upstream', el('a', { href: '#/upstreams' }, '← All upstreams')), info, ...(d.apps ? [appsCheck(d.apps)] : []), tablist, body);
   show(0);
 }
+
+// appsCheck shows the gateway's check of an upstream's MCP Apps (the
+// official validator's static rules).
+function appsCheck(a) {
+  const findings = a.findings || [];
+  const errors = findings.filter((f) => f.severity === 'error').length;
+  const head = a.error
+    ? el('span', { class: 'chip warn' }, `not checked: ${a.error}`)
+    : errors ? el('span', { class: 'chip warn' }, `${errors} error${errors > 1 ? 's' : ''}`)
+      : el('span', { class: 'chip ok' }, findings.length ? 'no errors' : 'passes the validator\u2019s static rules');
+  return el('div', { class: 'panel panel-pad apps-check', 'data-testid': 'apps-check' },
+    el('h2', {}, 'MCP Apps ', head),
+    a.tools?.length ? el('div', { class: 'small' }, 'Tools with an app: ', ...a.tools.map((t) => el('code', {}, t + ' '))) : null,
+    a.resources?.length ? el('div', { class: 'small' }, 'UI resources: ', ...a.resources.map((r) => el('code', {}, r + ' '))) : null,
+    findings.length ? el('ul', { class: 'findings' }, ...findings.map((f) => el('li', {},
+      el('span', { class: f.severity === 'error' ? 'chip warn' : 'chip' }, `${f.rule} ${f.severity}`), ' ', el('code', {}, f.subject), ' — ', f.message))) : null);
+}
+
+// appContext finds the upstream that serves an exposed tool, for its app:
+// the app's view calls tools and reads resources under the upstream's own
+// names, which the host maps to the gateway's.
+async function appContext(toolName) {
+  const st = await api('status');
+  for (const u of st.upstreams) {
+    const d = await api(`upstreams/${encodeURIComponent(u.name)}`);
+    const t = d.tools.find((x) => x.name === toolName);
+    if (t) return { upstream: d, tool: t, sandbox: st.appsSandbox };
+  }
+  return undefined;
+}
+
+let currentApp;
 
 // The playground: tools, resources and prompts of the gateway, used as an
 // MCP client would.
@@ -339,13 +381,33 @@ async function viewPlayground(kind = 'tool', selected) {
   if (selected) select(selected);
 }
 
+// openApp renders the app of a tool about to be called, in out.
+async function openApp(c, tool, appURI, args, out) {
+  const ctx = await appContext(tool.name).catch(() => undefined);
+  if (!ctx || !ctx.sandbox) {
+    out.append(el('div', { class: 'banner' }, ctx ? 'This tool has an app, but the gateway runs without the apps sandbox (serve --apps-addr off).' : 'This tool has an app, but its upstream could not be found.'));
+    return undefined;
+  }
+  const view = new AppView({
+    client: c, api, confirm: ask, sandboxURL: ctx.sandbox, upstream: ctx.upstream,
+    tool, original: ctx.tool.original, resourceURI: appURI, args,
+    onClose: () => { if (currentApp === view) currentApp = undefined; },
+  });
+  currentApp = view;
+  out.append(view.render());
+  return view;
+}
+
 function showItem(c, kind, it, detail) {
+  currentApp?.close('another item was chosen');
   clear(detail);
   const title = kind === 'resource' ? (it.uri || it.uriTemplate) : it.name;
   detail.append(el('h2', { class: 'mono' }, title));
   if (it.title) detail.append(el('div', {}, it.title));
   if (it.description) detail.append(el('p', { class: 'muted' }, it.description));
-  if (kind === 'tool') detail.append(el('div', {}, ...annotations(it.annotations)));
+  const appURI = kind === 'tool' ? uiResourceOf(it) : '';
+  if (kind === 'tool') detail.append(el('div', {}, ...annotations(it.annotations), appURI ? el('span', { class: 'chip app-chip', 'data-testid': 'app-chip' }, 'MCP App') : null));
+  if (appURI) detail.append(el('p', { class: 'muted small' }, 'Calling this tool shows its app (', el('code', {}, appURI), ') in a sandbox, beside the result.'));
   let schema;
   if (kind === 'tool') schema = it.inputSchema;
   else if (kind === 'prompt') schema = promptSchema(it.arguments);
@@ -363,6 +425,7 @@ function showItem(c, kind, it, detail) {
   cancel.addEventListener('click', () => ctl?.abort());
   const go = async (ev) => {
     ev?.preventDefault();
+    await currentApp?.close('the tool is called again');
     clear(out);
     let args;
     try {
@@ -383,9 +446,12 @@ function showItem(c, kind, it, detail) {
       progress.firstChild.style.width = `${pct}%`;
       progressText.textContent = `${p.message ? p.message + ' — ' : ''}${p.progress}${p.total ? ` of ${p.total}` : ''}`;
     };
+    let view;
     try {
       if (kind === 'tool') {
+        if (appURI) view = await openApp(c, it, appURI, args, out);
         const res = await c.request('tools/call', { name: it.name, arguments: args }, { onProgress, signal: ctl.signal });
+        view?.toolResult(res);
         out.append(toolResult(res, it));
       } else if (kind === 'prompt') {
         const res = await c.request('prompts/get', { name: it.name, arguments: args }, { onProgress, signal: ctl.signal });
@@ -397,6 +463,7 @@ function showItem(c, kind, it, detail) {
         out.append(readResult(res));
       }
     } catch (e) {
+      view?.toolCancelled(e.name === 'AbortError' ? 'cancelled in the console' : `the call failed: ${e.message}`);
       out.append(e.name === 'AbortError' ? el('div', { class: 'banner error' }, 'Cancelled.') : errorBlock(e));
     } finally {
       run.disabled = false;
@@ -475,6 +542,7 @@ async function viewLogs() {
 // ---------- router ----------
 
 async function render() {
+  currentApp?.close('the console left the playground');
   stop();
   stop = () => {};
   const parts = location.hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent);

@@ -36,11 +36,18 @@ type world struct {
 
 func newWorld(t *testing.T, opts authserver.Options, rsOpts auth.Options) *world {
 	t.Helper()
+	return newWorldAt(t, "/mcp", opts, rsOpts)
+}
+
+// newWorldAt is newWorld with the MCP endpoint at pathQuery (a path and
+// an optional query) instead of /mcp.
+func newWorldAt(t *testing.T, pathQuery string, opts authserver.Options, rsOpts auth.Options) *world {
+	t.Helper()
 	asTS := httptest.NewUnstartedServer(nil)
 	rsTS := httptest.NewUnstartedServer(nil)
 	w := &world{
 		asURL:  "http://" + asTS.Listener.Addr().String(),
-		mcpURL: "http://" + rsTS.Listener.Addr().String() + "/mcp",
+		mcpURL: "http://" + rsTS.Listener.Addr().String() + pathQuery,
 	}
 	opts.Issuer = w.asURL
 	opts.AutoApprove = true
@@ -152,6 +159,40 @@ func TestAuthServerDCRStepUpRefresh(t *testing.T) {
 	}
 	if n := w.echoes.Load(); n != 3 {
 		t.Errorf("%d requests reached the endpoint, want 3", n)
+	}
+}
+
+// A server whose URI has a query (one endpoint per tenant, say): its
+// canonical URI keeps the query on both sides (RFC 8707 allows it, and
+// the MCP spec's canonical URI is the server's URI), so the client asks
+// for a token bound to exactly that URI, and the server accepts it.
+func TestAuthServerResourceWithQuery(t *testing.T) {
+	ctx := testCtx(t)
+	w := newWorldAt(t, "/mcp?tenant=a", authserver.Options{}, auth.Options{})
+	store := oauthclient.NewMemoryStore()
+	rt := oauthclient.NewTransport(nil, &oauthclient.Config{
+		ServerURL:   w.mcpURL,
+		RedirectURL: redirect,
+		Authorize:   oauthclient.HeadlessAuthorize(nil),
+		TokenStore:  store,
+	})
+	c := &http.Client{Transport: rt}
+	if st := rpc(t, ctx, c, w.mcpURL, "tools/list", ""); st != 200 {
+		t.Fatalf("tools/list: HTTP %d", st)
+	}
+	serverSide, err := auth.CanonicalResource(w.mcpURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clientSide, err := oauthclient.CanonicalResource(w.mcpURL)
+	if err != nil || clientSide != serverSide || !strings.HasSuffix(serverSide, "/mcp?tenant=a") {
+		t.Fatalf("canonical URI: server side %q, client side %q (%v)", serverSide, clientSide, err)
+	}
+	if tok := rt.Token(); tok == nil || tok.Resource != serverSide {
+		t.Fatalf("token for %v, want %q", tok, serverSide)
+	}
+	if _, err := store.Token(ctx, w.asURL, serverSide); err != nil {
+		t.Errorf("the token is not stored under %q: %v", serverSide, err)
 	}
 }
 

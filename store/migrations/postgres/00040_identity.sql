@@ -1,0 +1,44 @@
+-- The PostgreSQL twin of migrations/sqlite/00040_identity.sql.
+-- Identity (issue 14): claims carried by a grant (groups, tenant, email,
+-- the DPoP key thumbprint...), machine API keys (hashed with a pepper),
+-- the data keys that seal secrets (envelope encryption, rotated by
+-- "switchboard keys rotate"), and the token vault of upstream
+-- credentials (sealed).
+
+-- +goose Up
+ALTER TABLE authserver_grants ADD COLUMN claims TEXT;
+
+CREATE TABLE identity_api_keys (
+    id          TEXT    PRIMARY KEY,
+    name        TEXT    NOT NULL UNIQUE,
+    hash        BYTEA   NOT NULL,
+    subject     TEXT    NOT NULL,
+    tenant      TEXT    NOT NULL,
+    groups_json TEXT    NOT NULL,
+    scopes      TEXT    NOT NULL,
+    created_at  BIGINT  NOT NULL,
+    expires_at  BIGINT  NOT NULL,
+    revoked_at  BIGINT  NOT NULL,
+    last_used   BIGINT  NOT NULL
+);
+
+CREATE TABLE identity_data_keys (
+    id         TEXT    PRIMARY KEY,
+    sealed     BYTEA   NOT NULL,
+    created_at BIGINT  NOT NULL,
+    retired_at BIGINT  NOT NULL
+);
+
+CREATE TABLE identity_secrets (
+    name       TEXT    PRIMARY KEY,
+    key_id     TEXT    NOT NULL,
+    sealed     BYTEA   NOT NULL,
+    updated_at BIGINT  NOT NULL
+);
+CREATE INDEX identity_secrets_key ON identity_secrets (key_id);
+
+-- +goose Down
+DROP TABLE identity_secrets;
+DROP TABLE identity_data_keys;
+DROP TABLE identity_api_keys;
+ALTER TABLE authserver_grants DROP COLUMN claims;

@@ -1,0 +1,23 @@
+-- The usage ledger (package usage, through store.UsageStorage): calls,
+-- errors, denials and cost units per hour (Unix milliseconds of the
+-- hour's start, UTC), tenant, subject, client, upstream and tool.
+
+-- +goose Up
+CREATE TABLE usage_ledger (
+    hour     INTEGER NOT NULL,
+    tenant   TEXT    NOT NULL,
+    subject  TEXT    NOT NULL,
+    client   TEXT    NOT NULL,
+    upstream TEXT    NOT NULL,
+    tool     TEXT    NOT NULL,
+    calls    INTEGER NOT NULL,
+    errors   INTEGER NOT NULL,
+    denied   INTEGER NOT NULL,
+    cost     REAL    NOT NULL,
+    PRIMARY KEY (hour, tenant, subject, client, upstream, tool)
+);
+CREATE INDEX usage_ledger_tenant ON usage_ledger (tenant, hour);
+CREATE INDEX usage_ledger_subject ON usage_ledger (subject, hour);
+
+-- +goose Down
+DROP TABLE usage_ledger;

@@ -1,0 +1,91 @@
+package telemetry
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/go-json-experiment/json/jsontext"
+	"go.opentelemetry.io/otel/propagation"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// inject writes the trace context into params._meta, replacing one the
+// params carried, with or without other members.
+func TestInject(t *testing.T) {
+	tid, _ := trace.TraceIDFromHex("4bf92f3577b34da6a3ce929d0e0e4736")
+	sid, _ := trace.SpanIDFromHex("00f067aa0ba902b7")
+	ctx := trace.ContextWithSpanContext(context.Background(), trace.NewSpanContext(trace.SpanContextConfig{TraceID: tid, SpanID: sid, TraceFlags: trace.FlagsSampled}))
+	inst := &Instrumentation{prop: propagation.TraceContext{}}
+	const tp = `"traceparent":"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"`
+	for _, c := range []struct{ in, want string }{
+		{``, `{"_meta":{` + tp + `}}`},
+		{`null`, `{"_meta":{` + tp + `}}`},
+		{`{}`, `{"_meta":{` + tp + `}}`},
+		{`{"name":"echo"}`, `{"name":"echo","_meta":{` + tp + `}}`},
+		{`{"name":"echo","_meta":{"traceparent":"00-old-old-00","progressToken":1}}`, `{"_meta":{"progressToken":1,` + tp + `},"name":"echo"}`},
+		{`[1]`, `[1]`},
+	} {
+		if got := string(inst.inject(ctx, jsontext.Value(c.in))); got != c.want {
+			t.Errorf("inject(%s) = %s, want %s", c.in, got, c.want)
+		}
+	}
+}
+
+// parseParams reads untrusted params: it never panics, and reads the
+// members it needs.
+func FuzzParseParams(f *testing.F) {
+	f.Add([]byte(`{"name":"echo","arguments":{"a":1},"_meta":{"traceparent":"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01","x":1}}`))
+	f.Add([]byte(`{"uri":"file:///x","name":3}`))
+	f.Add([]byte(`[1,2]`))
+	f.Add([]byte(`{"name":`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p := parseParams(data)
+		_ = p.Meta.Get("traceparent")
+	})
+}
+
+func TestParseParams(t *testing.T) {
+	p := parseParams(jsontext.Value(` {"x":[1,{"name":"no"}],"name":"echo","uri":"u","arguments":{"a":1},"_meta":{"traceparent":"tp","other":2}}`))
+	if p.Name != "echo" || p.URI != "u" || string(p.Arguments) != `{"a":1}` || p.Meta.Get("traceparent") != "tp" || len(p.Meta) != 1 {
+		t.Errorf("%+v", p)
+	}
+}
+
+// A request of an unsampled trace makes no client span: the context goes
+// on as it is.
+func TestUnsampledPassesContext(t *testing.T) {
+	exp := tracetest.NewInMemoryExporter()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
+	inst, err := New(Options{TracerProvider: tp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tid, _ := trace.TraceIDFromHex("4bf92f3577b34da6a3ce929d0e0e4736")
+	sid, _ := trace.SpanIDFromHex("00f067aa0ba902b7")
+	var got string
+	next := func(ctx context.Context, method string, params jsontext.Value) (jsontext.Value, error) {
+		got = string(params)
+		return jsontext.Value(`{}`), nil
+	}
+	for _, sampled := range []bool{false, true} {
+		cfg := trace.SpanContextConfig{TraceID: tid, SpanID: sid}
+		if sampled {
+			cfg.TraceFlags = trace.FlagsSampled
+		}
+		ctx := trace.ContextWithSpanContext(context.Background(), trace.NewSpanContext(cfg))
+		exp.Reset()
+		if _, err := inst.ClientMiddleware()(next)(ctx, "tools/call", jsontext.Value(`{"name":"echo"}`)); err != nil {
+			t.Fatal(err)
+		}
+		spans := exp.GetSpans()
+		switch {
+		case !sampled && (len(spans) != 0 || got != `{"name":"echo","_meta":{"traceparent":"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00"}}`):
+			t.Errorf("unsampled: %d spans, params %s", len(spans), got)
+		case sampled && (len(spans) != 1 || !strings.Contains(got, "-"+spans[0].SpanContext.SpanID().String()+"-01")):
+			t.Errorf("sampled: %d spans, params %s", len(spans), got)
+		}
+	}
+}
