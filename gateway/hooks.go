@@ -1,10 +1,10 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/go-json-experiment/json"
@@ -442,7 +442,7 @@ func outcomeOf(ctx context.Context, res any, err error) (Outcome, jsontext.Value
 // isErrorResult reports whether a raw result is a tool result with
 // isError set (2026-07-28 results reach the middleware encoded).
 func isErrorResult(raw jsontext.Value) bool {
-	if len(raw) == 0 || !strings.Contains(string(raw), `"isError"`) {
+	if !mayBeTrue(raw, `"isError"`) {
 		return false
 	}
 	var probe struct {
@@ -450,6 +450,26 @@ func isErrorResult(raw jsontext.Value) bool {
 	}
 	_ = json.Unmarshal(raw, &probe)
 	return probe.IsError
+}
+
+// mayBeTrue reports whether the member name (quoted) appears in raw
+// followed by the value true, at any depth: when it does not, no member of
+// that name is true. It reads the bytes without decoding them, so that a
+// result with "isError": false costs no decoding.
+func mayBeTrue(raw []byte, name string) bool {
+	for {
+		i := bytes.Index(raw, []byte(name))
+		if i < 0 {
+			return false
+		}
+		rest := bytes.TrimLeft(raw[i+len(name):], " \t\r\n")
+		if len(rest) > 0 && rest[0] == ':' {
+			if v := bytes.TrimLeft(rest[1:], " \t\r\n"); len(v) > 0 && v[0] == 't' {
+				return true
+			}
+		}
+		raw = raw[i+len(name):]
+	}
 }
 
 // observeUpstreamRequest reports a request an upstream made of a client.

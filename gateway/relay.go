@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
@@ -65,6 +66,10 @@ type relayCall struct {
 	dreq *mcp.Request // the client's request
 	u    *upstream
 	ex   *exchange // set for 2026-07-28 requests, whose input needs rounds
+	// With a call timeout: when the call is due, and how the upstream's
+	// sweeper ends it (see upstream.sweepCalls).
+	deadline time.Time
+	cancel   context.CancelCauseFunc
 }
 
 type relayKey struct{}
@@ -78,9 +83,18 @@ func relayFrom(ctx context.Context) *relayCall {
 	return rc
 }
 
+// errCallTimeout is the cause of the cancellation of an upstream call
+// that outlasted the upstream's call timeout.
+var errCallTimeout = fmt.Errorf("gateway: the upstream call timed out: %w", context.DeadlineExceeded)
+
 // begin prepares the relay of dreq to u: the session to use (us, or the
 // one sessionFor picks when us is nil) and the context of the upstream
 // call. end must be called when the call is over.
+//
+// The call timeout does not arm a timer per call: the call's context is
+// cancelled with errCallTimeout by the upstream's sweeper (one timer per
+// upstream, see upstream.sweepCalls), and the call's bookkeeping takes
+// the upstream's lock once at the start and once at the end.
 func (g *Gateway) begin(ctx context.Context, dreq *mcp.Request, u *upstream, ex *exchange, us *upstreamSession) (context.Context, *upstreamSession, func(), error) {
 	if us == nil {
 		var err error
@@ -90,26 +104,27 @@ func (g *Gateway) begin(ctx context.Context, dreq *mcp.Request, u *upstream, ex 
 	}
 	rc := &relayCall{dreq: dreq, u: u, ex: ex}
 	ctx = withRelay(ctx, rc)
-	u.callStarted()
+	if u.timeout > 0 {
+		ctx, rc.cancel = context.WithCancelCause(ctx)
+		rc.deadline = time.Now().Add(u.timeout)
+	}
 	var fs *frontSession
 	if dreq != nil && dreq.Session != nil {
 		fs = g.frontSession(dreq.Session)
 		fs.inflight.Add(1)
 	}
 	track := us.shared && !u.related
-	if track || us.leased {
-		u.mu.Lock()
-		if track {
-			u.calls[rc] = struct{}{}
-		} else {
-			u.leases[us.cs] = rc
-		}
-		u.mu.Unlock()
+	u.mu.Lock()
+	u.inflight++
+	if track {
+		u.calls[rc] = struct{}{}
+	} else if us.leased {
+		u.leases[us.cs] = rc
 	}
-	var cancel context.CancelFunc = func() {}
-	if u.timeout > 0 {
-		ctx, cancel = context.WithTimeout(ctx, u.timeout)
+	if rc.cancel != nil {
+		u.timeCallLocked(rc)
 	}
+	u.mu.Unlock()
 	if dreq != nil && ex == nil {
 		if _, ok := dreq.Meta().ProgressToken(); ok {
 			ctx = mcp.WithProgress(ctx, func(p *protocol.ProgressNotificationParams) {
@@ -118,16 +133,21 @@ func (g *Gateway) begin(ctx context.Context, dreq *mcp.Request, u *upstream, ex 
 		}
 	}
 	end := func() {
-		cancel()
 		if fs != nil {
 			fs.inflight.Add(-1)
 		}
+		u.mu.Lock()
 		if track {
-			u.mu.Lock()
 			delete(u.calls, rc)
-			u.mu.Unlock()
 		}
-		u.callEnded()
+		if rc.cancel != nil {
+			delete(u.timed, rc)
+		}
+		u.callEndedLocked()
+		u.mu.Unlock()
+		if rc.cancel != nil {
+			rc.cancel(nil)
+		}
 		us.release()
 	}
 	return ctx, us, end, nil
@@ -172,8 +192,8 @@ func (g *Gateway) callTool(ctx context.Context, dreq *mcp.Request, call *protoco
 		}
 		return res, nil
 	}
-	var raw jsontext.Value
-	if err := us.cs.Call(ctx, protocol.MethodToolsCall, params, &raw); err != nil {
+	raw, err := us.cs.CallRaw(ctx, protocol.MethodToolsCall, params)
+	if err != nil {
 		return nil, toolCallError(g.relayError(ctx, e.u, protocol.MethodToolsCall, err))
 	}
 	return g.toolResult(e.u, raw), nil
@@ -263,6 +283,9 @@ func forwardMeta(meta protocol.Meta) protocol.Meta {
 // appendCallParams encodes the params of a relayed tools/call or
 // prompts/get: {key: name, "arguments": args, "_meta": forwarded meta}.
 func appendCallParams(dst []byte, key, name string, args jsontext.Value, meta protocol.Meta) jsontext.Value {
+	if dst == nil {
+		dst = make([]byte, 0, len(key)+len(name)+len(args)+32)
+	}
 	dst = append(dst, '{', '"')
 	dst = append(dst, key...)
 	dst = append(dst, `":`...)
@@ -291,7 +314,7 @@ func (g *Gateway) relayError(ctx context.Context, u *upstream, method string, er
 	if errors.As(err, &ue) {
 		return err
 	}
-	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil && context.Cause(ctx) == context.DeadlineExceeded {
+	if ctx.Err() != nil && (context.Cause(ctx) == errCallTimeout || errors.Is(err, context.DeadlineExceeded) && context.Cause(ctx) == context.DeadlineExceeded) {
 		return &upstreamError{upstream: u.spec.Name, msg: fmt.Sprintf("upstream %q did not answer %s within %s", u.spec.Name, method, u.timeout)}
 	}
 	return &upstreamError{upstream: u.spec.Name, msg: fmt.Sprintf("upstream %q: %s failed: %v", u.spec.Name, method, err)}
@@ -333,8 +356,8 @@ func (g *Gateway) relayRaw(ctx context.Context, dreq *mcp.Request, u *upstream, 
 		return nil, err
 	}
 	defer end()
-	var raw jsontext.Value
-	if err := us.cs.Call(ctx, method, params, &raw); err != nil {
+	raw, err := us.cs.CallRaw(ctx, method, params)
+	if err != nil {
 		return nil, g.relayError(ctx, u, method, err)
 	}
 	return raw, nil

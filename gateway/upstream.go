@@ -95,6 +95,9 @@ type upstream struct {
 	lists      upstreamLists
 	restarts   int
 	inflight   int                     // relayed calls in flight (for draining)
+	timed      map[*relayCall]struct{} // calls with a deadline, for sweepCalls
+	sweep      *time.Timer             // runs sweepCalls at sweepAt
+	sweepAt    time.Time               // zero while the timer is not armed
 	drained    chan struct{}           // closed when inflight drops to 0 while draining
 	calls      map[*relayCall]struct{} // calls in flight on the shared session (transports that cannot relate)
 	perClient  map[*mcp.ServerSession]*clientSession
@@ -621,6 +624,12 @@ func (u *upstream) stop(drain time.Duration) {
 	}
 	u.cancel()
 	<-u.done
+	u.mu.Lock()
+	if u.sweep != nil {
+		u.sweep.Stop()
+		u.sweepAt = time.Time{}
+	}
+	u.mu.Unlock()
 	for _, c := range per {
 		c.close()
 	}
@@ -632,21 +641,58 @@ func (u *upstream) stop(drain time.Duration) {
 	}
 }
 
-// callStarted and callEnded count the relayed calls in flight.
-func (u *upstream) callStarted() {
-	u.mu.Lock()
-	u.inflight++
-	u.mu.Unlock()
-}
-
-func (u *upstream) callEnded() {
-	u.mu.Lock()
+// callEndedLocked counts a relayed call out of those in flight (for
+// draining); u.mu must be held.
+func (u *upstream) callEndedLocked() {
 	u.inflight--
 	if u.inflight == 0 && u.drained != nil {
 		close(u.drained)
 		u.drained = nil
 	}
+}
+
+// timeCallLocked puts rc, which has a deadline, under the sweeper's watch;
+// u.mu must be held. The sweeper's timer is armed for the earliest
+// deadline; with one timeout per upstream, deadlines come in order, so a
+// timer already armed needs no change.
+func (u *upstream) timeCallLocked(rc *relayCall) {
+	if u.timed == nil {
+		u.timed = map[*relayCall]struct{}{}
+	}
+	u.timed[rc] = struct{}{}
+	switch {
+	case u.sweep == nil:
+		u.sweepAt = rc.deadline
+		u.sweep = time.AfterFunc(time.Until(rc.deadline), u.sweepCalls)
+	case u.sweepAt.IsZero() || rc.deadline.Before(u.sweepAt):
+		u.sweepAt = rc.deadline
+		u.sweep.Reset(time.Until(rc.deadline))
+	}
+}
+
+// sweepCalls cancels the calls past their deadline with errCallTimeout
+// and arms the timer for the next deadline.
+func (u *upstream) sweepCalls() {
+	now := time.Now()
+	var due []*relayCall
+	var next time.Time
+	u.mu.Lock()
+	for rc := range u.timed {
+		if !rc.deadline.After(now) {
+			due = append(due, rc)
+			delete(u.timed, rc)
+		} else if next.IsZero() || rc.deadline.Before(next) {
+			next = rc.deadline
+		}
+	}
+	u.sweepAt = next
+	if !next.IsZero() {
+		u.sweep.Reset(time.Until(next))
+	}
 	u.mu.Unlock()
+	for _, rc := range due {
+		rc.cancel(errCallTimeout)
+	}
 }
 
 // shared returns the shared session, waiting while the upstream starts.

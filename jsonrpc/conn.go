@@ -6,6 +6,8 @@ import (
 	"io"
 	"sync"
 	"time"
+
+	"github.com/switchboard-mcp/switchboard/internal/workpool"
 )
 
 // ErrFrameTooLarge is returned by a Stream's ReadFrame for an incoming
@@ -196,9 +198,12 @@ func (c *Conn) Serve(ctx context.Context, h Handler) error {
 	ctx, cancel := context.WithCancel(ctx)
 	sem := make(chan struct{}, c.opts.MaxInFlight)
 	var wg sync.WaitGroup
+	// Requests run on reused goroutines, whose stacks have grown already.
+	workers := workpool.New(c.opts.MaxInFlight)
 	defer func() {
 		cancel()
 		wg.Wait()
+		workers.Close()
 	}()
 	stop := context.AfterFunc(ctx, func() { c.Close() })
 	defer stop()
@@ -267,10 +272,10 @@ func (c *Conn) Serve(ctx context.Context, h Handler) error {
 					return nil
 				}
 				wg.Add(1)
-				go func() {
+				workers.Go(func() {
 					defer func() { <-sem; wg.Done() }()
 					h.HandleRequest(ctx, m)
-				}()
+				})
 			}
 		}
 	}

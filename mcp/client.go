@@ -382,19 +382,7 @@ func (cs *ClientSession) Call(ctx context.Context, method string, params, result
 	if err != nil {
 		return err
 	}
-	if fn := progressFrom(ctx); fn != nil {
-		tok := cs.newProgressToken(fn)
-		defer cs.dropProgressToken(tok)
-		if raw, err = setMetaKey(raw, protocol.MetaProgressToken, tok); err != nil {
-			return err
-		}
-	}
-	if cs.client.opts.Timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, cs.client.opts.Timeout)
-		defer cancel()
-	}
-	out, err := cs.send(ctx, method, raw)
+	out, err := cs.CallRaw(ctx, method, raw)
 	if err != nil {
 		return err
 	}
@@ -405,6 +393,28 @@ func (cs *ClientSession) Call(ctx context.Context, method string, params, result
 		return fmt.Errorf("mcp: decoding the server's %s result: %w", method, err)
 	}
 	return nil
+}
+
+// CallRaw is Call with params already encoded (nil for none) and the
+// result returned as the server sent it, without decoding it again: for
+// relays, such as a gateway, that pass results through. The result is
+// valid JSON (the transport decoded the message that carried it) and
+// belongs to the caller.
+func (cs *ClientSession) CallRaw(ctx context.Context, method string, params jsontext.Value) (jsontext.Value, error) {
+	if fn := progressFrom(ctx); fn != nil {
+		tok := cs.newProgressToken(fn)
+		defer cs.dropProgressToken(tok)
+		var err error
+		if params, err = setMetaKey(params, protocol.MetaProgressToken, tok); err != nil {
+			return nil, err
+		}
+	}
+	if cs.client.opts.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, cs.client.opts.Timeout)
+		defer cancel()
+	}
+	return cs.send(ctx, method, params)
 }
 
 // callNoRetry sends a request outside the middleware and without session

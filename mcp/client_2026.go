@@ -55,8 +55,8 @@ type clientV2026 struct {
 
 	mu       sync.Mutex
 	logLevel protocol.LoggingLevel
-	tools    map[string][]headerParam // x-mcp-header annotations by tool
-	subs     map[string]*Subscription // resources/subscribe, emulated
+	tools    map[string][]headerParam     // x-mcp-header annotations by tool
+	subs     map[string]*heldSubscription // resources/subscribe, emulated
 	acks     map[string]chan protocol.SubscriptionFilter
 }
 
@@ -126,7 +126,7 @@ func (cs *ClientSession) open(ctx context.Context) error {
 		return fallback(fmt.Errorf("the server offers %v", res.SupportedVersions))
 	}
 	v := &clientV2026{version: version, discover: res, http: isHTTP,
-		tools: map[string][]headerParam{}, subs: map[string]*Subscription{}, acks: map[string]chan protocol.SubscriptionFilter{}}
+		tools: map[string][]headerParam{}, subs: map[string]*heldSubscription{}, acks: map[string]chan protocol.SubscriptionFilter{}}
 	info, _ := res.ServerInfo()
 	cs.mu.Lock()
 	cs.v26 = v
@@ -791,7 +791,8 @@ func (cs *ClientSession) handleModernNotification(req *jsonrpc.Request) bool {
 }
 
 // autoListen opens, for the session's life, a subscription for the
-// list-changed notifications the client has handlers for.
+// list-changed notifications the client has handlers for (reopened when it
+// ends, see hold).
 func (cs *ClientSession) autoListen(ctx context.Context) {
 	o := &cs.client.opts
 	f := protocol.SubscriptionFilter{
@@ -802,9 +803,92 @@ func (cs *ClientSession) autoListen(ctx context.Context) {
 	if f.IsEmpty() {
 		return
 	}
-	if _, err := cs.Listen(ctx, f); err != nil {
+	sub, err := cs.Listen(ctx, f)
+	if err != nil {
 		o.Logger.Warn("subscriptions/listen for list changes failed", "err", err)
 	}
+	cs.hold(f, sub)
+}
+
+// Backoff of the client's own subscriptions when the server ends them.
+const (
+	minListenBackoff = 100 * time.Millisecond
+	maxListenBackoff = 30 * time.Second
+	// A subscription that stayed open this long resets the backoff.
+	stableListen = time.Minute
+	// listenOpenTimeout bounds one attempt to reopen a subscription.
+	listenOpenTimeout = 30 * time.Second
+)
+
+// heldSubscription is a subscription the client keeps open on its own
+// (for its list-changed handlers, or for an emulated resources/subscribe):
+// when the server ends it (a server may end a subscriptions/listen request
+// at any time, answering it with a result) or its stream breaks, it is
+// opened again with the same filter, after a delay that doubles from
+// minListenBackoff up to maxListenBackoff and is reset once a
+// subscription has lasted stableListen. It ends with the session or
+// close.
+type heldSubscription struct {
+	stop chan struct{}
+	done chan struct{}
+}
+
+// hold keeps a subscription for filter open (see heldSubscription); sub is
+// the one already open, or nil when opening it failed.
+func (cs *ClientSession) hold(filter protocol.SubscriptionFilter, sub *Subscription) *heldSubscription {
+	h := &heldSubscription{stop: make(chan struct{}), done: make(chan struct{})}
+	cs.wg.Add(1)
+	go func() {
+		defer cs.wg.Done()
+		defer close(h.done)
+		backoff := minListenBackoff
+		opened := time.Now()
+		for {
+			if sub != nil {
+				select {
+				case <-sub.Done():
+				case <-cs.ctx.Done():
+					return
+				case <-h.stop:
+					sub.Close()
+					return
+				}
+				if time.Since(opened) >= stableListen {
+					backoff = minListenBackoff
+				}
+				cs.client.opts.Logger.Debug("subscriptions/listen ended; reopening", "id", sub.ID().String(), "err", sub.Err(), "after", backoff)
+			}
+			t := time.NewTimer(backoff)
+			select {
+			case <-t.C:
+			case <-cs.ctx.Done():
+				t.Stop()
+				return
+			case <-h.stop:
+				t.Stop()
+				return
+			}
+			backoff = min(backoff*2, maxListenBackoff)
+			ctx, cancel := context.WithTimeout(cs.ctx, listenOpenTimeout)
+			s, err := cs.Listen(ctx, filter)
+			cancel()
+			sub, opened = s, time.Now()
+			if err != nil {
+				cs.client.opts.Logger.Debug("reopening subscriptions/listen failed", "err", err)
+			}
+		}
+	}()
+	return h
+}
+
+// close ends the held subscription and waits until it has.
+func (h *heldSubscription) close() {
+	select {
+	case <-h.stop:
+	default:
+		close(h.stop)
+	}
+	<-h.done
 }
 
 // subscribeResource emulates resources/subscribe with a subscription.
@@ -816,7 +900,8 @@ func (cs *ClientSession) subscribeResource(ctx context.Context, uri string) erro
 	if ok {
 		return nil
 	}
-	sub, err := cs.Listen(ctx, protocol.SubscriptionFilter{ResourceSubscriptions: []string{uri}})
+	f := protocol.SubscriptionFilter{ResourceSubscriptions: []string{uri}}
+	sub, err := cs.Listen(ctx, f)
 	if err != nil {
 		return err
 	}
@@ -824,12 +909,13 @@ func (cs *ClientSession) subscribeResource(ctx context.Context, uri string) erro
 		sub.Close()
 		return fmt.Errorf("mcp: the server does not offer updates of %s", uri)
 	}
+	h := cs.hold(f, sub)
 	v.mu.Lock()
 	old := v.subs[uri]
-	v.subs[uri] = sub
+	v.subs[uri] = h
 	v.mu.Unlock()
 	if old != nil {
-		old.Close()
+		old.close()
 	}
 	return nil
 }
@@ -837,10 +923,10 @@ func (cs *ClientSession) subscribeResource(ctx context.Context, uri string) erro
 func (cs *ClientSession) unsubscribeResource(uri string) {
 	v := cs.modernState()
 	v.mu.Lock()
-	sub := v.subs[uri]
+	h := v.subs[uri]
 	delete(v.subs, uri)
 	v.mu.Unlock()
-	if sub != nil {
-		sub.Close()
+	if h != nil {
+		h.close()
 	}
 }

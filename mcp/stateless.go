@@ -153,6 +153,18 @@ type requestV2026 struct {
 	dispatching bool                  // dispatchModern has run; dispatch serves the method as usual
 	mrtr        *mrtrState            // the request may ask the client for input
 	task        *modernTask           // the request runs as a task of the tasks extension
+	// deferred is set for a tools/call of a WithTaskAfterInput tool by a
+	// client that declared the tasks extension: Request.StartTask turns
+	// the call into a task.
+	deferred *deferredTask
+}
+
+// deferredTask is what Request.StartTask needs to turn a call into a task,
+// and the task handle it made.
+type deferredTask struct {
+	s     *Server
+	st    *serverTool
+	state any // the task handle answering the call, once started
 }
 
 // modern reports whether r is a request of a stateless revision.

@@ -191,10 +191,71 @@ func (s *Server) callToolModern(ctx context.Context, r *Request, name string, ar
 	switch {
 	case ts == protocol.TaskSupportRequired && !clientTasks:
 		return nil, tasksCapabilityError("tool " + name + " runs only as a task, which needs the " + protocol.ExtensionTasks + " extension")
+	case (ts == protocol.TaskSupportRequired || ts == protocol.TaskSupportOptional) && clientTasks && st.taskAfterInput:
+		d := &deferredTask{s: s, st: st}
+		r.v26.deferred = d
+		res, err := s.dispatch(ctx, r)
+		if d.state != nil {
+			return d.state, nil
+		}
+		return res, err
 	case (ts == protocol.TaskSupportRequired || ts == protocol.TaskSupportOptional) && clientTasks:
 		return s.startModernTask(ctx, r, st)
 	}
 	return s.dispatch(ctx, r)
+}
+
+// errTaskStarted is what Request.StartTask returns to the handler when
+// the call became a task: the handler returns it, and the call is
+// answered with the task's handle.
+var errTaskStarted = errors.New("mcp: the call continues as a task")
+
+// StartTask continues a tools/call as a task of the tasks extension
+// (revision 2026-07-28): fn, the rest of the handler's work, runs in the
+// background with a request of its own (tr, whose input requests go to the
+// task, answered with tasks/update), and the call is answered with the
+// task's handle. The handler returns what StartTask returns. It is for
+// tools registered with WithTaskAfterInput, which may gather input
+// through multi round-trip requests before they call it; the task's
+// result is fn's.
+//
+// Everywhere else (another revision, a client that did not declare the
+// extension, a tool without the option, a call that is already a task)
+// StartTask runs fn at once, on the handler's goroutine, with r, and
+// returns its result.
+func (r *Request) StartTask(ctx context.Context, fn func(ctx context.Context, tr *Request) (*protocol.CallToolResult, error)) (*protocol.CallToolResult, error) {
+	if r.v26 == nil || r.v26.deferred == nil || r.v26.deferred.state != nil {
+		return fn(ctx, r)
+	}
+	d := r.v26.deferred
+	p, err := decodeParams[protocol.CallToolRequestParams](r)
+	if err != nil {
+		return nil, err
+	}
+	state, err := d.s.startModernTaskWith(ctx, r, p, func(tctx context.Context, tr *Request, call *protocol.CallToolRequestParams) (*protocol.CallToolResult, error) {
+		res, err := fn(tctx, tr)
+		if err != nil {
+			if je, ok := protocolError(err); ok {
+				return nil, je
+			}
+			if tctx.Err() != nil && errors.Is(err, tctx.Err()) {
+				return nil, err
+			}
+			return ErrorResult(err), nil
+		}
+		if res == nil {
+			res = &protocol.CallToolResult{}
+		}
+		if res.Content == nil && res.Raw == nil {
+			res.Content = []protocol.Content{}
+		}
+		return res, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	d.state = state
+	return nil, errTaskStarted
 }
 
 // startModernTask creates a task for a tools/call and runs the tool in the
@@ -204,6 +265,14 @@ func (s *Server) startModernTask(ctx context.Context, r *Request, st *serverTool
 	if err != nil {
 		return nil, err
 	}
+	return s.startModernTaskWith(ctx, r, p, func(tctx context.Context, tr *Request, call *protocol.CallToolRequestParams) (*protocol.CallToolResult, error) {
+		return runTool(tctx, tr, st, call)
+	})
+}
+
+// startModernTaskWith creates a task for the tools/call r (params p) and
+// runs run in the background, with the task's context and request.
+func (s *Server) startModernTaskWith(ctx context.Context, r *Request, p *protocol.CallToolRequestParams, run func(context.Context, *Request, *protocol.CallToolRequestParams) (*protocol.CallToolResult, error)) (any, error) {
 	r.setMeta(p.Meta)
 	release, err := s.taskManager().admit(ctx, nil)
 	if err != nil {
@@ -257,7 +326,7 @@ func (s *Server) startModernTask(ctx context.Context, r *Request, st *serverTool
 		defer s.v26.tasksWG.Done()
 		defer release()
 		defer cancel()
-		res, err := runTool(tctx, tr, st, &call)
+		res, err := run(tctx, tr, &call)
 		s.finishModernTask(t, res, err)
 	}()
 	state := s.taskState(rec, nil)

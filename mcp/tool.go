@@ -47,6 +47,16 @@ type serverTool struct {
 	handler   ToolHandler // the tool's own handler
 	wrapped   ToolHandler // handler inside the tool middleware
 	validator *jsonschema.Validator
+	// taskAfterInput: the handler runs as an ordinary call first and
+	// becomes a task when it calls Request.StartTask (see
+	// WithTaskAfterInput).
+	taskAfterInput bool
+	// modernOutput is an output schema that is not an object schema,
+	// inferred by AddTool: advertised to 2026-07-28 clients only.
+	modernOutput jsontext.Value
+	// nonObjectOutput: tool.OutputSchema is set and not an object schema
+	// (hidden from clients before 2026-07-28).
+	nonObjectOutput bool
 }
 
 var toolNameRE = regexp.MustCompile(`^[A-Za-z0-9_.\-]{1,128}$`)
@@ -69,10 +79,15 @@ func AddTool[In, Out any](s *Server, t *protocol.Tool, h TypedToolHandler[In, Ou
 		tool.InputSchema = schema
 	}
 	kind := outputKindOf(reflect.TypeFor[Out]())
+	var modernOutput jsontext.Value
 	if kind == outStructured && len(tool.OutputSchema) == 0 {
 		if schema, err := jsonschema.ForType(reflect.TypeFor[Out]()); err == nil && isObjectSchema(schema) {
 			tool.OutputSchema = schema
-		} else if err != nil {
+		} else if err == nil {
+			// Not an object (a slice, a number...): an output schema
+			// from revision 2026-07-28 on, and none before.
+			modernOutput = schema
+		} else {
 			panic(fmt.Sprintf("mcp: tool %q: inferring the output schema: %v", t.Name, err))
 		}
 	}
@@ -95,7 +110,7 @@ func AddTool[In, Out any](s *Server, t *protocol.Tool, h TypedToolHandler[In, Ou
 		}
 		return toolResult(out, kind)
 	}
-	s.addTool(&serverTool{tool: &tool, handler: handler, validator: v})
+	s.addTool(&serverTool{tool: &tool, handler: handler, validator: v, modernOutput: modernOutput})
 }
 
 var emptyObject = jsontext.Value("{}")
@@ -111,7 +126,21 @@ func isObjectSchema(s jsontext.Value) bool {
 type ToolOption func(*toolOptions)
 
 type toolOptions struct {
-	noValidation bool
+	noValidation   bool
+	taskAfterInput bool
+}
+
+// WithTaskAfterInput registers a task-capable tool whose handler decides
+// when to become a task (the tasks extension of revision 2026-07-28):
+// instead of answering with a task handle at once, the server runs the
+// handler as an ordinary call, so that it can first gather input through
+// multi round-trip requests (Request.Elicit and the like, each round an
+// input_required result), and the call becomes a task when the handler
+// calls Request.StartTask with the rest of its work. Without the option a
+// task-capable tool called by a client that declares the extension is a
+// task from the start.
+func WithTaskAfterInput() ToolOption {
+	return func(o *toolOptions) { o.taskAfterInput = true }
 }
 
 // WithoutValidation registers a tool whose arguments the server does not
@@ -136,7 +165,7 @@ func (s *Server) AddTool(t *protocol.Tool, h ToolHandler, opts ...ToolOption) {
 	if len(tool.InputSchema) == 0 {
 		tool.InputSchema = jsontext.Value(`{"type":"object"}`)
 	}
-	st := &serverTool{tool: &tool, handler: h}
+	st := &serverTool{tool: &tool, handler: h, taskAfterInput: o.taskAfterInput}
 	if !o.noValidation {
 		v, err := jsonschema.Compile(tool.InputSchema)
 		if err != nil {
@@ -154,6 +183,7 @@ func (s *Server) addTool(st *serverTool) {
 	if !toolNameRE.MatchString(st.tool.Name) {
 		s.log.Warn("tool name outside the spec's recommended characters (A-Z a-z 0-9 _ - ., 1 to 128)", "tool", st.tool.Name)
 	}
+	st.nonObjectOutput = len(st.tool.OutputSchema) > 0 && !isObjectSchema(st.tool.OutputSchema)
 	s.mu.Lock()
 	st.wrapped = chainTools(st.handler, s.toolMW)
 	s.tools.add(st.tool.Name, st)
@@ -213,7 +243,7 @@ func (s *Server) listTools(ctx context.Context, r *Request, cursor string) (*pro
 	}
 	res := &protocol.ListToolsResult{Tools: make([]protocol.Tool, 0, len(page)), NextCursor: next}
 	for _, st := range page {
-		if t := filterItem(s, ctx, r, st.tool); t != nil {
+		if t := filterItem(s, ctx, r, toolForRequest(r, st)); t != nil {
 			res.Tools = append(res.Tools, *t)
 		}
 	}
@@ -264,6 +294,11 @@ func runTool(ctx context.Context, r *Request, st *serverTool, p *protocol.CallTo
 	}
 	if res.Content == nil && res.Raw == nil {
 		res.Content = []protocol.Content{}
+	}
+	if len(res.StructuredContent) > 0 && (r == nil || !r.modern()) && !isObjectValue(res.StructuredContent) {
+		// Before 2026-07-28 structured content is an object; the text
+		// content carries the value.
+		res.StructuredContent = nil
 	}
 	return res, nil
 }
@@ -351,9 +386,39 @@ func toolResult[Out any](out Out, kind outputKind) (*protocol.CallToolResult, er
 		// and a tool with an output schema must send some.
 		return ErrorResult(errors.New("the tool returned no output")), nil
 	}
-	res := &protocol.CallToolResult{Content: []protocol.Content{&protocol.TextContent{Text: string(b)}}}
-	if len(b) > 0 && b[0] == '{' {
-		res.StructuredContent = jsontext.Value(b)
+	// Any JSON value is structured content from revision 2026-07-28 on;
+	// runTool drops one that is not an object for earlier clients.
+	return &protocol.CallToolResult{Content: []protocol.Content{&protocol.TextContent{Text: string(b)}}, StructuredContent: jsontext.Value(b)}, nil
+}
+
+// isObjectValue reports whether v, JSON, is an object.
+func isObjectValue(v jsontext.Value) bool {
+	for _, c := range v {
+		switch c {
+		case ' ', '\t', '\r', '\n':
+			continue
+		}
+		return c == '{'
 	}
-	return res, nil
+	return false
+}
+
+// toolForRequest is what tools/list shows r of t (registered as st): the
+// revisions before 2026-07-28 know only object output schemas, so a tool
+// whose output schema is anything else is shown to their clients without
+// one; 2026-07-28 clients see the non-object schema AddTool inferred.
+func toolForRequest(r *Request, st *serverTool) *protocol.Tool {
+	t := st.tool
+	modern := r != nil && r.modern()
+	switch {
+	case modern && len(t.OutputSchema) == 0 && len(st.modernOutput) > 0:
+		cp := *t
+		cp.OutputSchema = st.modernOutput
+		return &cp
+	case !modern && st.nonObjectOutput:
+		cp := *t
+		cp.OutputSchema = nil
+		return &cp
+	}
+	return t
 }

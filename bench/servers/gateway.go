@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/switchboard-mcp/switchboard/gateway"
+	"github.com/switchboard-mcp/switchboard/transport/streamable"
 )
 
 // GatewayCommand is the first argument that makes the servers command run
@@ -68,7 +69,11 @@ func NewGateway(o GatewayOptions) (*gateway.Gateway, error) {
 	default:
 		return nil, errors.New("servers: the gateway needs an upstream command or URL")
 	}
-	g, err := gateway.New(gateway.Options{Name: "switchboard-bench-gateway", Upstreams: []gateway.Upstream{up}, Logger: o.Logger})
+	opts := gateway.Options{Name: "switchboard-bench-gateway", Upstreams: []gateway.Upstream{up}, Logger: o.Logger}
+	if w := JSONWindow(); w > 0 {
+		opts.HTTP = &streamable.Options{JSONResponseWindow: w}
+	}
+	g, err := gateway.New(opts)
 	if err != nil {
 		return nil, err
 	}

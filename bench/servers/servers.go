@@ -17,6 +17,9 @@ import (
 	"io"
 	"net/http"
 	"slices"
+
+	"github.com/switchboard-mcp/switchboard/internal/everything"
+	"github.com/switchboard-mcp/switchboard/transport/stdio"
 )
 
 // Implementation names accepted by the constructors and the servers
@@ -26,10 +29,14 @@ const (
 	Switchboard = "switchboard"
 	MCPGo       = "mcp-go"
 	GoSDK       = "go-sdk"
+	// SwitchboardDemo is `switchboard demo everything --http`'s server
+	// (every fixture of the conformance suites, its echo tool among them)
+	// behind the same handler as Switchboard's echo server.
+	SwitchboardDemo = "switchboard-demo"
 )
 
 // Names lists every implementation, baseline first.
-var Names = []string{Baseline, Switchboard, MCPGo, GoSDK}
+var Names = []string{Baseline, Switchboard, MCPGo, GoSDK, SwitchboardDemo}
 
 // ProtocolVersion is the revision the harness's clients initialize with
 // (every session, and the stateless mode of the peers).
@@ -46,7 +53,7 @@ const StatelessProtocolVersion = "2026-07-28"
 // is an initialize-era server that issues no session ids (the client
 // initializes with ProtocolVersion and then sends requests without one).
 func StatelessRevision(impl string) string {
-	if impl == Switchboard {
+	if impl == Switchboard || impl == SwitchboardDemo {
 		return StatelessProtocolVersion
 	}
 	return ""
@@ -108,6 +115,8 @@ func NewHTTPHandler(impl string, o HTTPOptions) (Handler, error) {
 		return newMCPGoHTTP(o)
 	case GoSDK:
 		return newGoSDKHTTP(o)
+	case SwitchboardDemo:
+		return newSwitchboardDemoHTTP(o)
 	}
 	return nil, fmt.Errorf("servers: unknown implementation %q (want one of %v)", impl, Names)
 }
@@ -130,6 +139,8 @@ func ServeStdio(ctx context.Context, impl string, r io.Reader, w io.Writer, o St
 		return serveMCPGoStdio(ctx, r, w, o)
 	case GoSDK:
 		return serveGoSDKStdio(ctx, r, w)
+	case SwitchboardDemo:
+		return everything.NewServer(nil).ServeStream(ctx, stdio.NewStream(readCloser{r}, writeCloser{w}, nil))
 	}
 	return fmt.Errorf("servers: unknown implementation %q (want one of %v)", impl, Names)
 }

@@ -3,7 +3,10 @@ package servers
 import (
 	"context"
 	"io"
+	"os"
+	"time"
 
+	"github.com/switchboard-mcp/switchboard/internal/everything"
 	"github.com/switchboard-mcp/switchboard/mcp"
 	"github.com/switchboard-mcp/switchboard/protocol"
 	"github.com/switchboard-mcp/switchboard/transport/stdio"
@@ -36,8 +39,29 @@ func NewSwitchboardServer() *mcp.Server {
 // client that chooses the stateless mode, request by request (see
 // StatelessRevision).
 func newSwitchboardHTTP(o HTTPOptions) (Handler, error) {
-	h := streamable.NewHandler(NewSwitchboardServer(), &streamable.Options{MaxSessions: o.MaxSessions})
+	h := streamable.NewHandler(NewSwitchboardServer(), &streamable.Options{MaxSessions: o.MaxSessions, JSONResponseWindow: JSONWindow()})
 	return handlerCloser{Handler: h, close: h.Close}, nil
+}
+
+// newSwitchboardDemoHTTP returns the everything demo's server (what
+// `switchboard demo everything --http` serves) behind the handler of
+// newSwitchboardHTTP.
+func newSwitchboardDemoHTTP(o HTTPOptions) (Handler, error) {
+	h := streamable.NewHandler(everything.NewServer(nil), &streamable.Options{MaxSessions: o.MaxSessions, JSONResponseWindow: JSONWindow()})
+	return handlerCloser{Handler: h, close: h.Close}, nil
+}
+
+// JSONWindowEnv names an environment variable that, when set to a
+// duration, sets Switchboard's JSON response window (the server's and the
+// gateway's): callgrind.sh sets it, since under valgrind a call outlasts
+// the default 50 ms window and would be answered as SSE.
+const JSONWindowEnv = "BENCH_JSON_WINDOW"
+
+// JSONWindow returns the JSON response window set by JSONWindowEnv, or 0
+// (the default) when it is unset or invalid.
+func JSONWindow() time.Duration {
+	d, _ := time.ParseDuration(os.Getenv(JSONWindowEnv))
+	return d
 }
 
 func serveSwitchboardStdio(ctx context.Context, r io.Reader, w io.Writer) error {

@@ -17,6 +17,7 @@ import (
 	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/switchboard-mcp/switchboard/apps"
+	"github.com/switchboard-mcp/switchboard/jsonschema"
 	"github.com/switchboard-mcp/switchboard/mcp"
 	"github.com/switchboard-mcp/switchboard/protocol"
 )
@@ -40,6 +41,12 @@ const WatchedURI = "test://watched-resource"
 
 // NewServer returns the demo server.
 func NewServer(opts *mcp.ServerOptions) *mcp.Server {
+	var o mcp.ServerOptions
+	if opts != nil {
+		o = *opts
+	}
+	o.ListFilter = schemaFormFilter(o.ListFilter)
+	opts = &o
 	s := mcp.NewServer(protocol.Implementation{
 		Name:    "switchboard-everything",
 		Title:   "Switchboard everything demo",
@@ -51,6 +58,52 @@ func NewServer(opts *mcp.ServerOptions) *mcp.Server {
 	addV2026(s)
 	addApps(s)
 	return s
+}
+
+// The two forms of json_schema_2020_12_tool's input schema.
+const jsonSchemaTool = "json_schema_2020_12_tool"
+
+var (
+	jsonSchema2020Legacy = jsontext.Value(`{"$schema":"https://json-schema.org/draft/2020-12/schema","type":"object",` +
+		`"$defs":{"address":{"type":"object","properties":{"street":{"type":"string"},"city":{"type":"string"}}}},` +
+		`"properties":{"name":{"type":"string"},"address":{"$ref":"#/$defs/address"}},"additionalProperties":false}`)
+	jsonSchema2020Modern = jsontext.Value(`{"$schema":"https://json-schema.org/draft/2020-12/schema","type":"object",` +
+		`"$defs":{"address":{"$anchor":"addressDef","type":"object","properties":{"street":{"type":"string"},"city":{"type":"string"}}}},` +
+		`"properties":{"name":{"type":"string"},"address":{"$ref":"#/$defs/address"},"contactMethod":{"type":"string","enum":["phone","email"]},` +
+		`"phone":{"type":"string"},"email":{"type":"string"}},` +
+		`"allOf":[{"anyOf":[{"required":["phone"]},{"required":["email"]}]}],` +
+		`"if":{"properties":{"contactMethod":{"const":"phone"}},"required":["contactMethod"]},"then":{"required":["phone"]},"else":{"required":["email"]},` +
+		`"additionalProperties":false}`)
+	jsonSchemaLegacyValidator = mustCompile(jsonSchema2020Legacy)
+	jsonSchemaModernValidator = mustCompile(jsonSchema2020Modern)
+)
+
+func mustCompile(schema jsontext.Value) *jsonschema.Validator {
+	v, err := jsonschema.Compile(schema)
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+// isModern reports whether version is a stateless revision (2026-07-28 or
+// later).
+func isModern(version string) bool { return version >= protocol.Version20260728 }
+
+// schemaFormFilter shows json_schema_2020_12_tool in its 2026-07-28 form
+// to clients of that revision, then applies next (the caller's filter).
+func schemaFormFilter(next func(context.Context, *mcp.Request, any) any) func(context.Context, *mcp.Request, any) any {
+	return func(ctx context.Context, r *mcp.Request, item any) any {
+		if t, ok := item.(*protocol.Tool); ok && t.Name == jsonSchemaTool && r != nil && isModern(r.ProtocolVersion()) {
+			cp := *t
+			cp.InputSchema = jsonSchema2020Modern
+			item = &cp
+		}
+		if next != nil {
+			return next(ctx, r, item)
+		}
+		return item
+	}
 }
 
 // Empty is the input of tools that take no arguments.
@@ -266,19 +319,30 @@ func addTools(s *mcp.Server) {
 			return fmt.Sprintf("Elicitation completed: action=%s, content=%s", res.Action, compact(res.Content)), nil
 		})
 
+	// json_schema_2020_12_tool in two forms: the 0.1.16 suite's (which
+	// the interop matrix calls with {name, address}) for clients before
+	// 2026-07-28, and the pre-release suite's, with the keywords SEP-2106
+	// allows (allOf/anyOf, if/then/else, $anchor), for 2026-07-28 clients
+	// (see ListFilter in NewServer). Arguments are validated against the
+	// form the client was shown.
 	s.AddTool(&protocol.Tool{
-		Name:        "json_schema_2020_12_tool",
+		Name:        jsonSchemaTool,
 		Description: "Tool with JSON Schema 2020-12 features for conformance testing (SEP-1613)",
-		InputSchema: jsontext.Value(`{"$schema":"https://json-schema.org/draft/2020-12/schema","type":"object",` +
-			`"$defs":{"address":{"type":"object","properties":{"street":{"type":"string"},"city":{"type":"string"}}}},` +
-			`"properties":{"name":{"type":"string"},"address":{"$ref":"#/$defs/address"}},"additionalProperties":false}`),
+		InputSchema: jsonSchema2020Legacy,
 	}, func(ctx context.Context, req *mcp.Request, call *protocol.CallToolRequestParams) (*protocol.CallToolResult, error) {
-		args := string(call.Arguments)
-		if args == "" {
-			args = "{}"
+		args := call.Arguments
+		if len(args) == 0 || string(args) == "null" {
+			args = jsontext.Value("{}")
 		}
-		return mcp.TextResult("JSON Schema 2020-12 tool called with: " + args), nil
-	})
+		v := jsonSchemaLegacyValidator
+		if isModern(req.ProtocolVersion()) {
+			v = jsonSchemaModernValidator
+		}
+		if err := v.ValidateJSON(args); err != nil {
+			return mcp.ErrorResult(fmt.Errorf("invalid arguments for tool %q: %v", jsonSchemaTool, err)), nil
+		}
+		return mcp.TextResult("JSON Schema 2020-12 tool called with: " + string(args)), nil
+	}, mcp.WithoutValidation())
 
 	mcp.AddTool(s, &protocol.Tool{Name: "count_slowly", Title: "Count slowly",
 		Description: "Counts from 1 to `to`, reporting progress; can run as a task (tasks/get, tasks/result)",

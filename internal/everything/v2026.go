@@ -298,6 +298,28 @@ func addTaskFixtures(s *mcp.Server) {
 			}
 			return fmt.Sprintf("Deletion %s (confirm=%v)", res.Action, res.Content["confirm"]), nil
 		})
+	// Gathers input through multi round-trip requests, then becomes a
+	// task (the tasks-mrtr-composition scenario): its task's result names
+	// the user given in the first round.
+	s.AddTool(&protocol.Tool{Name: "test_tool_with_task", Description: "Asks for a user name (input_required), then continues as a task that greets them",
+		InputSchema: jsontext.Value(`{"type":"object","properties":{}}`),
+		Execution:   &protocol.ToolExecution{TaskSupport: protocol.TaskSupportRequired}},
+		func(ctx context.Context, req *mcp.Request, _ *protocol.CallToolRequestParams) (*protocol.CallToolResult, error) {
+			res, err := req.Elicit(mcp.WithInputKey(ctx, "user_name"), askString("What is your name?", "name"))
+			if err != nil {
+				return nil, err
+			}
+			name, _ := res.Content["name"].(string)
+			if res.Action != protocol.ElicitActionAccept || name == "" {
+				name = "anonymous"
+			}
+			return req.StartTask(ctx, func(ctx context.Context, _ *mcp.Request) (*protocol.CallToolResult, error) {
+				if err := sleep(ctx, 100*time.Millisecond); err != nil {
+					return nil, err
+				}
+				return mcp.TextResult(fmt.Sprintf("Hello, %s! (from a task)", name)), nil
+			})
+		}, mcp.WithTaskAfterInput())
 	mcp.AddTool(s, &protocol.Tool{Name: "multi_input", Description: "Asks for two inputs at once, then completes", Execution: optional},
 		func(ctx context.Context, req *mcp.Request, _ Empty) (string, error) {
 			first, _ := protocol.NewInputRequest(protocol.MethodElicitationCreate, askString("First value?", "value"))

@@ -256,9 +256,15 @@ type ClientConn struct {
 	// ends (os.File pipes support write deadlines).
 	deadliner interface{ SetWriteDeadline(time.Time) error }
 
-	wlock   chan struct{} // one-slot write lock, so waiting honours ctx
-	wbuf    []byte        // under wlock
-	sendErr error         // under wlock: the write side is broken
+	wlock chan struct{} // one-slot write lock of sendOne, so waiting honours ctx
+	wbuf  []byte        // under wlock
+
+	wmu     sync.Mutex
+	wout    []byte        // frames queued for the Send writing, under wmu
+	wspare  []byte        // the other buffer of the pair, under wmu
+	writing bool          // a Send is writing, under wmu
+	wround  chan struct{} // closed when the writer finishes a write, for Sends waiting; under wmu
+	sendErr error         // under wmu: the write side is broken
 
 	msgs     chan jsonrpc.Message
 	readDone chan struct{}
@@ -322,8 +328,14 @@ func Pipe() (a, b *Stream) {
 // written whole, one at a time. It returns transport.ErrConnClosed after
 // Close.
 //
+// Messages sent while another Send is writing are combined: they are
+// queued, Send returns, and the Send in progress writes them with its own
+// in one system call when its write is done. Under load, requests thus
+// share system calls on both sides of the pipe; at rest each leaves at
+// once. A Send waits only when more than maxPendingSend bytes are queued.
+//
 // When ctx ends before the message could be written (the server does not
-// read), Send returns ctx's error. If part of the message was already
+// read), Send returns ctx's error. If part of a message was already
 // written to a server process, the stream is broken: the connection
 // closes the process's standard input, which asks it to exit, and later
 // Sends fail.
@@ -334,6 +346,131 @@ func (c *ClientConn) Send(ctx context.Context, msg jsonrpc.Message) error {
 	if isDone(c.closed) {
 		return transport.ErrConnClosed
 	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	bs, ok := c.stream.(jsonrpc.BatchStream)
+	if !ok {
+		return c.sendOne(ctx, msg)
+	}
+	c.wmu.Lock()
+	for {
+		if c.sendErr != nil {
+			err := c.sendErr
+			c.wmu.Unlock()
+			return err
+		}
+		if !c.writing || len(c.wout) <= maxPendingSend {
+			break
+		}
+		// The server is not keeping up: wait for the writer's progress.
+		if c.wround == nil {
+			c.wround = make(chan struct{})
+		}
+		round := c.wround
+		c.wmu.Unlock()
+		select {
+		case <-round:
+		case <-c.closed:
+			return transport.ErrConnClosed
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		c.wmu.Lock()
+	}
+	start := len(c.wout)
+	c.wout = jsonrpc.AppendMessage(c.wout, msg)
+	var err error
+	if c.wout, err = bs.AppendFrame(c.wout[:start], c.wout[start:]); err != nil {
+		c.wout = c.wout[:start]
+		c.wmu.Unlock()
+		return err
+	}
+	if c.writing {
+		c.wmu.Unlock()
+		return nil // the Send writing takes it
+	}
+	c.writing = true
+	interrupted := false
+	for len(c.wout) > 0 && err == nil {
+		buf := c.wout
+		c.wout = c.wspare[:0]
+		c.wmu.Unlock()
+		err, interrupted = c.writeFrames(ctx, bs, buf)
+		c.wmu.Lock()
+		if cap(buf) <= maxRetainedWriteBuffer {
+			c.wspare = buf[:0]
+		} else {
+			c.wspare = nil
+		}
+		if c.wround != nil {
+			close(c.wround)
+			c.wround = nil
+		}
+	}
+	c.writing = false
+	if err != nil {
+		c.wout = nil
+		c.sendErr = c.writeError(ctx, err, interrupted)
+		if c.wround != nil {
+			close(c.wround)
+			c.wround = nil
+		}
+		if interrupted && errors.Is(err, os.ErrDeadlineExceeded) {
+			err = ctx.Err()
+		} else {
+			err = c.sendErr
+		}
+	}
+	c.wmu.Unlock()
+	if err != nil && isDone(c.closed) {
+		return transport.ErrConnClosed
+	}
+	return err
+}
+
+// maxPendingSend bounds the bytes queued behind a write in progress before
+// Send waits.
+const maxPendingSend = 1 << 20
+
+// writeFrames writes b, frames made by AppendFrame, with the write
+// interrupted when ctx ends; interrupted reports that it was.
+func (c *ClientConn) writeFrames(ctx context.Context, bs jsonrpc.BatchStream, b []byte) (err error, interrupted bool) {
+	var stop func() bool
+	var fired chan struct{}
+	if c.deadliner != nil && ctx.Done() != nil {
+		fired = make(chan struct{})
+		stop = context.AfterFunc(ctx, func() {
+			_ = c.deadliner.SetWriteDeadline(time.Unix(1, 0))
+			close(fired)
+		})
+	}
+	err = bs.WriteFrames(b)
+	if stop != nil && !stop() {
+		<-fired
+		interrupted = true
+		_ = c.deadliner.SetWriteDeadline(time.Time{})
+	}
+	return err, interrupted
+}
+
+// writeError returns the error that breaks the write side after a failed
+// write, closing the server's standard input when a write was cut short.
+func (c *ClientConn) writeError(ctx context.Context, err error, interrupted bool) error {
+	if interrupted && errors.Is(err, os.ErrDeadlineExceeded) {
+		// The stream's buffered writer keeps the error: the write side
+		// is unusable, possibly with half a message sent.
+		if c.proc != nil {
+			_ = c.proc.stdin.Close()
+		}
+		return fmt.Errorf("stdio: the connection is broken: a send was interrupted by its context: %w", ctx.Err())
+	}
+	return fmt.Errorf("stdio: writing to the server: %w", err)
+}
+
+// sendOne is Send over a stream that cannot combine frames: one message,
+// one write, under the one-slot write lock.
+func (c *ClientConn) sendOne(ctx context.Context, msg jsonrpc.Message) error {
 	select {
 	case c.wlock <- struct{}{}:
 	case <-c.closed:
@@ -345,14 +482,16 @@ func (c *ClientConn) Send(ctx context.Context, msg jsonrpc.Message) error {
 	if isDone(c.closed) {
 		return transport.ErrConnClosed
 	}
-	if c.sendErr != nil {
-		return c.sendErr
+	c.wmu.Lock()
+	err := c.sendErr
+	c.wmu.Unlock()
+	if err != nil {
+		return err
 	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	c.wbuf = jsonrpc.AppendMessage(c.wbuf[:0], msg)
-
 	var stop func() bool
 	var fired chan struct{}
 	if c.deadliner != nil && ctx.Done() != nil {
@@ -362,7 +501,7 @@ func (c *ClientConn) Send(ctx context.Context, msg jsonrpc.Message) error {
 			close(fired)
 		})
 	}
-	err := c.stream.WriteFrame(c.wbuf)
+	err = c.stream.WriteFrame(c.wbuf)
 	interrupted := false
 	if stop != nil && !stop() {
 		<-fired
@@ -378,17 +517,15 @@ func (c *ClientConn) Send(ctx context.Context, msg jsonrpc.Message) error {
 	if isDone(c.closed) {
 		return transport.ErrConnClosed
 	}
-	if interrupted && errors.Is(err, os.ErrDeadlineExceeded) {
-		// The stream's buffered writer keeps the error: the write side
-		// is unusable, possibly with half a message sent.
-		c.sendErr = fmt.Errorf("stdio: the connection is broken: a send was interrupted by its context: %w", ctx.Err())
-		if c.proc != nil {
-			_ = c.proc.stdin.Close()
-		}
+	cut := interrupted && errors.Is(err, os.ErrDeadlineExceeded)
+	c.wmu.Lock()
+	c.sendErr = c.writeError(ctx, err, interrupted)
+	err = c.sendErr
+	c.wmu.Unlock()
+	if cut {
 		return ctx.Err()
 	}
-	c.sendErr = fmt.Errorf("stdio: writing to the server: %w", err)
-	return c.sendErr
+	return err
 }
 
 // Recv returns the next message from the server. It returns

@@ -469,11 +469,19 @@ func TestCloseUnblocks(t *testing.T) {
 	go func() { sendErr <- conn.Send(ctx, notification("blocked")) }()
 	time.Sleep(50 * time.Millisecond)
 
-	// A second Send waits for the first; its context bounds the wait.
+	// Sends behind the blocked one are queued until more than a megabyte
+	// waits; then a Send waits, and its context bounds the wait.
 	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
 	defer cancel()
-	if err := conn.Send(short, notification("second")); !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("second Send = %v, want DeadlineExceeded", err)
+	if err := conn.Send(short, notification("second")); err != nil {
+		t.Fatalf("second Send = %v, want it queued", err)
+	}
+	big := &jsonrpc.Request{Method: "big", Params: jsontext.Value(`"` + strings.Repeat("b", 2<<20) + `"`)}
+	if err := conn.Send(short, big); err != nil {
+		t.Fatalf("third Send = %v, want it queued", err)
+	}
+	if err := conn.Send(short, notification("fourth")); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("fourth Send = %v, want DeadlineExceeded", err)
 	}
 	// Recv honours its context.
 	if _, err := conn.Recv(short); !errors.Is(err, context.DeadlineExceeded) {

@@ -20,6 +20,7 @@ import (
 
 	"github.com/switchboard-mcp/switchboard/internal/httpclient"
 	"github.com/switchboard-mcp/switchboard/internal/sse"
+	"github.com/switchboard-mcp/switchboard/internal/workpool"
 	"github.com/switchboard-mcp/switchboard/jsonrpc"
 	"github.com/switchboard-mcp/switchboard/transport"
 )
@@ -168,6 +169,8 @@ func (d *Dialer) Dial(ctx context.Context) (transport.ClientConn, error) {
 // ends by Close.
 type ClientConn struct {
 	url           string
+	post          *http.Request  // template of the POSTs: the URL parsed once; nil if it does not parse
+	readers       *workpool.Pool // run the goroutines reading responses
 	client        *http.Client
 	ownClient     bool // client was made here: Close closes its idle connections
 	header        http.Header
@@ -219,8 +222,30 @@ func newClientConn(u string, o *ClientOptions) *ClientConn {
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
+	if tmpl, err := http.NewRequest(http.MethodPost, u, nil); err == nil {
+		c.post = tmpl
+	}
+	c.readers = workpool.New(maxIdleReaders)
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	return c
+}
+
+// maxIdleReaders bounds the goroutines a ClientConn keeps to read its next
+// responses.
+const maxIdleReaders = 64
+
+// newPost returns a POST of body to the connection's URL with ctx. It
+// copies a template made once rather than parsing the URL per request.
+func (c *ClientConn) newPost(ctx context.Context, body []byte) (*http.Request, error) {
+	if c.post == nil {
+		return http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(body))
+	}
+	req := c.post.WithContext(ctx)
+	req.Header = make(http.Header, 8)
+	req.ContentLength = int64(len(body))
+	req.Body = io.NopCloser(bytes.NewReader(body))
+	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	return req, nil
 }
 
 // SessionID implements transport.SessionIDer: it returns the session id
@@ -340,7 +365,7 @@ func (c *ClientConn) Send(ctx context.Context, msg jsonrpc.Message) error {
 		return err
 	}
 
-	req, err := http.NewRequestWithContext(reqCtx, http.MethodPost, c.url, bytes.NewReader(body))
+	req, err := c.newPost(reqCtx, body)
 	if err != nil {
 		return fail(nil, fmt.Errorf("streamable: %w", err))
 	}
@@ -421,7 +446,7 @@ func (c *ClientConn) Send(ctx context.Context, msg jsonrpc.Message) error {
 	c.streams[id] = e
 	c.wg.Add(1)
 	c.mu.Unlock()
-	go read(sctx, e)
+	c.readers.Go(func() { read(sctx, e) })
 	return nil
 }
 
@@ -487,6 +512,7 @@ func (c *ClientConn) Close() error {
 	c.cancel()
 	close(c.done)
 	c.wg.Wait()
+	c.readers.Close()
 	var err error
 	if sid != "" {
 		err = c.deleteSession(sid, version)
@@ -560,11 +586,38 @@ func setMethodHeaders(h http.Header, method string, params jsontext.Value) {
 	}
 }
 
+// readAll reads resp's body, at most limit bytes, into a buffer sized by
+// its Content-Length when it has one.
+func readAll(resp *http.Response, limit int64) ([]byte, error) {
+	if n := resp.ContentLength; n >= 0 && n < limit {
+		b := make([]byte, 0, n+1) // +1: the read that sees EOF needs room
+		for {
+			m, err := resp.Body.Read(b[len(b):cap(b)])
+			b = b[:len(b)+m]
+			if err == io.EOF {
+				return b, nil
+			}
+			if err != nil {
+				return b, err
+			}
+			if len(b) == cap(b) {
+				// Longer than announced: read the rest the usual way.
+				rest, err := io.ReadAll(io.LimitReader(resp.Body, limit-int64(len(b))))
+				return append(b, rest...), err
+			}
+		}
+	}
+	return io.ReadAll(io.LimitReader(resp.Body, limit))
+}
+
 // stringMember returns the string value of a top-level member of the JSON
 // object params.
 func stringMember(params jsontext.Value, name string) (string, bool) {
 	if len(params) == 0 {
 		return "", false
+	}
+	if v, ok := leadingStringMember(params, name); ok {
+		return v, true
 	}
 	dec := jsontext.NewDecoder(bytes.NewReader(params))
 	if tok, err := dec.ReadToken(); err != nil || tok.Kind() != '{' {
@@ -590,6 +643,32 @@ func stringMember(params jsontext.Value, name string) (string, bool) {
 			return "", false
 		}
 		return s, true
+	}
+	return "", false
+}
+
+// leadingStringMember is stringMember's fast path for params that start
+// with the member, as relayed requests do ({"name":"echo",...}): a string
+// without escapes is read from the bytes, without a decoder. Anything
+// else reports false, and the decoder decides.
+func leadingStringMember(params []byte, name string) (string, bool) {
+	// {"NAME":"
+	if len(params) < len(name)+6 || params[0] != '{' || params[1] != '"' ||
+		string(params[2:2+len(name)]) != name || params[2+len(name)] != '"' ||
+		params[3+len(name)] != ':' || params[4+len(name)] != '"' {
+		return "", false
+	}
+	v := params[5+len(name):]
+	for i, c := range v {
+		switch {
+		case c == '"':
+			if i+1 < len(v) && (v[i+1] == ',' || v[i+1] == '}') {
+				return string(v[:i]), true
+			}
+			return "", false
+		case c == '\\' || c < 0x20 || c >= 0x80:
+			return "", false
+		}
 	}
 	return "", false
 }
@@ -703,7 +782,7 @@ func (c *ClientConn) readJSON(ctx context.Context, e *streamEntry, resp *http.Re
 	defer c.wg.Done()
 	defer c.endStream(id, e)
 	stop := context.AfterFunc(ctx, release)
-	data, err := io.ReadAll(io.LimitReader(resp.Body, int64(c.maxMsg)+1))
+	data, err := readAll(resp, int64(c.maxMsg)+1)
 	stop()
 	resp.Body.Close()
 	release()

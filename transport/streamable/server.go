@@ -17,6 +17,7 @@ import (
 	"github.com/switchboard-mcp/switchboard/internal/httpsec"
 	"github.com/switchboard-mcp/switchboard/internal/limits"
 	"github.com/switchboard-mcp/switchboard/internal/sse"
+	"github.com/switchboard-mcp/switchboard/internal/workpool"
 	"github.com/switchboard-mcp/switchboard/jsonrpc"
 	"github.com/switchboard-mcp/switchboard/transport"
 )
@@ -166,6 +167,9 @@ type Options struct {
 //
 // A Handler owns the sessions it creates; Close ends them.
 type Handler struct {
+	// workers run the requests that get a goroutine of their own, on
+	// stacks already grown by earlier requests.
+	workers      *workpool.Pool
 	factory      transport.SessionFactory
 	versions     []string
 	store        EventStore
@@ -208,6 +212,10 @@ type Handler struct {
 	wg sync.WaitGroup // request goroutines
 }
 
+// maxIdleWorkers bounds the goroutines a Handler keeps for its next
+// requests.
+const maxIdleWorkers = 128
+
 // NewHandler returns a handler creating sessions with factory. opts may be
 // nil. The protocol versions the handler accepts in the
 // MCP-Protocol-Version header are read from factory.SupportedVersions once,
@@ -218,6 +226,7 @@ func NewHandler(factory transport.SessionFactory, opts *Options) *Handler {
 		o = *opts
 	}
 	h := &Handler{
+		workers:      workpool.New(maxIdleWorkers),
 		factory:      factory,
 		versions:     slices.Clone(factory.SupportedVersions()),
 		store:        o.EventStore,
@@ -348,6 +357,7 @@ func (h *Handler) Close() error {
 		h.endSession(s, "handler closed")
 	}
 	h.wg.Wait()
+	h.workers.Close()
 	return nil
 }
 
@@ -673,7 +683,7 @@ func (h *Handler) servePost(w http.ResponseWriter, r *http.Request, wc writeCtl)
 			err = h.startRequest(r, s)
 		}
 		if err == nil {
-			go h.runRequest(reqCtx, s, st, i, req)
+			h.workers.Go(func() { h.runRequest(reqCtx, s, st, i, req) })
 			continue
 		}
 		if status, msg := refusal(err); status != 0 {
@@ -832,7 +842,7 @@ func (h *Handler) serveSingle(ctx context.Context, r *http.Request, s *session, 
 		st.finish(0, resp)
 		s.leave()
 	} else {
-		go h.runRequest(ctx, s, st, 0, req)
+		h.workers.Go(func() { h.runRequest(ctx, s, st, 0, req) })
 		select {
 		case <-c.end:
 		case <-r.Context().Done():
@@ -888,7 +898,8 @@ func (c *conn) lateInline() {
 	}()
 }
 
-// runRequest serves one request; it runs in its own goroutine.
+// runRequest serves one request; it runs on a goroutine of its own, one of
+// h.workers.
 func (h *Handler) runRequest(ctx context.Context, s *session, st *stream, i int, req *jsonrpc.Request) {
 	defer h.wg.Done()
 	resp := h.handleRequest(ctx, s, st, req)

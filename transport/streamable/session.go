@@ -219,10 +219,14 @@ type requestContext struct {
 func newRequestContext(r *http.Request, done context.Context, client string, a transport.Admitter) context.Context {
 	rc := &requestContext{
 		done: done,
-		vals: context.WithoutCancel(r.Context()),
 		info: transport.RequestInfo{Header: r.Header, RemoteAddr: r.RemoteAddr, Host: r.Host, Client: client, Admitter: a},
 	}
-	return transport.WithRequestInfo(rc, &rc.info)
+	// The RequestInfo is among the values rather than wrapped around rc,
+	// so that contexts derived from rc see its AfterFunc: a wrapper would
+	// hide it, and context.WithCancel would then start a goroutine per
+	// request to watch rc.Done.
+	rc.vals = transport.WithRequestInfo(context.WithoutCancel(r.Context()), &rc.info)
+	return rc
 }
 
 func (c *requestContext) Deadline() (time.Time, bool) { return c.done.Deadline() }

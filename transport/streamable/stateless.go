@@ -133,6 +133,9 @@ func metaVersion(params jsontext.Value) (string, bool) {
 	if len(params) == 0 || !bytes.Contains(params, []byte(metaProtocolVersion)) {
 		return "", false
 	}
+	if v, ok := quickMetaVersion(params); ok {
+		return v, true
+	}
 	var p struct {
 		Meta struct {
 			Version *string `json:"io.modelcontextprotocol/protocolVersion"`
@@ -142,6 +145,40 @@ func metaVersion(params jsontext.Value) (string, bool) {
 		return "", false
 	}
 	return *p.Meta.Version, true
+}
+
+// quickMetaVersion is metaVersion without decoding, for the common body:
+// the member appears once, inside a top-level "_meta" object that
+// appears once, and its value is a plain string. Anything else reports
+// false, and metaVersion decodes.
+func quickMetaVersion(params []byte) (string, bool) {
+	key := []byte(`"` + metaProtocolVersion + `"`)
+	if bytes.Count(params, key) != 1 || bytes.Count(params, []byte(`"_meta"`)) != 1 {
+		return "", false
+	}
+	i := bytes.Index(params, key)
+	m := bytes.Index(params, []byte(`"_meta"`))
+	if between := params[m:i]; m > i || bytes.Count(between, []byte("{")) != 1 ||
+		bytes.IndexByte(between, '}') >= 0 || bytes.IndexByte(between, '[') >= 0 {
+		return "", false // the member may not be _meta's own
+	}
+	rest := bytes.TrimLeft(params[i+len(key):], " \t\r\n")
+	if len(rest) == 0 || rest[0] != ':' {
+		return "", false
+	}
+	rest = bytes.TrimLeft(rest[1:], " \t\r\n")
+	if len(rest) == 0 || rest[0] != '"' {
+		return "", false
+	}
+	for j, c := range rest[1:] {
+		switch {
+		case c == '"':
+			return string(rest[1 : j+1]), true
+		case c == '\\' || c < 0x20:
+			return "", false
+		}
+	}
+	return "", false
 }
 
 // checkStatelessHeaders validates the standard request headers of a
@@ -322,19 +359,32 @@ func (h *Handler) serveStateless(w http.ResponseWriter, r *http.Request, wc writ
 	ctx, cancel := context.WithCancel(r.Context())
 	stopClose := context.AfterFunc(h.closedCtx, cancel)
 	ctx = transport.WithRequestInfo(ctx, &transport.RequestInfo{Header: r.Header, RemoteAddr: r.RemoteAddr, Host: r.Host, Client: client, Admitter: h})
-	st := &statelessStream{h: h, c: newConn(h, w, wc), mode: mode, id: req.ID, end: make(chan struct{})}
+	st := &statelessStream{h: h, c: newConn(h, w, wc), mode: mode, id: req.ID}
 	if mode == ResponseSSE {
 		st.mu.Lock()
 		st.startSSELocked()
 		st.mu.Unlock()
 	}
-	go func() {
-		defer h.wg.Done()
-		resp := h.handleStatelessRequest(ctx, req, st)
-		h.inflight.Release(client)
-		st.finish(resp)
-	}()
-	st.wait(r.Context())
+	// The request runs on this goroutine: a stateless request cannot end
+	// its HTTP response early (it has no CloseStream), so nothing needs
+	// the response to outlive it, and serving it here saves a goroutine
+	// hand-off and the growth of a fresh stack. A client that goes away
+	// cancels ctx; the keep-alive comments come from a timer.
+	if h.keepAlive > 0 && mode != ResponseJSON {
+		st.mu.Lock() // tick reads keepAlive under mu
+		st.keepAlive = time.AfterFunc(h.keepAlive, st.tick)
+		st.mu.Unlock()
+	}
+	resp := h.handleStatelessRequest(ctx, req, st)
+	h.inflight.Release(client)
+	st.finish(resp)
+	st.mu.Lock()
+	if st.keepAlive != nil {
+		st.keepAlive.Stop()
+	}
+	st.mu.Unlock()
+	st.respond()
+	h.wg.Done()
 	cancel()
 	stopClose()
 }
@@ -363,7 +413,9 @@ type statelessStream struct {
 	gone     bool   // the HTTP response is over: nothing more may be written
 	finished bool   // the response is in
 	resp     []byte // the response, while the reply is undecided
-	end      chan struct{}
+	// keepAlive runs tick while the request goes on (nil without
+	// keep-alives); set and stopped under mu.
+	keepAlive *time.Timer
 }
 
 // Send implements transport.Sink: notifications related to the request
@@ -417,58 +469,45 @@ func (st *statelessStream) finish(resp []byte) {
 	} else {
 		st.resp = resp
 	}
-	close(st.end)
 }
 
-// wait holds the HTTP response open until the request is answered or the
-// client goes away, writes a plain JSON answer, and keeps SSE streams alive
-// with comments.
-func (st *statelessStream) wait(clientGone context.Context) {
-	var tick <-chan time.Time
-	if st.h.keepAlive > 0 && st.mode != ResponseJSON {
-		t := time.NewTicker(st.h.keepAlive)
-		defer t.Stop()
-		tick = t.C
-	}
-	for {
-		select {
-		case <-st.end:
-			st.mu.Lock()
-			if !st.sse && !st.gone {
-				if st.resp == nil && st.mode != ResponseJSON {
-					// No response is due: an SSE stream without events
-					// answers the request, not an empty 202.
-					st.startSSELocked()
-				} else {
-					st.writeJSONLocked()
-				}
-			}
-			st.gone = true
-			st.mu.Unlock()
-			st.c.finalize()
-			return
-		case <-tick:
-			st.mu.Lock()
-			if !st.finished && !st.gone {
-				if !st.sse {
-					// A long request: keep intermediaries from timing it
-					// out.
-					st.startSSELocked()
-				} else if !st.c.wroteSinceTick {
-					if err := st.c.writeComment(); err != nil {
-						st.gone = true
-					}
-				}
-				st.c.wroteSinceTick = false
-			}
-			st.mu.Unlock()
-		case <-clientGone.Done():
-			st.mu.Lock()
-			st.gone = true
-			st.mu.Unlock()
-			return
+// respond ends the HTTP response once the request is answered: a plain
+// JSON answer when nothing was streamed, an empty SSE stream when no
+// response is due.
+func (st *statelessStream) respond() {
+	st.mu.Lock()
+	if !st.sse && !st.gone {
+		if st.resp == nil && st.mode != ResponseJSON {
+			// No response is due: an SSE stream without events answers
+			// the request, not an empty 202.
+			st.startSSELocked()
+		} else {
+			st.writeJSONLocked()
 		}
 	}
+	st.gone = true
+	st.mu.Unlock()
+	st.c.finalize()
+}
+
+// tick keeps a long request's response alive: it turns an undecided
+// response into an SSE stream (so that intermediaries do not time it out)
+// and writes a comment when nothing was written since the last tick.
+func (st *statelessStream) tick() {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.finished || st.gone {
+		return
+	}
+	if !st.sse {
+		st.startSSELocked()
+	} else if !st.c.wroteSinceTick {
+		if err := st.c.writeComment(); err != nil {
+			st.gone = true
+		}
+	}
+	st.c.wroteSinceTick = false
+	st.keepAlive.Reset(st.h.keepAlive)
 }
 
 func (st *statelessStream) writeJSONLocked() {
