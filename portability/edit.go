@@ -52,6 +52,11 @@ func (c *Client) readDoc(doc document, o *Options, ns *notes) (*Set, error) {
 	case nil:
 	case map[string]any:
 		for _, name := range sortedKeys(x) {
+			if name == "" {
+				// No client names a server "", and lists cannot hold one.
+				ns.warn("", where+`[""]`, "no name: not read")
+				continue
+			}
 			e, ok := x[name].(map[string]any)
 			if !ok {
 				ns.warn(name, "", "not an object: not read")
