@@ -124,6 +124,12 @@ func fuzzEdit(t *testing.T, f Format, data []byte, name string, list bool) {
 	if !utf8.ValidString(name) {
 		return // callers write valid UTF-8 (Edit skips other servers)
 	}
+	start := time.Now()
+	defer func() {
+		if d := time.Since(start); d > 3*time.Second {
+			t.Fatalf("%v for %d bytes", d, len(data))
+		}
+	}()
 	doc, err := parseDocument(data, f)
 	if err != nil {
 		return

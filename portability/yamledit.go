@@ -414,6 +414,20 @@ func (d *yamlDoc) replaceEmpty(mv *ast.MappingValueNode, block []byte) error {
 // existing entry's lines are replaced, a new one is added after the last
 // entry, with the indentation of its siblings.
 func (d *yamlDoc) setMapEntry(path []string, name string, v obj) error {
+	was := *d
+	if err := d.setMapEntryLines(path, name, v); err != nil {
+		return err
+	}
+	// Keys that differ in the file may read the same (0 and 000 are
+	// both 0): the entry must read back as written.
+	if m, _ := d.data[path[0]].(map[string]any); !reflect.DeepEqual(m[name], plain(v)) {
+		*d = was
+		return fmt.Errorf("another key of %s reads as %q: switchboard cannot edit this file safely", path[0], name)
+	}
+	return nil
+}
+
+func (d *yamlDoc) setMapEntryLines(path []string, name string, v obj) error {
 	if len(path) != 1 {
 		return fmt.Errorf("editing %s in YAML is not supported", strings.Join(path, "."))
 	}
