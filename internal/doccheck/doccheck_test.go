@@ -47,6 +47,7 @@ var knownImports = map[string]string{
 	"strings":      "strings",
 	"testing":      "testing",
 	"time":         "time",
+	"jsontext":     "github.com/go-json-experiment/json/jsontext",
 	"mcp":          "github.com/switchboard-mcp/switchboard/mcp",
 	"protocol":     "github.com/switchboard-mcp/switchboard/protocol",
 	"jsonrpc":      "github.com/switchboard-mcp/switchboard/jsonrpc",
