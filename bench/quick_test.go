@@ -65,19 +65,20 @@ func TestQuickRun(t *testing.T) {
 	if len(res.Problems) > 0 {
 		t.Errorf("problems: %q", res.Problems)
 	}
-	// 4 implementations × 2 levels × (stateful, stdio) + 4 × 2 stateless.
-	if got, want := len(res.Load), 24; got != want {
+	// Every implementation × 2 levels × (stateful, stateless, stdio).
+	if got, want := len(res.Load), len(servers.Names)*2*3; got != want {
 		t.Errorf("%d load results, want %d", got, want)
 	}
 	stateless2026 := 0
 	for _, r := range res.Load {
 		name := r.Mode + "/" + r.Impl
-		// Switchboard's stateless rows are revision 2026-07-28 requests
+		// Switchboard's stateless rows (its echo server's and the
+		// everything demo's) are revision 2026-07-28 requests
 		// (server/discover, then tools/call with _meta and the standard
 		// headers, counted only with resultType "complete"); every other
 		// row speaks 2025-11-25.
 		wantProto := servers.ProtocolVersion
-		if r.Impl == servers.Switchboard && r.Mode == "http-stateless" {
+		if servers.StatelessRevision(r.Impl) == servers.StatelessProtocolVersion && r.Mode == "http-stateless" {
 			wantProto = servers.StatelessProtocolVersion
 			stateless2026++
 		}
@@ -92,8 +93,8 @@ func TestQuickRun(t *testing.T) {
 		}
 	}
 
-	if stateless2026 != len(cfg.Sessions) {
-		t.Errorf("%d Switchboard stateless (2026-07-28) results, want %d", stateless2026, len(cfg.Sessions))
+	if want := 2 * len(cfg.Sessions); stateless2026 != want { // switchboard and switchboard-demo
+		t.Errorf("%d Switchboard stateless (2026-07-28) results, want %d", stateless2026, want)
 	}
 
 	idle := map[string]harness.IdleResult{}
