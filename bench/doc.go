@@ -12,8 +12,11 @@
 //     server, and Switchboard's gateway in front of one (`servers gateway`),
 //     run by the harness as child processes;
 //   - package harness and command harness: the load client, the gateway
-//     rows and the peer gateways, the idle session measurement, the
-//     in-process benchmark runner and the report;
+//     rows and the peer gateways, the client side, the idle session
+//     measurement, the in-process benchmark runner and the report;
+//   - package clients and command clientload: each SDK's own client
+//     (Switchboard, go-sdk, mcp-go) calling the echo tool, measuring its
+//     process's CPU per call, run by the harness for the client side;
 //   - peers/: the peer gateways, pinned (TBXark/mcp-proxy as a Go module of
 //     its own, the npm ones with a package-lock.json); `make peers`
 //     installs them and the harness skips any that is missing;

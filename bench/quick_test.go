@@ -7,17 +7,25 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchboard-mcp/switchboard/bench/clients"
 	"github.com/switchboard-mcp/switchboard/bench/harness"
 	"github.com/switchboard-mcp/switchboard/bench/servers"
 )
 
-// serverEnv makes the test binary act as the servers command, so that the
-// harness can start it as its server child without a separate build.
-const serverEnv = "SWITCHBOARD_BENCH_AS_SERVER"
+// serverEnv makes the test binary act as the servers command, and
+// clientEnv as the clientload command, so that the harness can start it as
+// its server child and its client processes without a separate build.
+const (
+	serverEnv = "SWITCHBOARD_BENCH_AS_SERVER"
+	clientEnv = "SWITCHBOARD_BENCH_AS_CLIENTLOAD"
+)
 
 func TestMain(m *testing.M) {
 	if os.Getenv(serverEnv) == "1" {
 		os.Exit(servers.Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	}
+	if os.Getenv(clientEnv) == "1" {
+		os.Exit(clients.Main(os.Args[1:], os.Stdout, os.Stderr))
 	}
 	os.Exit(m.Run())
 }
@@ -41,6 +49,7 @@ func TestQuickRun(t *testing.T) {
 	cfg.ProfileDuration = time.Second
 	cfg.InProc = false
 	cfg.Gateway = false // TestQuickGateway
+	cfg.Client = false  // TestQuickClient
 	var log bytes.Buffer
 	cfg.Log = &log
 
@@ -56,19 +65,20 @@ func TestQuickRun(t *testing.T) {
 	if len(res.Problems) > 0 {
 		t.Errorf("problems: %q", res.Problems)
 	}
-	// 4 implementations × 2 levels × (stateful, stdio) + 4 × 2 stateless.
-	if got, want := len(res.Load), 24; got != want {
+	// Every implementation × 2 levels × (stateful, stateless, stdio).
+	if got, want := len(res.Load), len(servers.Names)*2*3; got != want {
 		t.Errorf("%d load results, want %d", got, want)
 	}
 	stateless2026 := 0
 	for _, r := range res.Load {
 		name := r.Mode + "/" + r.Impl
-		// Switchboard's stateless rows are revision 2026-07-28 requests
+		// Switchboard's stateless rows (its echo server's and the
+		// everything demo's) are revision 2026-07-28 requests
 		// (server/discover, then tools/call with _meta and the standard
 		// headers, counted only with resultType "complete"); every other
 		// row speaks 2025-11-25.
 		wantProto := servers.ProtocolVersion
-		if r.Impl == servers.Switchboard && r.Mode == "http-stateless" {
+		if servers.StatelessRevision(r.Impl) == servers.StatelessProtocolVersion && r.Mode == "http-stateless" {
 			wantProto = servers.StatelessProtocolVersion
 			stateless2026++
 		}
@@ -83,8 +93,8 @@ func TestQuickRun(t *testing.T) {
 		}
 	}
 
-	if stateless2026 != len(cfg.Sessions) {
-		t.Errorf("%d Switchboard stateless (2026-07-28) results, want %d", stateless2026, len(cfg.Sessions))
+	if want := 2 * len(cfg.Sessions); stateless2026 != want { // switchboard and switchboard-demo
+		t.Errorf("%d Switchboard stateless (2026-07-28) results, want %d", stateless2026, want)
 	}
 
 	idle := map[string]harness.IdleResult{}
@@ -139,7 +149,7 @@ func TestQuickGateway(t *testing.T) {
 	cfg.ServerCmd = []string{os.Args[0]}
 	cfg.ServerEnv = []string{serverEnv + "=1"}
 	cfg.ModDir = "."
-	cfg.Stateful, cfg.Stateless, cfg.Stdio, cfg.Idle, cfg.InProc = false, false, false, false, false
+	cfg.Stateful, cfg.Stateless, cfg.Stdio, cfg.Idle, cfg.InProc, cfg.Client = false, false, false, false, false, false
 	cfg.Gateway, cfg.Profile = true, true
 	cfg.Sessions = []int{1, 4}
 	cfg.Duration = 300 * time.Millisecond
@@ -210,5 +220,66 @@ func TestQuickGateway(t *testing.T) {
 		if !strings.Contains(md.String(), want) {
 			t.Errorf("report lacks %q", want)
 		}
+	}
+}
+
+// TestQuickClient runs the client side briefly: one Switchboard server and
+// a clientload process (this test binary) per client implementation,
+// session count and round, and checks each produced sane figures and the
+// report its section and target.
+func TestQuickClient(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts server and client processes; skipped with -short")
+	}
+	cfg := harness.QuickConfig()
+	cfg.ServerCmd = []string{os.Args[0]}
+	cfg.ServerEnv = []string{serverEnv + "=1"}
+	cfg.ClientCmd = []string{os.Args[0]}
+	cfg.ClientEnv = []string{clientEnv + "=1"}
+	cfg.ModDir = "."
+	cfg.Stateful, cfg.Stateless, cfg.Stdio, cfg.Idle, cfg.InProc, cfg.Gateway, cfg.Profile = false, false, false, false, false, false, false
+	cfg.Client = true
+	cfg.ClientSessions = []int{1, 4}
+	cfg.Duration = 300 * time.Millisecond
+	cfg.Warmup = 100 * time.Millisecond
+	var log bytes.Buffer
+	cfg.Log = &log
+
+	res, err := harness.Run(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if t.Failed() {
+			t.Logf("harness log:\n%s", log.String())
+		}
+	}()
+	if len(res.Problems) > 0 {
+		t.Errorf("problems: %q", res.Problems)
+	}
+	if len(res.Load) != 0 {
+		t.Errorf("%d load results from a client-side run", len(res.Load))
+	}
+	if got, want := len(res.Client), len(clients.Impls)*len(cfg.ClientSessions); got != want {
+		t.Fatalf("%d client results, want %d", got, want)
+	}
+	for _, c := range res.Client {
+		if c.Status != "" || c.CallsPerS <= 0 || c.CPUPerCall <= 0 || c.P50 <= 0 || c.P99 < c.P50 || c.Errors != 0 ||
+			c.Protocol != servers.ProtocolVersion || len(c.Rounds) != cfg.Rounds {
+			t.Errorf("%s at %d sessions: %+v", c.Impl, c.Sessions, c)
+		}
+	}
+	var md bytes.Buffer
+	if err := res.WriteMarkdown(&md, harness.ReportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"## Client side: tools/call from each SDK's client to the same Switchboard server", "| **switchboard** | 4 |", "| go-sdk | 1 |", "| mcp-go | 4 |", "× faster peer"} {
+		if !strings.Contains(md.String(), want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+	tgs := res.Targets()
+	if tg := tgs[len(tgs)-1]; !strings.HasPrefix(tg.Name, "client CPU per call") || tg.Met == "not measured" {
+		t.Errorf("client target: %+v", tg)
 	}
 }

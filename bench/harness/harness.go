@@ -5,7 +5,9 @@
 // JSON and as BENCHMARKS.md. Its gateway rows put Switchboard's gateway
 // (the servers command's gateway mode) and peer gateways, when installed,
 // in front of the Switchboard echo server and compare them with that
-// server called directly.
+// server called directly. Its client side runs each SDK's own client (the
+// clientload command, one process per round) against one Switchboard echo
+// server and compares the CPU the client processes spend per call.
 package harness
 
 import (
@@ -32,6 +34,11 @@ type Config struct {
 	ServerCmd []string
 	// ServerEnv is added to the children's environment.
 	ServerEnv []string
+	// ClientCmd is the clientload command and leading arguments (the
+	// client side); the harness appends -impl, -url, -sessions, -warmup
+	// and -duration. ClientEnv is added to its environment.
+	ClientCmd []string
+	ClientEnv []string
 	// ModDir is the bench module's directory, where the in-process
 	// benchmarks run with go test.
 	ModDir string
@@ -59,6 +66,12 @@ type Config struct {
 	// GatewayArgs are added to the command line of Switchboard's gateway
 	// (`servers gateway`), for experiments; recorded in the results.
 	GatewayArgs []string
+	// Client selects the client side: Switchboard's, go-sdk's and
+	// mcp-go's clients (those of them in Impls) calling one Switchboard
+	// echo server over Streamable HTTP at each of ClientSessions, each
+	// measured by its own clientload process (ClientCmd).
+	Client         bool
+	ClientSessions []int
 	// PeerBinDir holds the TBXark/mcp-proxy binary (TBXarkBinary) and
 	// PeerNodeDir the npm peers (node_modules) and loopback.cjs; default
 	// ModDir/bin and ModDir/peers, where `make peers` installs them.
@@ -94,6 +107,8 @@ func FullConfig() Config {
 		Warmup:        time.Second,
 		Stateful:      true, Stateless: true, Stdio: true, Idle: true, InProc: true, Profile: true,
 		Gateway:         true,
+		Client:          true,
+		ClientSessions:  []int{1, 16},
 		GatewayPeers:    slices.Clone(GatewayPeers),
 		InProcCount:     3,
 		InProcBenchtime: "500ms",
@@ -154,6 +169,9 @@ type Results struct {
 	// GatewayArgs are the extra flags Switchboard's gateway ran with
 	// (Config.GatewayArgs).
 	GatewayArgs []string `json:"gatewayArgs,omitempty"`
+	// Client are the client side's results (absent from runs before it
+	// existed).
+	Client []ClientResult `json:"client,omitempty"`
 }
 
 func (c *Config) logf(format string, args ...any) {
@@ -251,6 +269,12 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 
 	if cfg.Gateway {
 		if err := runGateways(ctx, &cfg, res, problem); err != nil {
+			return res, err
+		}
+	}
+
+	if cfg.Client {
+		if err := runClientSide(ctx, &cfg, res, problem); err != nil {
 			return res, err
 		}
 	}

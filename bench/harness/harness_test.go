@@ -206,6 +206,7 @@ func TestTargets(t *testing.T) {
 		"met",          // goroutines
 		"not measured", // stdio failed
 		"not measured", // stdio failed, against mcp-go
+		"not measured", // no client side
 	}
 	got := res.Targets()
 	if len(got) != len(want) {
@@ -297,6 +298,59 @@ func TestHTTPSessionModes(t *testing.T) {
 				t.Errorf("response does not echo the patched id: %s", s.buf)
 			}
 		})
+	}
+}
+
+func TestClientTargets(t *testing.T) {
+	us := func(n int) time.Duration { return time.Duration(n) * time.Microsecond }
+	res := &Results{Client: []ClientResult{
+		{Impl: servers.Switchboard, Sessions: 1, CallsPerS: 4000, CPUPerCall: us(60), P50: us(200), P99: us(400)},
+		{Impl: servers.GoSDK, Sessions: 1, CallsPerS: 3000, CPUPerCall: us(100)},
+		{Impl: servers.MCPGo, Sessions: 1, CallsPerS: 3500, CPUPerCall: us(90)},
+		{Impl: servers.Switchboard, Sessions: 16, CallsPerS: 9000, CPUPerCall: us(50)},
+		{Impl: servers.GoSDK, Sessions: 16, Status: "failed"},
+		{Impl: servers.MCPGo, Sessions: 16, CallsPerS: 8000, CPUPerCall: us(80)},
+	}}
+	tg := res.clientTarget()
+	// 60/90 = 0.67× at 1 session, 50/80 = 0.63× at 16 (go-sdk failed there).
+	if tg.Met != "met" || !strings.Contains(tg.Measured, "1: 60.0 µs vs mcp-go 90.0 µs = 0.67×") || !strings.Contains(tg.Measured, "16: 50.0 µs vs mcp-go 80.0 µs = 0.62×") {
+		t.Errorf("client target %q: %s", tg.Met, tg.Measured)
+	}
+	if got := res.Targets(); got[len(got)-1] != tg {
+		t.Errorf("Targets lacks the client target: %+v", got[len(got)-1])
+	}
+	var md bytes.Buffer
+	if err := res.WriteMarkdown(&md, ReportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"## Client side: tools/call from each SDK's client to the same Switchboard server",
+		"| **switchboard** | 1 | 4000 | 60.0 µs | 0.67× | 200.0 µs | 400.0 µs | 0 |",
+		"| mcp-go | 1 | 3500 | 90.0 µs | 1.00× |",
+		"| go-sdk | 1 | 3000 | 100.0 µs | 1.11× |",
+		"| go-sdk | 16 | failed |",
+		"- Client side: `bench/cmd/clientload`",
+	} {
+		if !strings.Contains(md.String(), want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+
+	res.Client[0].CPUPerCall = us(70) // 0.78× at 1 session
+	if tg := res.clientTarget(); tg.Met != "not met" {
+		t.Errorf("client target at 0.78×: %q (%s)", tg.Met, tg.Measured)
+	}
+	res.Client = res.Client[:1] // no peer measured
+	if tg := res.clientTarget(); tg.Met != notMeasured {
+		t.Errorf("client target without peers: %q (%s)", tg.Met, tg.Measured)
+	}
+	res.Client = nil // results from before the client side: no section
+	md.Reset()
+	if err := res.WriteMarkdown(&md, ReportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(md.String(), "## Client side") || !strings.Contains(md.String(), "the faster of go-sdk and mcp-go (1 and 16 sessions) | – | **not measured** |") {
+		t.Errorf("report without client results:\n%s", md.String())
 	}
 }
 

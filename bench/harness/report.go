@@ -127,7 +127,7 @@ func (r *Results) Targets() []Target {
 	t = Target{Name: "stdio with 16 in flight ≥ 2× mcp-go", Met: notMeasured}
 	t.Measured, t.Met = r.ratioTarget("stdio", servers.Switchboard, "stdio", servers.MCPGo, []int{16}, 2)
 	ts = append(ts, t)
-	return ts
+	return append(ts, r.clientTarget())
 }
 
 // ratioTarget compares the calls/s of impl in mode with those of base in
@@ -266,6 +266,7 @@ func (r *Results) WriteMarkdown(w io.Writer, o ReportOptions) error {
 	r.loadTable(&b, "http-stateless", "Streamable HTTP, stateless: tools/call", "sessions")
 	r.loadTable(&b, "stdio", "stdio: tools/call, one session, pipelined", "in flight")
 	r.gatewayTables(&b)
+	r.clientTable(&b)
 
 	if len(r.InProc) > 0 {
 		p("## In process: one tools/call\n\n")
@@ -375,6 +376,7 @@ func (r *Results) WriteMarkdown(w io.Writer, o ReportOptions) error {
 	p("*other load* is the CPU used by everything else on the machine during the round (from `/proc/stat`, minus client and server), in cores: other work competing with the benchmark.\n")
 	p("- Rounds are interleaved: for each configuration every implementation's server is started and its sessions opened, then round 1 runs for each implementation in turn, then round 2 (in a rotated order), and so on, so that changes in the machine's other load fall on all implementations alike. A round is preceded by a warm-up under the same load (1 s before the first, 0.5 s before the others) that is not measured.\n")
 	r.gatewayMethod(&b)
+	r.clientMethod(&b)
 	p("- Every row is the median of the rounds; the JSON next to the report (`bench/results.json`) has every round.\n\n")
 	p("## Rerun\n\n```sh\n%s\n```\n\n", orDash(r.Command))
 	p("`make -C bench bench-quick` runs every part briefly (a couple of minutes) as a smoke test; `go test ./...` in `bench/` runs it for about a second per part. ")

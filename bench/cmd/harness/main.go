@@ -2,12 +2,13 @@
 // go-sdk and a plain net/http baseline, and of Switchboard's gateway next
 // to other MCP gateways, and writes BENCHMARKS.md.
 //
-//	harness -servers bin/servers -out ../BENCHMARKS.md -json results.json
+//	harness -servers bin/servers -clientload bin/clientload -out ../BENCHMARKS.md -json results.json
 //	harness -quick                      # every part, briefly (~1 minute)
 //	harness -render results.json -out ../BENCHMARKS.md   # report only
-//	harness -skip stateful,stateless,stdio,idle,inproc   # the gateway rows only
+//	harness -skip stateful,stateless,stdio,idle,inproc,client   # the gateway rows only
 //
-// Without -servers it builds the servers command itself. See package
+// Without -servers it builds the servers command itself, and without
+// -clientload the clientload command (the client side). See package
 // harness for what is measured.
 package main
 
@@ -40,6 +41,7 @@ func main() {
 func run() error {
 	quick := flag.Bool("quick", false, "short rounds of every part (smoke test)")
 	serversBin := flag.String("servers", "", "servers command (default: build ./cmd/servers)")
+	clientBin := flag.String("clientload", "", "clientload command, for the client side (default: build ./cmd/clientload)")
 	modDir := flag.String("moddir", ".", "bench module directory")
 	out := flag.String("out", "", "write the Markdown report here (default: stdout)")
 	jsonOut := flag.String("json", "", "write the results as JSON here")
@@ -57,7 +59,7 @@ func run() error {
 	quietWait := flag.Duration("quiet-wait", 0, "wait up to this long before each configuration for other load to fall below 0.3 cores (total bounded by 20s)")
 	profileDur := flag.Duration("profile-duration", 0, "length of each server CPU profile (default 4s)")
 	cpuProfile := flag.String("cpuprofile", "", "write the load client's own CPU profile here")
-	skip := flag.String("skip", "", "comma-separated parts to skip: stateful,stateless,stdio,gateway,idle,inproc,profile")
+	skip := flag.String("skip", "", "comma-separated parts to skip: stateful,stateless,stdio,gateway,client,idle,inproc,profile")
 	peers := flag.String("peers", "", "comma-separated peer gateways for the gateway rows, or none (default: "+strings.Join(harness.GatewayPeers, ",")+")")
 	gwArgs := flag.String("gateway-args", "", "space-separated flags added to Switchboard's gateway command (`servers gateway`), for experiments")
 	peerBin := flag.String("peer-bin-dir", "", "directory of the TBXark/mcp-proxy binary (default: bin under -moddir)")
@@ -153,6 +155,8 @@ func run() error {
 			cfg.Profile = false
 		case "gateway":
 			cfg.Gateway = false
+		case "client":
+			cfg.Client = false
 		default:
 			return fmt.Errorf("unknown part %q in -skip", s)
 		}
@@ -170,20 +174,43 @@ func run() error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	var tmp string
+	build := func(pkg, name string) (string, error) {
+		if tmp == "" {
+			dir, err := os.MkdirTemp("", "switchboard-bench-")
+			if err != nil {
+				return "", err
+			}
+			tmp = dir
+		}
+		bin := filepath.Join(tmp, name)
+		cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, pkg)
+		cmd.Dir = *modDir
+		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+		if err := cmd.Run(); err != nil {
+			return "", fmt.Errorf("building the %s command: %w", name, err)
+		}
+		return bin, nil
+	}
+	defer func() {
+		if tmp != "" {
+			os.RemoveAll(tmp)
+		}
+	}()
 	bin := *serversBin
 	if bin == "" {
-		dir, err := os.MkdirTemp("", "switchboard-bench-")
-		if err != nil {
+		if bin, err = build("./cmd/servers", "servers"); err != nil {
 			return err
 		}
-		defer os.RemoveAll(dir)
-		bin = filepath.Join(dir, "servers")
-		build := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/servers")
-		build.Dir = *modDir
-		build.Stdout, build.Stderr = os.Stderr, os.Stderr
-		if err := build.Run(); err != nil {
-			return fmt.Errorf("building the servers command: %w", err)
+	}
+	if cfg.Client {
+		cbin := *clientBin
+		if cbin == "" {
+			if cbin, err = build("./cmd/clientload", "clientload"); err != nil {
+				return err
+			}
 		}
+		cfg.ClientCmd = []string{cbin}
 	}
 	cfg.ServerCmd = []string{bin}
 
