@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -177,6 +178,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	sessions := fs.Int("sessions", 1, "client sessions, one call in flight on each")
 	warmup := fs.Duration("warmup", time.Second, "calls before the measured window")
 	duration := fs.Duration("duration", 5*time.Second, "length of the measured window")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of this client (sessions opened, warm-up and window) here")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -193,6 +195,19 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintf(stderr, "clientload: %v\n", err)
+			return 1
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintf(stderr, "clientload: %v\n", err)
+			return 1
+		}
+		defer pprof.StopCPUProfile()
+	}
 	st, err := load(ctx, *impl, *url, *sessions, *warmup, *duration)
 	if err != nil {
 		fmt.Fprintf(stderr, "clientload: %s, %d sessions: %v\n", *impl, *sessions, err)
