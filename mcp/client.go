@@ -806,7 +806,7 @@ func (cs *ClientSession) handleNotification(ctx context.Context, req *jsonrpc.Re
 	case protocol.NotificationResourcesUpdated:
 		if o.OnResourceUpdated != nil {
 			var p protocol.ResourceUpdatedNotificationParams
-			if json.Unmarshal(req.Params, &p) == nil {
+			if json.Unmarshal(req.Params, &p) == nil && cs.watching(p.URI) {
 				o.OnResourceUpdated(ctx, cs, &p)
 			}
 			return

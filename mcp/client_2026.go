@@ -57,7 +57,11 @@ type clientV2026 struct {
 	logLevel protocol.LoggingLevel
 	tools    map[string][]headerParam     // x-mcp-header annotations by tool
 	subs     map[string]*heldSubscription // resources/subscribe, emulated
-	acks     map[string]chan protocol.SubscriptionFilter
+	acks     map[string]*pendingListen    // subscriptions not acknowledged yet, by id
+	// watched counts the open subscriptions acknowledged for each
+	// resource URI: resources/updated for a URI none of them covers (one
+	// in flight when its subscription closed) is not delivered.
+	watched map[string]int
 }
 
 // open starts the session: the initialize handshake, or revision
@@ -126,7 +130,8 @@ func (cs *ClientSession) open(ctx context.Context) error {
 		return fallback(fmt.Errorf("the server offers %v", res.SupportedVersions))
 	}
 	v := &clientV2026{version: version, discover: res, http: isHTTP,
-		tools: map[string][]headerParam{}, subs: map[string]*heldSubscription{}, acks: map[string]chan protocol.SubscriptionFilter{}}
+		tools: map[string][]headerParam{}, subs: map[string]*heldSubscription{}, acks: map[string]*pendingListen{},
+		watched: map[string]int{}}
 	info, _ := res.ServerInfo()
 	cs.mu.Lock()
 	cs.v26 = v
@@ -643,6 +648,12 @@ func (cs *ClientSession) refreshTools(ctx context.Context) error {
 	return nil
 }
 
+// pendingListen is a subscription waiting for its acknowledgement.
+type pendingListen struct {
+	sub *Subscription
+	ch  chan protocol.SubscriptionFilter
+}
+
 // Subscription is an open subscriptions/listen request: the change
 // notifications it was acknowledged for reach the ClientOptions handlers
 // (OnToolsListChanged, OnResourceUpdated, ...) until it ends.
@@ -653,6 +664,10 @@ type Subscription struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 	err    error
+	// ended and counted, under the session's clientV2026.mu: whether the
+	// subscription has ended, and whether its acknowledged resources are
+	// counted in watched.
+	ended, counted bool
 }
 
 // ID returns the subscription id (the JSON-RPC id of the request).
@@ -704,9 +719,6 @@ func (cs *ClientSession) Listen(ctx context.Context, filter protocol.Subscriptio
 	}
 	id := call.ID()
 	ackCh := make(chan protocol.SubscriptionFilter, 1)
-	v.mu.Lock()
-	v.acks[id.String()] = ackCh
-	v.mu.Unlock()
 	forget := func() {
 		v.mu.Lock()
 		delete(v.acks, id.String())
@@ -714,6 +726,9 @@ func (cs *ClientSession) Listen(ctx context.Context, filter protocol.Subscriptio
 	}
 	sctx, cancel := context.WithCancel(cs.ctx)
 	sub := &Subscription{cs: cs, id: id, cancel: cancel, done: make(chan struct{})}
+	v.mu.Lock()
+	v.acks[id.String()] = &pendingListen{sub: sub, ch: ackCh}
+	v.mu.Unlock()
 	if err := cs.conn.Send(sctx, &jsonrpc.Request{ID: id, Method: protocol.MethodSubscriptionsListen, Params: params}); err != nil {
 		call.Abandon()
 		forget()
@@ -743,13 +758,22 @@ func (cs *ClientSession) Listen(ctx context.Context, filter protocol.Subscriptio
 			err = nil
 		}
 		forget()
+		v.mu.Lock()
+		sub.ended = true
+		if sub.counted {
+			for _, u := range sub.ack.ResourceSubscriptions {
+				if v.watched[u]--; v.watched[u] <= 0 {
+					delete(v.watched, u)
+				}
+			}
+		}
+		v.mu.Unlock()
 		sub.err = err
 		ended <- err
 		close(sub.done)
 	}()
 	select {
-	case ack := <-ackCh:
-		sub.ack = ack
+	case <-ackCh: // sub.ack is set, and its resources counted
 		return sub, nil
 	case err := <-ended:
 		cancel()
@@ -761,6 +785,19 @@ func (cs *ClientSession) Listen(ctx context.Context, filter protocol.Subscriptio
 		sub.Close()
 		return nil, ctx.Err()
 	}
+}
+
+// watching reports whether resources/updated for uri is to be delivered:
+// always before revision 2026-07-28, and there only while an open
+// subscription was acknowledged for uri.
+func (cs *ClientSession) watching(uri string) bool {
+	v := cs.modernState()
+	if v == nil {
+		return true
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.watched[uri] > 0
 }
 
 // handleModernNotification takes the acknowledgements of subscriptions.
@@ -781,11 +818,19 @@ func (cs *ClientSession) handleModernNotification(req *jsonrpc.Request) bool {
 		return true
 	}
 	v.mu.Lock()
-	ch := v.acks[id.String()]
+	pl := v.acks[id.String()]
 	delete(v.acks, id.String())
+	if pl != nil && !pl.sub.ended {
+		// Counted before the notifications after the acknowledgement are
+		// delivered, which this goroutine does next.
+		pl.sub.ack, pl.sub.counted = p.Notifications, true
+		for _, u := range p.Notifications.ResourceSubscriptions {
+			v.watched[u]++
+		}
+	}
 	v.mu.Unlock()
-	if ch != nil {
-		ch <- p.Notifications
+	if pl != nil {
+		pl.ch <- p.Notifications
 	}
 	return true
 }
