@@ -1,8 +1,11 @@
 // Package ssotest tests single sign-on at the embedded authorization
 // server against a real OpenID Connect provider: the example OP of
 // github.com/zitadel/oidc/v3, started by the test, with a person who
-// signs in through its login form over HTTP. It is its own module so
-// that the provider's dependencies stay out of Switchboard's.
+// signs in through its login form over HTTP (TestSSO) and in a real
+// headless Chromium driven through chromedp (TestSSOInBrowser; Debian's
+// chromium or $CHROMIUM, screenshots in $SCREENSHOT_DIR, default
+// ./screenshots). It is its own module so that the provider's and
+// chromedp's dependencies stay out of Switchboard's.
 package ssotest
 
 import (
