@@ -147,8 +147,9 @@ registry-bench: registry-deps
 
 # SSO against a real OpenID Connect provider (zitadel's example OP), in
 # its own module (identity/ssotest) so that its dependencies stay out of
-# Switchboard's.
-identity-sso:
+# Switchboard's: over HTTP, and once in Debian's chromium (browser-deps;
+# screenshots go to identity/ssotest/screenshots/).
+identity-sso: browser-deps
 	cd identity/ssotest && $(GO) vet ./... && $(GO) test -race -timeout 5m ./...
 
 bench-check:

@@ -232,8 +232,12 @@ func (s *Server) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Frame-Options", "DENY")
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'")
-	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Content-Security-Policy", pageCSP(""))
+	// same-origin, not no-referrer: under no-referrer a browser sends
+	// "Origin: null" with the consent form's POST (Fetch, "append a
+	// request Origin header"), which consent's origin check refuses. The
+	// authorization request's URL still never goes to another origin.
+	h.Set("Referrer-Policy", "same-origin")
 	switch r.Method {
 	case http.MethodGet:
 		s.startAuthorization(w, r)
@@ -541,8 +545,45 @@ func (s *Server) renderConsent(w http.ResponseWriter, id string, p *pendingAuth)
 			d.RedirectHost, d.LoopbackOnly = u.Scheme+":", true
 		}
 	}
+	// The form's answer redirects to the client: browsers hold that
+	// redirect to form-action too (Chromium blocks it under 'self' alone).
+	w.Header().Set("Content-Security-Policy", pageCSP(formActionSource(p.req.redirectURI)))
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	_ = pageTemplate.Execute(w, d)
+}
+
+// pageCSP is the Content-Security-Policy of the authorization endpoint's
+// pages; redirect, if not empty, is a source the consent form's answer
+// may redirect to.
+func pageCSP(redirect string) string {
+	formAction := "'self'"
+	if redirect != "" {
+		formAction += " " + redirect
+	}
+	return "default-src 'none'; style-src 'unsafe-inline'; form-action " + formAction + "; frame-ancestors 'none'"
+}
+
+// formActionSource is the CSP source expression of a redirect URI: its
+// origin (http and https) or its scheme (a private-use scheme), or ""
+// when it has none or it would not be a single plain source.
+func formActionSource(redirectURI string) string {
+	u, err := url.Parse(redirectURI)
+	if err != nil || u.Scheme == "" {
+		return ""
+	}
+	src := strings.ToLower(u.Scheme) + ":"
+	if src == "http:" || src == "https:" {
+		if u.Host == "" {
+			return ""
+		}
+		src += "//" + u.Host
+	}
+	for _, c := range src {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune(".-+:/[]", c)) {
+			return ""
+		}
+	}
+	return src
 }
 
 func (s *Server) errorPage(w http.ResponseWriter, status int, msg string) {

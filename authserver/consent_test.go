@@ -26,6 +26,15 @@ func consentPage(t *testing.T, f *asFixture, browser *http.Client, q url.Values)
 	if resp.Header.Get("X-Frame-Options") != "DENY" || !strings.Contains(resp.Header.Get("Content-Security-Policy"), "frame-ancestors 'none'") {
 		t.Fatalf("anti-framing headers missing: %v", resp.Header)
 	}
+	// A browser sends the form's POST with its real Origin (under
+	// no-referrer it would send "Origin: null", which the POST refuses).
+	if rp := resp.Header.Get("Referrer-Policy"); rp != "same-origin" {
+		t.Fatalf("Referrer-Policy %q, want same-origin", rp)
+	}
+	// The answer's redirect to the client is a form-action too.
+	if csp, want := resp.Header.Get("Content-Security-Policy"), "form-action 'self' "+formActionSource(q.Get("redirect_uri"))+";"; !strings.Contains(csp, want) {
+		t.Fatalf("Content-Security-Policy %q lacks %q", csp, want)
+	}
 	fields := url.Values{}
 	for _, m := range regexp.MustCompile(`name="(request_id|csrf_token)" value="([^"]+)"`).FindAllStringSubmatch(string(body), -1) {
 		fields.Set(m[1], m[2])
@@ -130,5 +139,22 @@ func TestConsentEscapesClientName(t *testing.T) {
 	page, _ := consentPage(t, f, newBrowser(t), q)
 	if strings.Contains(page, "<script>") {
 		t.Fatal("client name not escaped")
+	}
+}
+
+func TestFormActionSource(t *testing.T) {
+	for in, want := range map[string]string{
+		"http://127.0.0.1:8080/callback":     "http://127.0.0.1:8080",
+		"https://App.example.com/cb?x=1":     "https://App.example.com",
+		"http://[::1]:9/cb":                  "http://[::1]:9",
+		"com.example.app:/oauth2redirect":    "com.example.app:",
+		"cursor://anysphere.cursor-mcp/cb":   "cursor:",
+		"/relative":                          "",
+		"https:///nohost":                    "",
+		"https://a.example.com;script-src *": "",
+	} {
+		if got := formActionSource(in); got != want {
+			t.Errorf("formActionSource(%q) = %q, want %q", in, got, want)
+		}
 	}
 }

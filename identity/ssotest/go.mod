@@ -5,6 +5,7 @@ go 1.26.0
 replace github.com/switchboard-mcp/switchboard => ../..
 
 require (
+	github.com/chromedp/chromedp v0.23.1
 	github.com/switchboard-mcp/switchboard v0.0.0-00010101000000-000000000000
 	github.com/zitadel/oidc/v3 v3.52.0
 )
@@ -13,6 +14,7 @@ require (
 	github.com/bmatcuk/doublestar/v4 v4.10.4 // indirect
 	github.com/cenkalti/backoff/v5 v5.0.3 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
+	github.com/chromedp/cdproto v0.160.1 // indirect
 	github.com/coreos/go-oidc/v3 v3.21.0 // indirect
 	github.com/dustin/go-humanize v1.1.0 // indirect
 	github.com/go-chi/chi/v5 v5.5.0 // indirect

@@ -1,8 +1,11 @@
 // Package ssotest tests single sign-on at the embedded authorization
 // server against a real OpenID Connect provider: the example OP of
 // github.com/zitadel/oidc/v3, started by the test, with a person who
-// signs in through its login form over HTTP. It is its own module so
-// that the provider's dependencies stay out of Switchboard's.
+// signs in through its login form over HTTP (TestSSO) and in a real
+// headless Chromium driven through chromedp (TestSSOInBrowser; Debian's
+// chromium or $CHROMIUM, screenshots in $SCREENSHOT_DIR, default
+// ./screenshots). It is its own module so that the provider's and
+// chromedp's dependencies stay out of Switchboard's.
 package ssotest
 
 import (
@@ -171,16 +174,42 @@ func (b *browser) Authorize(ctx context.Context, authURL string) (*oauthclient.A
 // gateway sees the provider's subject, groups and tenant; when the
 // provider removes the person from the required group, their next token
 // is refused and access ends.
-func TestSSO(t *testing.T) {
-	idp, asSrv, gw := newLateServer(t), newLateServer(t), newLateServer(t)
-	gwURL := gw.URL + "/mcp"
+// ssoEnv is a running identity provider (zitadel's example OP, whose
+// user "id1" is in the groups mcp-users and staff), Switchboard's
+// authorization server signing in through it (mcp-users required), and
+// a gateway behind the authorization server that records who calls.
+type ssoEnv struct {
+	idp, asSrv, gw *lateServer
+	gwURL          string // the gateway's MCP endpoint
+	gs             *groupStorage
+	user           string // the login name of the IdP's user "id1"
 
-	// The identity provider.
-	storage.RegisterClients(storage.WebClient("switchboard", "sso-secret", asSrv.URL+identity.SSOCallbackPath))
-	gs := &groupStorage{Storage: storage.NewStorage(storage.NewUserStore(idp.URL)), groups: map[string][]string{}}
+	mu   sync.Mutex
+	seen []*gateway.Identity // the identities of the tool calls
+}
+
+// identities returns the identities the gateway's policy saw for calls.
+func (e *ssoEnv) identities() []*gateway.Identity {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]*gateway.Identity(nil), e.seen...)
+}
+
+func startSSO(t *testing.T) *ssoEnv {
+	t.Helper()
+	e := &ssoEnv{idp: newLateServer(t), asSrv: newLateServer(t), gw: newLateServer(t)}
+	idp, asSrv, gw := e.idp, e.asSrv, e.gw
+	gwURL := gw.URL + "/mcp"
+	e.gwURL = gwURL
+
+	// The identity provider, with its own client list (storage's global
+	// one is shared by every test).
+	clients := map[string]*storage.Client{"switchboard": storage.WebClient("switchboard", "sso-secret", asSrv.URL+identity.SSOCallbackPath)}
+	gs := &groupStorage{Storage: storage.NewStorageWithClients(storage.NewUserStore(idp.URL), clients), groups: map[string][]string{}}
 	gs.setGroups("id1", "mcp-users", "staff")
 	idp.set(exampleop.SetupServer(idp.URL, gs, nil, false))
-	user := "test-user@127.0.0.1" // the example user store's user "id1"
+	e.gs = gs
+	e.user = "test-user@127.0.0.1" // the example user store's user "id1"
 
 	// Switchboard's authorization server, signing in through the IdP.
 	ctx := context.Background()
@@ -188,7 +217,7 @@ func TestSSO(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	t.Cleanup(func() { db.Close() })
 	vault, err := identity.NewVault(ctx, db.Identity())
 	if err != nil {
 		t.Fatal(err)
@@ -213,21 +242,19 @@ func TestSSO(t *testing.T) {
 	up.AddTool(&protocol.Tool{Name: "hello"}, func(context.Context, *mcp.Request, *protocol.CallToolRequestParams) (*protocol.CallToolResult, error) {
 		return mcp.TextResult("hello"), nil
 	})
-	var mu sync.Mutex
-	var seen []*gateway.Identity
 	g, err := gateway.New(gateway.Options{Upstreams: []gateway.Upstream{{Name: "up", Server: up}},
 		Hooks: gateway.Hooks{Identify: identity.Identify(identity.Claims{}), Authorize: func(_ context.Context, a *gateway.Access) error {
 			if !a.Listing {
-				mu.Lock()
-				seen = append(seen, a.Identity)
-				mu.Unlock()
+				e.mu.Lock()
+				e.seen = append(e.seen, a.Identity)
+				e.mu.Unlock()
 			}
 			return nil
 		}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer g.Close()
+	t.Cleanup(func() { g.Close() })
 	v, _ := as.Verifier(gwURL)
 	m, err := auth.New(v, &auth.Options{Resource: gwURL, AuthorizationServers: []string{as.Issuer()}})
 	if err != nil {
@@ -236,19 +263,48 @@ func TestSSO(t *testing.T) {
 	gwMux := http.NewServeMux()
 	m.Mount(gwMux, g.MCPHandler())
 	gw.set(gwMux)
+	return e
+}
 
-	// The person signs in from an MCP client.
-	b := newBrowser(t, user)
-	rt := oauthclient.NewTransport(nil, &oauthclient.Config{ServerURL: gwURL, RedirectURL: clientRedirect, Authorize: b.Authorize,
+// connect connects an MCP client ("Test MCP Client") to the gateway; it
+// signs in with authorize, whose redirect URI is redirect.
+func (e *ssoEnv) connect(ctx context.Context, t *testing.T, redirect string, authorize oauthclient.AuthorizeFunc) *mcp.ClientSession {
+	t.Helper()
+	rt := oauthclient.NewTransport(nil, &oauthclient.Config{ServerURL: e.gwURL, RedirectURL: redirect, Authorize: authorize,
 		ClientMetadata: oauthclient.ClientMetadata{ClientName: "Test MCP Client"}})
-	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
 	cs, err := mcp.NewClient(protocol.Implementation{Name: "c", Version: "1"}, nil).
-		Connect(cctx, streamable.NewDialer(gwURL, &streamable.ClientOptions{HTTPClient: &http.Client{Transport: rt}}))
+		Connect(ctx, streamable.NewDialer(e.gwURL, &streamable.ClientOptions{HTTPClient: &http.Client{Transport: rt}}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer cs.Close()
+	t.Cleanup(func() { cs.Close() })
+	return cs
+}
+
+// checkIdentity checks the identity of the gateway's last call: the
+// IdP's subject, its groups and tenant, signed in through OAuth.
+func (e *ssoEnv) checkIdentity(t *testing.T) {
+	t.Helper()
+	seen := e.identities()
+	if len(seen) == 0 {
+		t.Fatal("the gateway saw no call")
+	}
+	id := seen[len(seen)-1]
+	if id == nil || id.Subject != "id1" || id.Tenant != "acme" || !contains(id.Groups, "mcp-users") || id.Method != "oauth" {
+		t.Fatalf("the gateway saw %+v", id)
+	}
+}
+
+func TestSSO(t *testing.T) {
+	e := startSSO(t)
+	gs, gwURL, user := e.gs, e.gwURL, e.user
+	ctx := context.Background()
+
+	// The person signs in from an MCP client.
+	b := newBrowser(t, user)
+	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	cs := e.connect(cctx, t, clientRedirect, b.Authorize)
 	if res, err := cs.CallToolArgs(cctx, "hello", map[string]any{}); err != nil || res.IsError {
 		t.Fatalf("call: %v %+v", err, res)
 	}
@@ -262,12 +318,7 @@ func TestSSO(t *testing.T) {
 			t.Errorf("the consent page does not show %q", want)
 		}
 	}
-	mu.Lock()
-	id := seen[len(seen)-1]
-	mu.Unlock()
-	if id == nil || id.Subject != "id1" || id.Tenant != "acme" || !contains(id.Groups, "mcp-users") || id.Method != "oauth" {
-		t.Fatalf("the gateway saw %+v", id)
-	}
+	e.checkIdentity(t)
 
 	// Tokens live a second: the next call refreshes, and the refresh
 	// asks the IdP again. Still in the group: it works.
@@ -280,15 +331,12 @@ func TestSSO(t *testing.T) {
 	// refused, and signing in again is refused too.
 	gs.setGroups("id1", "staff")
 	time.Sleep(1100 * time.Millisecond)
-	before := len(seen)
-	_, err = cs.CallToolArgs(cctx, "hello", map[string]any{})
+	before := len(e.identities())
+	_, err := cs.CallToolArgs(cctx, "hello", map[string]any{})
 	if err == nil {
 		t.Fatal("a call after the group was removed at the IdP succeeded")
 	}
-	mu.Lock()
-	after := len(seen)
-	mu.Unlock()
-	if after != before {
+	if after := len(e.identities()); after != before {
 		t.Fatal("the call reached the gateway's policy with the old identity")
 	}
 	var oe *oauthclient.OAuthError
