@@ -318,6 +318,21 @@ func stdEntry(w *writer, s *Server, o *obj, cwd, envFile bool) bool {
 }
 
 // remoteEntry writes the URL (under urlKey) and headers of a remote entry.
+// entry completes o with s's remote entry (its URL under "url") or its
+// stdio entry (see stdEntry), or returns nil when s cannot be written.
+func entry(w *writer, s *Server, o obj, cwd, envFile bool) obj {
+	if s.Remote() {
+		if !remoteEntry(w, s, &o, "url") {
+			return nil
+		}
+		return o
+	}
+	if !stdEntry(w, s, &o, cwd, envFile) {
+		return nil
+	}
+	return o
+}
+
 func remoteEntry(w *writer, s *Server, o *obj, urlKey string) bool {
 	u, ok := w.url(s)
 	if !ok {
@@ -345,51 +360,21 @@ func encodeClaudeCode(w *writer, s *Server) obj {
 	if !w.noDisabled(s) {
 		return nil
 	}
-	o := obj{{"type", s.Transport}}
-	if s.Remote() {
-		if !remoteEntry(w, s, &o, "url") {
-			return nil
-		}
-		return o
-	}
-	if !stdEntry(w, s, &o, false, false) {
-		return nil
-	}
-	return o
+	return entry(w, s, obj{{"type", s.Transport}}, false, false)
 }
 
 func encodeCursor(w *writer, s *Server) obj {
 	if !w.noDisabled(s) {
 		return nil
 	}
-	var o obj
-	if s.Remote() {
-		if !remoteEntry(w, s, &o, "url") {
-			return nil
-		}
-		return o
-	}
-	if !stdEntry(w, s, &o, false, false) {
-		return nil
-	}
-	return o
+	return entry(w, s, nil, false, false)
 }
 
 func encodeVSCode(w *writer, s *Server) obj {
 	if !w.noDisabled(s) {
 		return nil
 	}
-	o := obj{{"type", s.Transport}}
-	if s.Remote() {
-		if !remoteEntry(w, s, &o, "url") {
-			return nil
-		}
-		return o
-	}
-	if !stdEntry(w, s, &o, true, true) {
-		return nil
-	}
-	return o
+	return entry(w, s, obj{{"type", s.Transport}}, true, true)
 }
 
 func encodeWindsurf(w *writer, s *Server) obj {
@@ -453,18 +438,10 @@ func encodeLMStudio(w *writer, s *Server) obj {
 	if !w.noDisabled(s) {
 		return nil
 	}
-	var o obj
 	if s.Remote() {
 		w.noSSE(s)
-		if !remoteEntry(w, s, &o, "url") {
-			return nil
-		}
-		return o
 	}
-	if !stdEntry(w, s, &o, false, false) {
-		return nil
-	}
-	return o
+	return entry(w, s, nil, false, false)
 }
 
 func encodeGateway(w *writer, s *Server) obj {
