@@ -68,6 +68,17 @@ type openedRegistry struct {
 // openRegistryStore opens the registry's store: PostgreSQL when a
 // database URL is given, else the data directory's SQLite database (or
 // db, when already open).
+// openStore loads the configuration and opens the registry's store for a
+// command that only reads or edits it (what names the command in errors,
+// w takes the store's notices).
+func (f *registryFlags) openStore(ctx context.Context, w io.Writer, what string) (*openedRegistry, error) {
+	_, rc, err := f.load()
+	if err != nil {
+		return nil, err
+	}
+	return openRegistryStore(ctx, rc, f.database, f.dataDir, nil, w, what)
+}
+
 func openRegistryStore(ctx context.Context, rc *config.Registry, database, dataDir string, db *store.DB, w io.Writer, what string) (*openedRegistry, error) {
 	if database == "" {
 		database = rc.Database
@@ -462,11 +473,7 @@ func newRegistryExportCmd() *cobra.Command {
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			_, rc, err := f.load()
-			if err != nil {
-				return err
-			}
-			o, err := openRegistryStore(ctx, rc, f.database, f.dataDir, nil, io.Discard, "registry export")
+			o, err := f.openStore(ctx, io.Discard, "registry export")
 			if err != nil {
 				return err
 			}
@@ -548,11 +555,7 @@ server is refused (registry.curation.deniedStatus) whatever the policy.`,
 		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			_, rc, err := f.load()
-			if err != nil {
-				return err
-			}
-			o, err := openRegistryStore(ctx, rc, f.database, f.dataDir, nil, io.Discard, "registry "+verb)
+			o, err := f.openStore(ctx, io.Discard, "registry "+verb)
 			if err != nil {
 				return err
 			}
@@ -583,11 +586,7 @@ func newRegistryApprovalsCmd() *cobra.Command {
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			_, rc, err := f.load()
-			if err != nil {
-				return err
-			}
-			o, err := openRegistryStore(ctx, rc, f.database, f.dataDir, nil, io.Discard, "registry approvals")
+			o, err := f.openStore(ctx, io.Discard, "registry approvals")
 			if err != nil {
 				return err
 			}
