@@ -650,8 +650,9 @@ func (cs *ClientSession) refreshTools(ctx context.Context) error {
 
 // pendingListen is a subscription waiting for its acknowledgement.
 type pendingListen struct {
-	sub *Subscription
-	ch  chan protocol.SubscriptionFilter
+	sub    *Subscription
+	ch     chan protocol.SubscriptionFilter
+	wanted []string // the resource URIs asked for
 }
 
 // Subscription is an open subscriptions/listen request: the change
@@ -727,7 +728,7 @@ func (cs *ClientSession) Listen(ctx context.Context, filter protocol.Subscriptio
 	sctx, cancel := context.WithCancel(cs.ctx)
 	sub := &Subscription{cs: cs, id: id, cancel: cancel, done: make(chan struct{})}
 	v.mu.Lock()
-	v.acks[id.String()] = &pendingListen{sub: sub, ch: ackCh}
+	v.acks[id.String()] = &pendingListen{sub: sub, ch: ackCh, wanted: filter.ResourceSubscriptions}
 	v.mu.Unlock()
 	if err := cs.conn.Send(sctx, &jsonrpc.Request{ID: id, Method: protocol.MethodSubscriptionsListen, Params: params}); err != nil {
 		call.Abandon()
@@ -823,8 +824,12 @@ func (cs *ClientSession) handleModernNotification(req *jsonrpc.Request) bool {
 	if pl != nil && !pl.sub.ended {
 		// Counted before the notifications after the acknowledgement are
 		// delivered, which this goroutine does next.
+		// Only URIs the client asked for count: a server cannot grow
+		// watched with an acknowledgement longer than the request.
+		acked := slices.DeleteFunc(slices.Clone(p.Notifications.ResourceSubscriptions), func(u string) bool { return !slices.Contains(pl.wanted, u) })
 		pl.sub.ack, pl.sub.counted = p.Notifications, true
-		for _, u := range p.Notifications.ResourceSubscriptions {
+		pl.sub.ack.ResourceSubscriptions = slices.Compact(slices.Sorted(slices.Values(acked)))
+		for _, u := range pl.sub.ack.ResourceSubscriptions {
 			v.watched[u]++
 		}
 	}
