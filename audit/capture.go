@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -34,6 +35,8 @@ const (
 	maxCaptureDepth = 16
 	maxCaptureKeys  = 256
 	maxCaptureItems = 256
+	// maxNumberBytes bounds a number kept as a number.
+	maxNumberBytes = 64
 	// DefaultMaxValueBytes bounds a captured string value.
 	DefaultMaxValueBytes = 4096
 )
@@ -109,6 +112,13 @@ func (r *Redactor) str(s string) string {
 		s = fmt.Sprintf("%s…(%d more bytes)", s[:cut], len(s)-cut)
 	}
 	return s
+}
+
+// finiteNumber reports whether a JSON number literal reads as a finite
+// float64.
+func finiteNumber(lit string) bool {
+	_, err := strconv.ParseFloat(lit, 64)
+	return err == nil
 }
 
 func utf8Start(b byte) bool { return b&0xC0 != 0x80 }
@@ -253,6 +263,12 @@ func (c *capturer) value(dec *jsontext.Decoder, enc *jsontext.Encoder, depth int
 		}
 		if c.mode == CaptureShape {
 			return enc.WriteToken(jsontext.String("number"))
+		}
+		// A number a float64 cannot hold (1e999, or hundreds of digits)
+		// is valid JSON that many readers of the trail (SIEMs, jq, Go's
+		// encoding/json) refuse: it is kept as a string, bounded like one.
+		if lit := tok.String(); len(lit) > maxNumberBytes || !finiteNumber(lit) {
+			return enc.WriteToken(jsontext.String(c.r.str(lit)))
 		}
 		return enc.WriteToken(tok)
 	case 't', 'f':

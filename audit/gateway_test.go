@@ -221,6 +221,8 @@ func TestCaptureValues(t *testing.T) {
 		{audit.CaptureValues, `{"nested":{"Client_Secret":{"x":1}}}`, `{"nested":{"Client_Secret":"[REDACTED]"}}`},
 		{audit.CaptureNone, `{"a":1}`, ``},
 		{audit.CaptureShape, `{"a":`, `"<invalid JSON>"`},
+		{audit.CaptureValues, `{"big":1e999,"n":-0.5e-3}`, `{"big":"1e999","n":-0.5e-3}`},
+		{audit.CaptureValues, `[` + strings.Repeat("1", 70) + `]`, `["11111111111111111111…(50 more bytes)"]`},
 	} {
 		if got := string(audit.CaptureJSON([]byte(c.in), c.mode, red)); got != c.out {
 			t.Errorf("%s %s: got %s, want %s", c.mode, c.in, got, c.out)
