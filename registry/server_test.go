@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchboard-mcp/switchboard/internal/pgtest"
 	"github.com/switchboard-mcp/switchboard/registry"
 )
 
@@ -69,7 +70,15 @@ func TestPublishAndRead(t *testing.T) {
 	}
 }
 
-func TestListParameters(t *testing.T) {
+func TestListParameters(t *testing.T) { listParameters(t) }
+
+// The list queries on PostgreSQL (search has its own index there).
+func TestListParametersPostgres(t *testing.T) {
+	t.Setenv("SWITCHBOARD_TEST_POSTGRES", pgtest.DSN(t))
+	listParameters(t)
+}
+
+func listParameters(t *testing.T) {
 	e := newEnv(t, nil)
 	for i := range 25 {
 		e.publish(fmt.Sprintf("io.acme/srv-%02d", i), "1.0.0", fmt.Sprintf("Server number %d", i))
@@ -110,6 +119,11 @@ func TestListParameters(t *testing.T) {
 		{"version=2.0.0", "io.acme/srv-03@2.0.0"},
 		{"updated_since=" + mid.Format(time.RFC3339Nano), "org.other/late@1.0.0"},
 		{"search=nothing-like-this", ""},
+		{"search=filesystem&version=latest", "io.acme/srv-03@2.0.0,org.other/thing@1.0.0"},
+		{"search=srv_2", ""},          // "_" is not a wildcard
+		{"search=thingreads", ""},     // no match across name and description
+		{"search=%01reads%20the", ""}, // a term the search index cannot hold
+		{"search=ther/thin", "org.other/thing@1.0.0"},
 	}
 	for _, tc := range tests {
 		var l registry.ServerList

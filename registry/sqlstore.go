@@ -336,9 +336,17 @@ func (s *SQLStore) List(ctx context.Context, q *ListQuery) ([]Record, error) {
 				args = append(args, p, p)
 			}
 		default:
-			where = append(where, `(lower(s.name) LIKE lower(?) ESCAPE '\' OR lower(s.description) LIKE lower(?) ESCAPE '\')`)
 			p := "%" + likeEscape(q.Search) + "%"
-			args = append(args, p, p)
+			if strings.ContainsRune(q.Search, 1) {
+				// The indexed expression joins the two with chr(1): a term
+				// holding one could match across them.
+				where = append(where, `(lower(s.name) LIKE lower(?) ESCAPE '\' OR lower(s.description) LIKE lower(?) ESCAPE '\')`)
+				args = append(args, p, p)
+			} else {
+				// The expression of the registry_servers_search_trgm index.
+				where = append(where, `(lower(s.name) || chr(1) || lower(s.description)) LIKE lower(?) ESCAPE '\'`)
+				args = append(args, p)
+			}
 		}
 	}
 	from := "registry_servers s" + scanIndex
