@@ -90,3 +90,46 @@ func benchTopics() []string {
 	t[49] = "weather"
 	return t
 }
+
+// Analyze leaves SQLite no index samples that would recompile lookups by
+// name on every call (sqlite_stat4), keeps those of updated_at and the
+// table counts, and the reads give the same answers afterwards.
+func TestAnalyzeSQLite(t *testing.T) {
+	t.Setenv("SWITCHBOARD_TEST_POSTGRES", "")
+	st := openStore(t)
+	loadStore(t, st, 2000)
+	ctx := context.Background()
+	name := fmt.Sprintf("com.vendor%03d/%s-%05d", 7, benchTopics()[7], 7)
+	before, err := st.Latest(ctx, name, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Analyze(ctx); err != nil {
+		t.Fatal(err)
+	}
+	count := func(q string) int {
+		var n int
+		if err := st.DB().QueryRowContext(ctx, q).Scan(&n); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		return n
+	}
+	if n := count("SELECT COUNT(*) FROM sqlite_stat4 WHERE tbl = 'registry_servers' AND idx <> 'registry_servers_updated'"); n != 0 {
+		t.Errorf("%d samples of lookup indexes left in sqlite_stat4", n)
+	}
+	if n := count("SELECT COUNT(*) FROM sqlite_stat4 WHERE idx = 'registry_servers_updated'"); n == 0 {
+		t.Error("no samples of registry_servers_updated in sqlite_stat4")
+	}
+	if n := count("SELECT COUNT(*) FROM sqlite_stat1 WHERE tbl = 'registry_servers'"); n == 0 {
+		t.Error("no table counts in sqlite_stat1")
+	}
+	for range 3 { // prepared once, then reused
+		after, err := st.Latest(ctx, name, false)
+		if err != nil || after.Version != before.Version || after.Version != "1.9.0" {
+			t.Fatalf("Latest after Analyze: %+v %v (before %s)", after, err, before.Version)
+		}
+	}
+	if _, err := st.Latest(ctx, "com.example/none", false); err != registry.ErrNotFound {
+		t.Fatalf("Latest of an unknown name: %v", err)
+	}
+}
