@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/go-json-experiment/json/jsontext"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/propagation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
@@ -42,13 +44,13 @@ func FuzzParseParams(f *testing.F) {
 	f.Add([]byte(`[1,2]`))
 	f.Add([]byte(`{"name":`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		p := parseParams(data)
+		p := parseParams(data, true)
 		_ = p.Meta.Get("traceparent")
 	})
 }
 
 func TestParseParams(t *testing.T) {
-	p := parseParams(jsontext.Value(` {"x":[1,{"name":"no"}],"name":"echo","uri":"u","arguments":{"a":1},"_meta":{"traceparent":"tp","other":2}}`))
+	p := parseParams(jsontext.Value(` {"x":[1,{"name":"no"}],"name":"echo","uri":"u","arguments":{"a":1},"_meta":{"traceparent":"tp","other":2}}`), true)
 	if p.Name != "echo" || p.URI != "u" || string(p.Arguments) != `{"a":1}` || p.Meta.Get("traceparent") != "tp" || len(p.Meta) != 1 {
 		t.Errorf("%+v", p)
 	}
@@ -87,5 +89,49 @@ func TestUnsampledPassesContext(t *testing.T) {
 		case sampled && (len(spans) != 1 || !strings.Contains(got, "-"+spans[0].SpanContext.SpanID().String()+"-01")):
 			t.Errorf("sampled: %d spans, params %s", len(spans), got)
 		}
+	}
+}
+
+func TestIsToolError(t *testing.T) {
+	for _, c := range []struct {
+		raw  string
+		want bool
+	}{
+		{`{"content":[],"isError":true}`, true},
+		{`{"isError":false,"content":[]}`, false},
+		{`{"content":[{"type":"text","text":"\"isError\":true"}]}`, false},
+		{`{"structuredContent":{"isError":true},"content":[]}`, false},
+		{`{"\u0069sError":true}`, true},
+		{`{"isError":"yes"}`, false},
+		{`{"isError":tru`, false},
+		{`[{"isError":true}]`, false},
+		{``, false},
+	} {
+		if got := rawIsError([]byte(c.raw)); got != c.want {
+			t.Errorf("rawIsError(%s) = %v, want %v", c.raw, got, c.want)
+		}
+	}
+}
+
+// The attribute sets of the duration metrics are told apart whatever
+// the values hold, and a repeated set is the cached option.
+func TestMetricSets(t *testing.T) {
+	var c metricSets
+	a := []attribute.KeyValue{attribute.String(AttrMethodName, "tools/call"), attribute.String(AttrToolName, "x\x00y"), attribute.String(AttrSessionID, "s1")}
+	b := []attribute.KeyValue{attribute.String(AttrMethodName, "tools/call"), attribute.String(AttrToolName, "x"), attribute.String(AttrPromptName, "y")}
+	oa, ob := c.option(a), c.option(b)
+	if len(c.m) != 2 {
+		t.Fatalf("%d sets cached, want 2", len(c.m))
+	}
+	a[2] = attribute.String(AttrSessionID, "s2") // not a metric attribute
+	if c.option(a); len(c.m) != 2 {
+		t.Fatalf("a session id made a new set")
+	}
+	set := func(o metric.RecordOption) attribute.Set { return metric.NewRecordConfig([]metric.RecordOption{o}).Attributes() }
+	if sa, sb := set(oa), set(ob); sa.Equals(&sb) || sa.Len() != 2 || sb.Len() != 3 {
+		t.Fatalf("sets %v and %v", sa.ToSlice(), sb.ToSlice())
+	}
+	if n := testing.AllocsPerRun(100, func() { c.option(b) }); n != 0 {
+		t.Errorf("a cached lookup allocates %v times", n)
 	}
 }

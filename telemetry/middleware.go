@@ -21,6 +21,12 @@ import (
 	"github.com/switchboard-mcp/switchboard/transport"
 )
 
+// The span kinds as start options, made once.
+var (
+	spanKindServer = trace.WithSpanKind(trace.SpanKindServer)
+	spanKindClient = trace.WithSpanKind(trace.SpanKindClient)
+)
+
 // ServerMiddleware returns the middleware that makes a SERVER span and
 // records mcp.server.operation.duration for every request a server
 // handles: add it with mcp.Server.Use (first, to be the outermost), or to
@@ -29,35 +35,22 @@ func (t *Instrumentation) ServerMiddleware() mcp.Middleware {
 	return func(next mcp.MethodHandler) mcp.MethodHandler {
 		return func(ctx context.Context, req *mcp.Request) (any, error) {
 			start := time.Now()
-			p := parseParams(req.Params)
+			p := parseParams(req.Params, t.opts.CaptureToolCalls)
+			// attrs are those of the span's start and of the metric; the
+			// span's own (ids, the client's address) are added only to a
+			// span that records.
 			attrs := make([]attribute.KeyValue, 0, 12)
 			attrs = append(attrs, attribute.String(AttrMethodName, req.Method))
-			name, attrs := target(req.Method, &p, attrs)
+			attrs = target(req.Method, &p, attrs)
 			v := req.ProtocolVersion()
 			if v != "" {
 				attrs = append(attrs, attribute.String(AttrProtocolVersion, v))
 			}
-			if req.Session != nil && v < sessionless {
-				if id := req.Session.ID(); id != "" {
-					attrs = append(attrs, attribute.String(AttrSessionID, id))
-				}
-			}
-			if req.ID.IsValid() {
-				attrs = append(attrs, attribute.String(AttrRequestID, idString(req.ID)))
-			}
-			if info := transport.RequestInfoFrom(ctx); info != nil {
+			info := transport.RequestInfoFrom(ctx)
+			if info != nil {
 				attrs = append(attrs, attribute.String(AttrNetworkTransport, "tcp"), attribute.String(AttrNetworkProtocol, "http"))
-				if host, port, err := net.SplitHostPort(info.RemoteAddr); err == nil {
-					attrs = append(attrs, attribute.String(AttrClientAddress, host))
-					if n, err := strconv.Atoi(port); err == nil {
-						attrs = append(attrs, attribute.Int(AttrClientPort, n))
-					}
-				}
 			} else {
 				attrs = append(attrs, attribute.String(AttrNetworkTransport, "pipe"))
-			}
-			if t.opts.CaptureToolCalls && req.Method == protocol.MethodToolsCall && len(p.Arguments) > 0 {
-				attrs = append(attrs, attribute.String(AttrToolArguments, string(p.Arguments)))
 			}
 			// The parent is the context the request carries in _meta; the
 			// ambient one (the transport's) is linked.
@@ -75,13 +68,21 @@ func (t *Instrumentation) ServerMiddleware() mcp.Middleware {
 				}
 			}
 			var span trace.Span
-			if sc := trace.SpanContextFromContext(parent); sc.IsValid() && sc.IsRemote() && !sc.IsSampled() {
-				// The caller did not sample the trace: a span would record
-				// nothing; its context goes on to the upstream calls.
+			if sc := trace.SpanContextFromContext(parent); !t.tracing || sc.IsValid() && sc.IsRemote() && !sc.IsSampled() {
+				// No tracing, or the caller did not sample the trace: a
+				// span would record nothing; the context goes on to the
+				// upstream calls as it came.
 				span = trace.SpanFromContext(parent)
 				ctx = parent
 			} else {
-				ctx, span = t.tracer.Start(parent, name, trace.WithSpanKind(trace.SpanKindServer), trace.WithAttributes(attrs...), trace.WithLinks(links...), trace.WithTimestamp(start))
+				opts := []trace.SpanStartOption{spanKindServer, trace.WithAttributes(attrs...), trace.WithTimestamp(start)}
+				if len(links) > 0 {
+					opts = append(opts, trace.WithLinks(links...))
+				}
+				ctx, span = t.tracer.Start(parent, spanName(req.Method, &p), opts...)
+				if span.IsRecording() {
+					span.SetAttributes(t.serverSpanAttrs(req, v, info, &p)...)
+				}
 			}
 			mattrs := t.methodSet(req.Method)
 			t.active.Add(ctx, 1, mattrs)
@@ -96,7 +97,7 @@ func (t *Instrumentation) ServerMiddleware() mcp.Middleware {
 					span.SetAttributes(attribute.String(AttrRPCStatusCode, code))
 				}
 				span.SetStatus(codes.Error, msg)
-			} else if t.opts.CaptureToolCalls && req.Method == protocol.MethodToolsCall {
+			} else if t.opts.CaptureToolCalls && req.Method == protocol.MethodToolsCall && span.IsRecording() {
 				if b, err := json.Marshal(res); err == nil {
 					span.SetAttributes(attribute.String(AttrToolResult, string(b)))
 				}
@@ -108,6 +109,33 @@ func (t *Instrumentation) ServerMiddleware() mcp.Middleware {
 	}
 }
 
+// serverSpanAttrs are the attributes of a SERVER span beyond those of
+// its metric: the session and request ids, the client's address, and
+// the arguments when captured.
+func (t *Instrumentation) serverSpanAttrs(req *mcp.Request, version string, info *transport.RequestInfo, p *params) []attribute.KeyValue {
+	var attrs []attribute.KeyValue
+	if req.Session != nil && version < sessionless {
+		if id := req.Session.ID(); id != "" {
+			attrs = append(attrs, attribute.String(AttrSessionID, id))
+		}
+	}
+	if req.ID.IsValid() {
+		attrs = append(attrs, attribute.String(AttrRequestID, idString(req.ID)))
+	}
+	if info != nil {
+		if host, port, err := net.SplitHostPort(info.RemoteAddr); err == nil {
+			attrs = append(attrs, attribute.String(AttrClientAddress, host))
+			if n, err := strconv.Atoi(port); err == nil {
+				attrs = append(attrs, attribute.Int(AttrClientPort, n))
+			}
+		}
+	}
+	if t.opts.CaptureToolCalls && req.Method == protocol.MethodToolsCall && len(p.Arguments) > 0 {
+		attrs = append(attrs, attribute.String(AttrToolArguments, string(p.Arguments)))
+	}
+	return attrs
+}
+
 // ClientMiddleware returns the middleware that makes a CLIENT span for
 // every request a client sends, injects its context into the request's
 // params._meta (traceparent, tracestate, baggage), and records
@@ -117,34 +145,36 @@ func (t *Instrumentation) ClientMiddleware() mcp.ClientMiddleware {
 	return func(next mcp.CallHandler) mcp.CallHandler {
 		return func(ctx context.Context, method string, raw jsontext.Value) (jsontext.Value, error) {
 			start := time.Now()
-			p := parseParams(raw)
+			p := parseParams(raw, t.opts.CaptureToolCalls)
 			attrs := make([]attribute.KeyValue, 0, 12)
 			attrs = append(attrs, attribute.String(AttrMethodName, method))
-			name, attrs := target(method, &p, attrs)
+			attrs = target(method, &p, attrs)
 			if t.opts.ClientAttributes != nil {
 				attrs = append(attrs, t.opts.ClientAttributes(ctx)...)
 			}
 			if t.opts.ClientTransport != "" && !hasKey(attrs, AttrNetworkTransport) {
 				attrs = append(attrs, attribute.String(AttrNetworkTransport, t.opts.ClientTransport))
 			}
-			if t.opts.CaptureToolCalls && method == protocol.MethodToolsCall && len(p.Arguments) > 0 {
-				attrs = append(attrs, attribute.String(AttrToolArguments, string(p.Arguments)))
-			}
 			// Health pings outside any request make no root spans of
 			// their own.
 			parentSC := trace.SpanContextFromContext(ctx)
 			traced := method != protocol.MethodPing || parentSC.IsValid()
 			span := trace.SpanFromContext(context.Background()) // a no-op span
-			if parentSC.IsValid() && !parentSC.IsSampled() {
-				// The trace is not sampled: a span would record nothing;
-				// pass the context on as it is.
+			if !t.tracing || parentSC.IsValid() && !parentSC.IsSampled() {
+				// No tracing, or the trace is not sampled: a span would
+				// record nothing; pass the context on as it is.
 				traced = false
-				raw = t.inject(ctx, raw)
+				if parentSC.IsValid() {
+					raw = t.inject(ctx, raw)
+				}
 			}
 			if traced {
-				ctx, span = t.tracer.Start(ctx, name, trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(attrs...), trace.WithTimestamp(start))
+				ctx, span = t.tracer.Start(ctx, spanName(method, &p), spanKindClient, trace.WithAttributes(attrs...), trace.WithTimestamp(start))
 				if sc := span.SpanContext(); sc.IsValid() {
 					raw = t.inject(ctx, raw)
+				}
+				if t.opts.CaptureToolCalls && method == protocol.MethodToolsCall && len(p.Arguments) > 0 && span.IsRecording() {
+					span.SetAttributes(attribute.String(AttrToolArguments, string(p.Arguments)))
 				}
 			}
 			res, err := next(ctx, method, raw)
@@ -157,7 +187,7 @@ func (t *Instrumentation) ClientMiddleware() mcp.ClientMiddleware {
 					span.SetAttributes(attribute.String(AttrRPCStatusCode, code))
 				}
 				span.SetStatus(codes.Error, msg)
-			} else if t.opts.CaptureToolCalls && method == protocol.MethodToolsCall && len(res) > 0 {
+			} else if t.opts.CaptureToolCalls && method == protocol.MethodToolsCall && len(res) > 0 && span.IsRecording() {
 				span.SetAttributes(attribute.String(AttrToolResult, string(res)))
 			}
 			span.End()

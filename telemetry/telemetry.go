@@ -30,10 +30,10 @@ package telemetry
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
+	"slices"
 	"strconv"
-	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/go-json-experiment/json"
@@ -43,6 +43,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
+	tracenoop "go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/switchboard-mcp/switchboard/jsonrpc"
 	"github.com/switchboard-mcp/switchboard/mcp"
@@ -124,6 +125,7 @@ type Options struct {
 type Instrumentation struct {
 	opts    Options
 	tracer  trace.Tracer
+	tracing bool // false when the tracer provider is OpenTelemetry's no-op
 	meter   metric.Meter
 	prop    propagation.TextMapPropagator
 	srvDur  metric.Float64Histogram
@@ -156,6 +158,8 @@ func New(opts Options) (*Instrumentation, error) {
 	}
 	t := &Instrumentation{opts: opts, prop: opts.Propagator, sessions: map[*mcp.ServerSession]sessionStart{},
 		tracer: opts.TracerProvider.Tracer(ScopeName), meter: opts.MeterProvider.Meter(ScopeName)}
+	_, noopTraces := opts.TracerProvider.(tracenoop.TracerProvider)
+	t.tracing = !noopTraces
 	var err error
 	if t.srvDur, err = t.meter.Float64Histogram(MetricServerDuration, metric.WithUnit("s"),
 		metric.WithDescription("The duration of the MCP request or notification as observed on the receiver from the time it was received until the result or ack is sent."),
@@ -238,7 +242,7 @@ func (d *pooledDecoder) put() {
 
 // parseParams reads the members it needs from the top level of params,
 // skipping the others without decoding them (arguments stay raw).
-func parseParams(raw jsontext.Value) params {
+func parseParams(raw jsontext.Value, withArgs bool) params {
 	var p params
 	if len(raw) == 0 || raw[0] != '{' && !bytes.HasPrefix(bytes.TrimLeft(raw, " \t\r\n"), []byte("{")) {
 		return p
@@ -252,11 +256,25 @@ func parseParams(raw jsontext.Value) params {
 		return p
 	}
 	for dec.PeekKind() == '"' {
-		tok, err := dec.ReadToken()
+		key, err := dec.ReadValue()
 		if err != nil {
 			return p
 		}
-		name := tok.String()
+		var name string
+		switch string(key) { // the common names without allocating
+		case `"name"`:
+			name = "name"
+		case `"uri"`:
+			name = "uri"
+		case `"arguments"`:
+			name = "arguments"
+		case `"_meta"`:
+			name = "_meta"
+		default:
+			if bytes.IndexByte(key, '\\') >= 0 {
+				name = unquote(key)
+			}
+		}
 		switch name {
 		case "name", "uri":
 			if dec.PeekKind() != '"' {
@@ -279,7 +297,9 @@ func parseParams(raw jsontext.Value) params {
 			if err != nil {
 				return p
 			}
-			p.Arguments = bytes.Clone(v)
+			if withArgs {
+				p.Arguments = bytes.Clone(v)
+			}
 		case "_meta":
 			v, err := dec.ReadValue()
 			if err != nil {
@@ -305,20 +325,16 @@ func parseParams(raw jsontext.Value) params {
 	return p
 }
 
-// target returns the attributes that name what a request is about, and
-// the span name.
-func target(method string, p *params, attrs []attribute.KeyValue) (string, []attribute.KeyValue) {
-	name := method
+// target appends the attributes that name what a request is about.
+func target(method string, p *params, attrs []attribute.KeyValue) []attribute.KeyValue {
 	switch method {
 	case protocol.MethodToolsCall:
 		if p.Name != "" {
-			name += " " + p.Name
 			attrs = append(attrs, attribute.String(AttrToolName, p.Name))
 		}
 		attrs = append(attrs, attribute.String(AttrOperationName, "execute_tool"))
 	case protocol.MethodPromptsGet:
 		if p.Name != "" {
-			name += " " + p.Name
 			attrs = append(attrs, attribute.String(AttrPromptName, p.Name))
 		}
 	case protocol.MethodResourcesRead, protocol.MethodResourcesSubscribe, protocol.MethodResourcesUnsubscribe:
@@ -326,7 +342,19 @@ func target(method string, p *params, attrs []attribute.KeyValue) (string, []att
 			attrs = append(attrs, attribute.String(AttrResourceURI, p.URI))
 		}
 	}
-	return name, attrs
+	return attrs
+}
+
+// spanName is a request's span name: the method, and the tool or
+// prompt's name.
+func spanName(method string, p *params) string {
+	switch method {
+	case protocol.MethodToolsCall, protocol.MethodPromptsGet:
+		if p.Name != "" {
+			return method + " " + p.Name
+		}
+	}
+	return method
 }
 
 // outcome classifies a request's end: error.type, the JSON-RPC code, the
@@ -384,52 +412,113 @@ func isToolError(res any) bool {
 }
 
 func rawIsError(raw []byte) bool {
-	if len(raw) == 0 || !strings.Contains(string(raw), `"isError"`) {
+	if len(raw) == 0 || !bytes.Contains(raw, []byte(`"isError"`)) && !bytes.Contains(raw, []byte(`\u`)) {
 		return false
 	}
-	var probe struct {
-		IsError bool `json:"isError"`
+	// Read the top-level members without decoding them.
+	d := decoders.Get().(*pooledDecoder)
+	defer d.put()
+	d.r.Reset(raw)
+	d.dec.Reset(&d.r)
+	dec := &d.dec
+	if tok, err := dec.ReadToken(); err != nil || tok.Kind() != '{' {
+		return false
 	}
-	_ = json.Unmarshal(raw, &probe)
-	return probe.IsError
+	for dec.PeekKind() == '"' {
+		name, err := dec.ReadValue()
+		if err != nil {
+			return false
+		}
+		if string(name) == `"isError"` || bytes.IndexByte(name, '\\') >= 0 && unquote(name) == "isError" {
+			v, err := dec.ReadToken()
+			return err == nil && v.Kind() == 't'
+		}
+		if dec.SkipValue() != nil {
+			return false
+		}
+	}
+	return false
+}
+
+// unquote returns the text of a JSON string ("" if it is not one).
+func unquote(v jsontext.Value) string {
+	b, err := jsontext.AppendUnquote(nil, v)
+	if err != nil {
+		return ""
+	}
+	return string(b)
 }
 
 // metricSets caches the attribute sets of the duration metrics: few
-// distinct sets, each recorded many times.
+// distinct sets, each recorded many times. A lookup allocates nothing.
 type metricSets struct {
-	m sync.Map // string key -> metric.RecordOption
-	n atomic.Int64
+	mu sync.RWMutex
+	m  map[string]metric.RecordOption // key of the kept attributes -> option
 }
 
 // maxMetricSets bounds the cache (clients choose the tool names they
 // call, known or not).
 const maxMetricSets = 4096
 
+// keyBufs are the buffers of metricSets keys.
+var keyBufs = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }}
+
 // option returns the record option of the metric attributes of attrs.
 func (c *metricSets) option(attrs []attribute.KeyValue) metric.RecordOption {
-	kept := metricAttrs(attrs)
-	var b strings.Builder
+	var arr [16]attribute.KeyValue
+	kept := appendMetricAttrs(arr[:0], attrs)
+	bp := keyBufs.Get().(*[]byte)
+	b := (*bp)[:0]
 	for _, a := range kept {
-		b.WriteString(string(a.Key))
-		b.WriteByte('=')
-		b.WriteString(a.Value.Emit())
-		b.WriteByte(0)
+		// Length-prefixed, so that no value can pass for another set.
+		b = binary.AppendUvarint(b, uint64(len(a.Key)))
+		b = append(b, a.Key...)
+		b = appendValue(b, a.Value)
 	}
-	key := b.String()
-	if v, ok := c.m.Load(key); ok {
-		return v.(metric.RecordOption)
+	c.mu.RLock()
+	o, ok := c.m[string(b)]
+	c.mu.RUnlock()
+	if !ok {
+		o = metric.WithAttributeSet(attribute.NewSet(slices.Clone(kept)...))
+		c.mu.Lock()
+		if c.m == nil {
+			c.m = map[string]metric.RecordOption{}
+		}
+		if len(c.m) < maxMetricSets {
+			c.m[string(b)] = o
+		}
+		c.mu.Unlock()
 	}
-	o := metric.WithAttributeSet(attribute.NewSet(kept...))
-	if c.n.Add(1) <= maxMetricSets {
-		c.m.Store(key, o)
-	}
+	*bp = b
+	keyBufs.Put(bp)
 	return o
 }
 
-// metricAttrs keeps the attributes the duration metrics carry (the low
-// cardinality ones).
-func metricAttrs(attrs []attribute.KeyValue) []attribute.KeyValue {
-	out := make([]attribute.KeyValue, 0, len(attrs))
+// appendValue appends an attribute value to a metricSets key: its type,
+// then its length-prefixed text.
+func appendValue(b []byte, v attribute.Value) []byte {
+	b = append(b, byte(v.Type()))
+	switch v.Type() {
+	case attribute.STRING:
+		s := v.AsString()
+		b = binary.AppendUvarint(b, uint64(len(s)))
+		return append(b, s...)
+	case attribute.INT64:
+		return binary.AppendVarint(b, v.AsInt64())
+	case attribute.BOOL:
+		if v.AsBool() {
+			return append(b, 1)
+		}
+		return append(b, 0)
+	}
+	s := v.Emit()
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+// appendMetricAttrs appends the attributes the duration metrics carry
+// (the low cardinality ones) to out.
+func appendMetricAttrs(out, attrs []attribute.KeyValue) []attribute.KeyValue {
 	for _, a := range attrs {
 		switch a.Key {
 		case AttrMethodName, AttrToolName, AttrPromptName, AttrOperationName, AttrProtocolVersion,
