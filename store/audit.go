@@ -47,35 +47,63 @@ func (s *AuditStorage) Head(ctx context.Context, stream string) (int64, string, 
 // Append implements [audit.Storage].
 func (s *AuditStorage) Append(ctx context.Context, recs []*audit.Stored, cps []*audit.Checkpoint) error {
 	return s.db.tx(ctx, func(tx *sql.Tx) error {
-		if len(recs) > 0 {
-			const cols = 14
-			// Multi-row inserts, in chunks under the placeholder limits.
-			for start := 0; start < len(recs); start += 64 {
-				chunk := recs[start:min(start+64, len(recs))]
-				var q strings.Builder
-				q.WriteString(`INSERT INTO audit_records (stream, seq, time_ms, kind, method, subject, tenant, client_id, upstream, name, original, outcome, hash, body) VALUES `)
-				args := make([]any, 0, len(chunk)*cols)
-				for i, r := range chunk {
-					if i > 0 {
-						q.WriteString(", ")
-					}
-					q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-					args = append(args, r.Stream, r.Seq, r.Time.UnixMilli(), r.Kind, r.Method, r.Subject, r.Tenant, r.ClientID,
-						r.Upstream, r.Name, r.Original, r.Outcome, r.Hash, string(r.Body))
-				}
-				if _, err := tx.ExecContext(ctx, s.db.dialect.rebind(q.String()), args...); err != nil {
-					return err
-				}
+		// Multi-row inserts of 64, 32, ... 1 rows: few statement shapes,
+		// each prepared once, and under the placeholder limits.
+		args := make([]any, 0, auditCols*min(len(recs), maxAuditRows))
+		for start := 0; start < len(recs); {
+			n := maxAuditRows
+			for n > len(recs)-start {
+				n /= 2
 			}
+			args = args[:0]
+			for _, r := range recs[start : start+n] {
+				args = append(args, r.Stream, r.Seq, r.Time.UnixMilli(), r.Kind, r.Method, r.Subject, r.Tenant, r.ClientID,
+					r.Upstream, r.Name, r.Original, r.Outcome, r.Hash, string(r.Body))
+			}
+			if _, err := s.db.txExec(ctx, tx, s.insertSQL(n), args...); err != nil {
+				return err
+			}
+			start += n
 		}
 		for _, cp := range cps {
-			if _, err := tx.ExecContext(ctx, s.db.dialect.rebind(`INSERT INTO audit_checkpoints (stream, seq, hash, time_ms, time_text, key_id, signature)
+			if _, err := s.db.txExec(ctx, tx, s.db.dialect.rebind(`INSERT INTO audit_checkpoints (stream, seq, hash, time_ms, time_text, key_id, signature)
 				VALUES (?, ?, ?, ?, ?, ?, ?)`), cp.Stream, cp.Seq, cp.Hash, cp.Time.UnixMilli(), cp.Time.UTC().Format(time.RFC3339Nano), cp.KeyID, cp.Signature); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
+}
+
+// The columns of an audit record, and the most rows one INSERT writes
+// (a power of two).
+const (
+	auditCols    = 14
+	maxAuditRows = 64
+)
+
+// insertSQL returns the INSERT of n audit records (rebound), made once
+// per n.
+func (s *AuditStorage) insertSQL(n int) string {
+	s.db.stmtMu.Lock()
+	defer s.db.stmtMu.Unlock()
+	if q, ok := s.db.auditInsert[n]; ok {
+		return q
+	}
+	var q strings.Builder
+	q.WriteString(`INSERT INTO audit_records (stream, seq, time_ms, kind, method, subject, tenant, client_id, upstream, name, original, outcome, hash, body) VALUES `)
+	for i := range n {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+	}
+	if s.db.auditInsert == nil {
+		s.db.auditInsert = map[int]string{}
+	}
+	text := s.db.dialect.rebind(q.String())
+	s.db.auditInsert[n] = text
+	return text
 }
 
 // Records implements [audit.Storage].

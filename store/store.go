@@ -46,6 +46,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sync"
 	"time"
 
 	"github.com/pressly/goose/v3"
@@ -86,6 +87,11 @@ type DB struct {
 	// keyFromFile: the master key is the data directory's master.key.
 	keyFromFile bool
 	log         *slog.Logger
+
+	stmtMu sync.Mutex
+	stmts  map[string]*sql.Stmt // prepared statements, by their SQL
+	// auditInsert holds the INSERT of n audit records, by n.
+	auditInsert map[int]string
 }
 
 // dialect is what differs between database backends: the goose dialect,
@@ -240,7 +246,55 @@ func (db *DB) Dir() string { return db.dir }
 func (db *DB) Backend() string { return db.dialect.name }
 
 // Close closes the database.
-func (db *DB) Close() error { return db.sql.Close() }
+func (db *DB) Close() error {
+	db.stmtMu.Lock()
+	for q, st := range db.stmts {
+		st.Close()
+		delete(db.stmts, q)
+	}
+	db.stmtMu.Unlock()
+	return db.sql.Close()
+}
+
+// maxStmts bounds the prepared statements a DB keeps.
+const maxStmts = 64
+
+// prepared returns the statement of q (already rebound), prepared on
+// first use and kept: on SQLite, compiling a statement can cost more
+// than running it. It returns nil on PostgreSQL (pgx keeps a statement
+// cache of its own), when the cache is full or preparing fails: the
+// caller then runs q unprepared.
+func (db *DB) prepared(ctx context.Context, q string) *sql.Stmt {
+	if db.dialect.name != sqliteDialect.name {
+		return nil
+	}
+	db.stmtMu.Lock()
+	defer db.stmtMu.Unlock()
+	if st, ok := db.stmts[q]; ok {
+		return st
+	}
+	if len(db.stmts) >= maxStmts {
+		return nil
+	}
+	st, err := db.sql.PrepareContext(ctx, q)
+	if err != nil {
+		return nil
+	}
+	if db.stmts == nil {
+		db.stmts = map[string]*sql.Stmt{}
+	}
+	db.stmts[q] = st
+	return st
+}
+
+// txExec runs q (already rebound) in tx, as a kept prepared statement
+// where there is one.
+func (db *DB) txExec(ctx context.Context, tx *sql.Tx, q string, args ...any) (sql.Result, error) {
+	if st := db.prepared(ctx, q); st != nil {
+		return tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	}
+	return tx.ExecContext(ctx, q, args...)
+}
 
 // exec, query and queryRow run a statement written with "?"
 // placeholders.
