@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/switchboard-mcp/switchboard/internal/stmtcache"
 )
 
 // Dialects of [OpenSQL].
@@ -33,8 +35,7 @@ type SQLStore struct {
 	searchMu    sync.Mutex
 	searchCache map[string]searchEstimate
 
-	stmtMu sync.Mutex
-	stmts  map[string]*sql.Stmt // SQLite reads, prepared once
+	stmts stmtcache.Cache // SQLite reads, prepared once
 }
 
 // maxStmts bounds the prepared statements a store keeps (the reads have
@@ -65,30 +66,14 @@ func (r reads) ExecContext(ctx context.Context, q string, args ...any) (sql.Resu
 	return r.s.db.ExecContext(ctx, q, args...)
 }
 
-// stmt returns the prepared statement of q, preparing it on first use;
-// nil on PostgreSQL, when the cache is full, or when preparing fails (the
-// query then runs unprepared and reports its own error).
+// stmt returns the prepared statement of q on SQLite; nil on
+// PostgreSQL, or when there is none (the query then runs unprepared and
+// reports its own error).
 func (s *SQLStore) stmt(ctx context.Context, q string) *sql.Stmt {
 	if s.dialect != DialectSQLite {
 		return nil
 	}
-	s.stmtMu.Lock()
-	defer s.stmtMu.Unlock()
-	if st, ok := s.stmts[q]; ok {
-		return st
-	}
-	if len(s.stmts) >= maxStmts {
-		return nil
-	}
-	st, err := s.db.PrepareContext(ctx, q)
-	if err != nil {
-		return nil
-	}
-	if s.stmts == nil {
-		s.stmts = map[string]*sql.Stmt{}
-	}
-	s.stmts[q] = st
-	return st
+	return s.stmts.Get(ctx, q)
 }
 
 // OpenSQL returns a store on db, whose schema must already be migrated
@@ -100,7 +85,7 @@ func OpenSQL(db *sql.DB, dialect string) (*SQLStore, error) {
 	default:
 		return nil, fmt.Errorf("registry: unknown SQL dialect %q", dialect)
 	}
-	return &SQLStore{db: db, dialect: dialect}, nil
+	return &SQLStore{db: db, dialect: dialect, stmts: stmtcache.Cache{DB: db, Max: maxStmts}}, nil
 }
 
 // Dialect names the database: "sqlite" or "postgres".
@@ -111,12 +96,7 @@ func (s *SQLStore) DB() *sql.DB { return s.db }
 
 // Close closes the handle when the store opened it.
 func (s *SQLStore) Close() error {
-	s.stmtMu.Lock()
-	for q, st := range s.stmts {
-		st.Close()
-		delete(s.stmts, q)
-	}
-	s.stmtMu.Unlock()
+	s.stmts.Close()
 	if s.closeDB {
 		return s.db.Close()
 	}

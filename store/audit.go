@@ -85,8 +85,8 @@ const (
 // insertSQL returns the INSERT of n audit records (rebound), made once
 // per n.
 func (s *AuditStorage) insertSQL(n int) string {
-	s.db.stmtMu.Lock()
-	defer s.db.stmtMu.Unlock()
+	s.db.mu.Lock()
+	defer s.db.mu.Unlock()
 	if q, ok := s.db.auditInsert[n]; ok {
 		return q
 	}

@@ -52,6 +52,8 @@ import (
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
 	_ "modernc.org/sqlite" // the "sqlite" database/sql driver, pure Go
+
+	"github.com/switchboard-mcp/switchboard/internal/stmtcache"
 )
 
 // FileName is the name of the SQLite database in the data directory.
@@ -88,8 +90,9 @@ type DB struct {
 	keyFromFile bool
 	log         *slog.Logger
 
-	stmtMu sync.Mutex
-	stmts  map[string]*sql.Stmt // prepared statements, by their SQL
+	stmts stmtcache.Cache // SQLite's prepared statements
+
+	mu sync.Mutex
 	// auditInsert holds the INSERT of n audit records, by n.
 	auditInsert map[int]string
 }
@@ -181,6 +184,7 @@ func Open(ctx context.Context, dir string, opts *Options) (*DB, error) {
 	// statement (versions/latest at 8 in flight: 30 -> 23 us a lookup).
 	sdb.SetMaxIdleConns(maxIdleConns)
 	db := &DB{sql: sdb, dialect: sqliteDialect, sealer: sl, dir: dir, log: opts.Logger, keyFromFile: fromFile}
+	db.stmts.DB = sdb
 	if db.log == nil {
 		db.log = slog.New(slog.DiscardHandler)
 	}
@@ -247,44 +251,19 @@ func (db *DB) Backend() string { return db.dialect.name }
 
 // Close closes the database.
 func (db *DB) Close() error {
-	db.stmtMu.Lock()
-	for q, st := range db.stmts {
-		st.Close()
-		delete(db.stmts, q)
-	}
-	db.stmtMu.Unlock()
+	db.stmts.Close()
 	return db.sql.Close()
 }
 
-// maxStmts bounds the prepared statements a DB keeps.
-const maxStmts = 64
-
-// prepared returns the statement of q (already rebound), prepared on
-// first use and kept: on SQLite, compiling a statement can cost more
-// than running it. It returns nil on PostgreSQL (pgx keeps a statement
-// cache of its own), when the cache is full or preparing fails: the
-// caller then runs q unprepared.
+// prepared returns the kept prepared statement of q (already rebound) on
+// SQLite, where compiling a statement can cost more than running it;
+// nil on PostgreSQL (pgx keeps a statement cache of its own) or when
+// there is none: the caller then runs q unprepared.
 func (db *DB) prepared(ctx context.Context, q string) *sql.Stmt {
 	if db.dialect.name != sqliteDialect.name {
 		return nil
 	}
-	db.stmtMu.Lock()
-	defer db.stmtMu.Unlock()
-	if st, ok := db.stmts[q]; ok {
-		return st
-	}
-	if len(db.stmts) >= maxStmts {
-		return nil
-	}
-	st, err := db.sql.PrepareContext(ctx, q)
-	if err != nil {
-		return nil
-	}
-	if db.stmts == nil {
-		db.stmts = map[string]*sql.Stmt{}
-	}
-	db.stmts[q] = st
-	return st
+	return db.stmts.Get(ctx, q)
 }
 
 // txExec runs q (already rebound) in tx, as a kept prepared statement

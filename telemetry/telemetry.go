@@ -240,6 +240,19 @@ func (d *pooledDecoder) put() {
 	decoders.Put(d)
 }
 
+// openObject returns a pooled decoder past the opening brace of the JSON
+// object raw, or nil if raw does not start one. Put it back when done.
+func openObject(raw []byte) *pooledDecoder {
+	d := decoders.Get().(*pooledDecoder)
+	d.r.Reset(raw)
+	d.dec.Reset(&d.r)
+	if tok, err := d.dec.ReadToken(); err != nil || tok.Kind() != '{' {
+		d.put()
+		return nil
+	}
+	return d
+}
+
 // parseParams reads the members it needs from the top level of params,
 // skipping the others without decoding them (arguments stay raw).
 func parseParams(raw jsontext.Value, withArgs bool) params {
@@ -247,14 +260,12 @@ func parseParams(raw jsontext.Value, withArgs bool) params {
 	if len(raw) == 0 || raw[0] != '{' && !bytes.HasPrefix(bytes.TrimLeft(raw, " \t\r\n"), []byte("{")) {
 		return p
 	}
-	d := decoders.Get().(*pooledDecoder)
-	defer d.put()
-	d.r.Reset(raw)
-	d.dec.Reset(&d.r)
-	dec := &d.dec
-	if tok, err := dec.ReadToken(); err != nil || tok.Kind() != '{' {
+	d := openObject(raw)
+	if d == nil {
 		return p
 	}
+	defer d.put()
+	dec := &d.dec
 	for dec.PeekKind() == '"' {
 		key, err := dec.ReadValue()
 		if err != nil {
@@ -416,14 +427,12 @@ func rawIsError(raw []byte) bool {
 		return false
 	}
 	// Read the top-level members without decoding them.
-	d := decoders.Get().(*pooledDecoder)
-	defer d.put()
-	d.r.Reset(raw)
-	d.dec.Reset(&d.r)
-	dec := &d.dec
-	if tok, err := dec.ReadToken(); err != nil || tok.Kind() != '{' {
+	d := openObject(raw)
+	if d == nil {
 		return false
 	}
+	defer d.put()
+	dec := &d.dec
 	for dec.PeekKind() == '"' {
 		name, err := dec.ReadValue()
 		if err != nil {
