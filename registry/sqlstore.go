@@ -386,8 +386,9 @@ func (s *SQLStore) List(ctx context.Context, q *ListQuery) ([]Record, error) {
 				where = append(where, `(lower(s.name) LIKE lower(?) ESCAPE '\' OR lower(s.description) LIKE lower(?) ESCAPE '\')`)
 				args = append(args, p, p)
 			} else {
-				// The expression of the registry_servers_search_trgm index.
-				where = append(where, `(lower(s.name) || chr(1) || lower(s.description)) LIKE lower(?) ESCAPE '\'`)
+				// search_text is lower(name) || chr(1) || lower(description),
+				// indexed by registry_servers_search_trgm.
+				where = append(where, `s.search_text LIKE lower(?) ESCAPE '\'`)
 				args = append(args, p)
 			}
 		}
@@ -425,11 +426,17 @@ func (s *SQLStore) List(ctx context.Context, q *ListQuery) ([]Record, error) {
 		// generic plan, as the official registry does.
 		args = append([]any{pgx.QueryExecModeExec}, args...)
 	}
-	if s.dialect == DialectSQLite {
+	switch {
+	case s.dialect == DialectSQLite:
 		// Select the page's keys first, then read its documents: sorts
 		// and filters do not carry the documents along.
 		inner := strings.Replace(query, "SELECT s."+strings.ReplaceAll(recordCols, ", ", ", s."), "SELECT s.rowid", 1)
 		query = "SELECT " + recordCols + " FROM registry_servers WHERE rowid IN (" + inner + ") ORDER BY name, version"
+	case q.Search != "":
+		// The same on PostgreSQL for a search, whose matches may be
+		// sorted: keys first, documents for the page only.
+		inner := strings.Replace(query, "SELECT s."+strings.ReplaceAll(recordCols, ", ", ", s."), "SELECT s.name, s.version", 1)
+		query = "SELECT r." + strings.ReplaceAll(recordCols, ", ", ", r.") + " FROM registry_servers r JOIN (" + inner + ") k ON r.name = k.name AND r.version = k.version ORDER BY r.name, r.version"
 	}
 	return s.queryRecords(ctx, reads{s}, query, args...)
 }
