@@ -29,9 +29,12 @@ import (
 // OTLP/HTTP to a local collector, and records the metrics for
 // Prometheus. It reports calls/s, and for "on" the audit records written
 // and dropped and the heap in use after the run (the writer must keep up
-// with a bounded queue). Compare with:
+// with a bounded queue). Run each variant in a process of its own (a
+// variant inherits the garbage and global providers of those before it),
+// as docs/observability.md ("Overhead") shows:
 //
-//	go test -run '^$' -bench GatewayObservability -benchtime 5s -count 3 ./cmd/switchboard
+//	go test -c -o /tmp/obs.test ./cmd/switchboard
+//	/tmp/obs.test -test.run '^$' -test.bench 'GatewayObservability/^on$' -test.benchtime 6000x
 func BenchmarkGatewayObservability(b *testing.B) {
 	col := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(io.Discard, r.Body)
