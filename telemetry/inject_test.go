@@ -127,7 +127,9 @@ func TestMetricSets(t *testing.T) {
 	if c.option(a); len(c.m) != 2 {
 		t.Fatalf("a session id made a new set")
 	}
-	set := func(o metric.RecordOption) attribute.Set { return metric.NewRecordConfig([]metric.RecordOption{o}).Attributes() }
+	set := func(o metric.RecordOption) attribute.Set {
+		return metric.NewRecordConfig([]metric.RecordOption{o}).Attributes()
+	}
 	if sa, sb := set(oa), set(ob); sa.Equals(&sb) || sa.Len() != 2 || sb.Len() != 3 {
 		t.Fatalf("sets %v and %v", sa.ToSlice(), sb.ToSlice())
 	}
