@@ -12,6 +12,12 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
+	tracenoop "go.opentelemetry.io/otel/trace/noop"
+
+	"github.com/switchboard-mcp/switchboard/mcp"
+	"github.com/switchboard-mcp/switchboard/protocol"
+	"github.com/switchboard-mcp/switchboard/transport"
+	"github.com/switchboard-mcp/switchboard/transport/stdio"
 )
 
 // inject writes the trace context into params._meta, replacing one the
@@ -137,3 +143,61 @@ func TestMetricSets(t *testing.T) {
 		t.Errorf("a cached lookup allocates %v times", n)
 	}
 }
+
+// With tracing off (OpenTelemetry's no-op provider) the middlewares make
+// no spans, and the trace context a request carries in _meta reaches the
+// calls made while handling it unchanged; without one, none is invented.
+func TestNoTracingPassesContext(t *testing.T) {
+	inst, err := New(Options{TracerProvider: tracenoop.NewTracerProvider()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inst.tracing {
+		t.Fatal("a no-op provider was taken for tracing")
+	}
+	var got string
+	upstream := inst.ClientMiddleware()(func(ctx context.Context, method string, params jsontext.Value) (jsontext.Value, error) {
+		got = string(params)
+		return jsontext.Value(`{}`), nil
+	})
+	srv := mcp.NewServer(protocol.Implementation{Name: "s", Version: "1"}, nil)
+	srv.Use(inst.ServerMiddleware())
+	mcp.AddTool(srv, &protocol.Tool{Name: "relay"}, func(ctx context.Context, req *mcp.Request, _ struct{}) (struct{}, error) {
+		if trace.SpanFromContext(ctx).IsRecording() {
+			t.Error("a recording span with tracing off")
+		}
+		_, err := upstream(ctx, "tools/call", jsontext.Value(`{"name":"up"}`))
+		return struct{}{}, err
+	})
+	a, b := stdio.Pipe()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go srv.ServeStream(ctx, a)
+	defer a.Close()
+	defer b.Close()
+	cs, err := mcp.NewClient(protocol.Implementation{Name: "c", Version: "1"}, nil).Connect(ctx, pipeDialer{stdio.NewClientConn(b, nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs.Close()
+	const tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+	for _, c := range []struct {
+		meta protocol.Meta
+		want string
+	}{
+		{protocol.Meta{"traceparent": jsontext.Value(`"` + tp + `"`)}, `{"name":"up","_meta":{"traceparent":"` + tp + `"}}`},
+		{nil, `{"name":"up"}`},
+	} {
+		got = ""
+		if _, err := cs.CallTool(ctx, &protocol.CallToolRequestParams{Name: "relay", Meta: c.meta}); err != nil {
+			t.Fatal(err)
+		}
+		if got != c.want {
+			t.Errorf("_meta %v: upstream got %s, want %s", c.meta, got, c.want)
+		}
+	}
+}
+
+type pipeDialer struct{ conn transport.ClientConn }
+
+func (d pipeDialer) Dial(context.Context) (transport.ClientConn, error) { return d.conn, nil }
