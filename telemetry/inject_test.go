@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
@@ -49,9 +50,22 @@ func FuzzParseParams(f *testing.F) {
 	f.Add([]byte(`{"uri":"file:///x","name":3}`))
 	f.Add([]byte(`[1,2]`))
 	f.Add([]byte(`{"name":`))
+	f.Add([]byte(`{"content":[],"isError":true}`))
+	f.Add([]byte(`{"\u0069sError":true,"isError":false}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		p := parseParams(data, true)
 		_ = p.Meta.Get("traceparent")
+		// A tool result from an upstream: rawIsError agrees with decoding
+		// it, for every object JSON accepts with unique member names.
+		var probe struct {
+			IsError bool `json:"isError"`
+		}
+		var obj map[string]jsontext.Value
+		if json.Unmarshal(data, &obj) == nil && json.Unmarshal(data, &probe) == nil {
+			if got := rawIsError(data); got != probe.IsError {
+				t.Fatalf("rawIsError(%s) = %v, decoding says %v", data, got, probe.IsError)
+			}
+		}
 	})
 }
 
