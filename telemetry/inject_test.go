@@ -156,6 +156,11 @@ func TestMetricSets(t *testing.T) {
 	if n := testing.AllocsPerRun(100, func() { c.option(b) }); n != 0 {
 		t.Errorf("a cached lookup allocates %v times", n)
 	}
+	// A long name a client made up is measured but not kept.
+	long := []attribute.KeyValue{attribute.String(AttrMethodName, "tools/call"), attribute.String(AttrToolName, strings.Repeat("x", 4*maxMetricKey))}
+	if ls := set(c.option(long)); len(c.m) != 2 || ls.Len() != 2 {
+		t.Fatalf("a %d-byte tool name: %d sets cached", 4*maxMetricKey, len(c.m))
+	}
 }
 
 // With tracing off (OpenTelemetry's no-op provider) the middlewares make

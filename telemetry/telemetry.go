@@ -465,9 +465,13 @@ type metricSets struct {
 	m  map[string]metric.RecordOption // key of the kept attributes -> option
 }
 
-// maxMetricSets bounds the cache (clients choose the tool names they
-// call, known or not).
-const maxMetricSets = 4096
+// maxMetricSets bounds the cache, and maxMetricKey the size of a key it
+// keeps (clients choose the tool names they call, known or not, and
+// their length).
+const (
+	maxMetricSets = 4096
+	maxMetricKey  = 1024
+)
 
 // keyBufs are the buffers of metricSets keys.
 var keyBufs = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }}
@@ -493,13 +497,15 @@ func (c *metricSets) option(attrs []attribute.KeyValue) metric.RecordOption {
 		if c.m == nil {
 			c.m = map[string]metric.RecordOption{}
 		}
-		if len(c.m) < maxMetricSets {
+		if len(c.m) < maxMetricSets && len(b) <= maxMetricKey {
 			c.m[string(b)] = o
 		}
 		c.mu.Unlock()
 	}
-	*bp = b
-	keyBufs.Put(bp)
+	if cap(b) <= 4*maxMetricKey {
+		*bp = b
+		keyBufs.Put(bp)
+	}
 	return o
 }
 
