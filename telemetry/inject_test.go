@@ -2,6 +2,7 @@ package telemetry
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -220,3 +221,19 @@ func TestNoTracingPassesContext(t *testing.T) {
 type pipeDialer struct{ conn transport.ClientConn }
 
 func (d pipeDialer) Dial(context.Context) (transport.ClientConn, error) { return d.conn, nil }
+
+// Methods a client makes up are measured but not all kept.
+func TestMethodSetsBounded(t *testing.T) {
+	inst, err := New(Options{TracerProvider: tracenoop.NewTracerProvider()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 * maxMethodSets {
+		inst.methodSet(fmt.Sprintf("made/up%d", i))
+	}
+	n := 0
+	inst.methodSets.Range(func(any, any) bool { n++; return true })
+	if n != maxMethodSets {
+		t.Fatalf("%d methods kept, want %d", n, maxMethodSets)
+	}
+}

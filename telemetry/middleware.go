@@ -318,14 +318,19 @@ func idString(id jsonrpc.ID) string {
 	return ""
 }
 
-// methodSet returns the attribute option of a method, cached.
+// methodSet returns the attribute option of a method, cached for the
+// first maxMethodSets methods (clients may send methods of their own
+// making, which the server then refuses).
 func (t *Instrumentation) methodSet(method string) metric.MeasurementOption {
 	if v, ok := t.methodSets.Load(method); ok {
 		return v.(metric.MeasurementOption)
 	}
 	o := metric.WithAttributeSet(attribute.NewSet(attribute.String(AttrMethodName, method)))
-	if len(method) <= 64 {
+	if len(method) <= 64 && t.methodCount.Add(1) <= maxMethodSets {
 		t.methodSets.Store(method, o)
 	}
 	return o
 }
+
+// maxMethodSets bounds the methods methodSet keeps.
+const maxMethodSets = 256

@@ -34,6 +34,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-json-experiment/json"
@@ -134,10 +135,11 @@ type Instrumentation struct {
 	active  metric.Int64UpDownCounter
 	sess    metric.Int64UpDownCounter
 
-	mu         sync.Mutex
-	sessions   map[*mcp.ServerSession]sessionStart
-	methodSets sync.Map // method -> metric.MeasurementOption
-	sets       metricSets
+	mu          sync.Mutex
+	sessions    map[*mcp.ServerSession]sessionStart
+	methodSets  sync.Map // method -> metric.MeasurementOption
+	methodCount atomic.Int64
+	sets        metricSets
 }
 
 type sessionStart struct {
