@@ -253,7 +253,14 @@ func (n *Node) Handle(kind string, fn func(payload []byte)) {
 // Broadcast publishes a message of kind to every instance, this one
 // included.
 func (n *Node) Broadcast(ctx context.Context, kind string, payload any) error {
-	return n.publish(ctx, n.prefix+"bcast", kind, payload)
+	_, err := n.broadcast(ctx, kind, payload)
+	return err
+}
+
+// broadcast is Broadcast that also returns how many instances (this one
+// included) received the message.
+func (n *Node) broadcast(ctx context.Context, kind string, payload any) (int64, error) {
+	return n.publishN(ctx, n.prefix+"bcast", kind, payload)
 }
 
 // Send publishes a message of kind to one instance.
@@ -262,13 +269,20 @@ func (n *Node) Send(ctx context.Context, instance, kind string, payload any) err
 }
 
 func (n *Node) publish(ctx context.Context, channel, kind string, payload any) error {
+	_, err := n.publishN(ctx, channel, kind, payload)
+	return err
+}
+
+// publishN publishes and returns the number of subscribers that got the
+// message.
+func (n *Node) publishN(ctx context.Context, channel, kind string, payload any) (int64, error) {
 	p, err := json.Marshal(payload)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	b, err := json.Marshal(message{Kind: kind, Payload: p})
 	if err != nil {
-		return err
+		return 0, err
 	}
-	return n.rdb.Publish(ctx, channel, b).Err()
+	return n.rdb.Publish(ctx, channel, b).Result()
 }

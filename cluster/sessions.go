@@ -262,7 +262,36 @@ func (s *Sessions) TerminateSession(ctx context.Context, id string) error {
 	if err := s.n.events.Purge(ctx, id); err != nil {
 		s.n.log.Warn("cluster: deleting the events of an ended session", "err", err)
 	}
-	return s.n.Broadcast(ctx, "end", endMsg{From: s.n.id, Session: id})
+	// The DELETE is answered once every other instance has closed its
+	// copy of the session (each acknowledges on a list of this call's
+	// own), so that a request the client sends next, wherever the balancer
+	// puts it, finds the session ended. The wait is bounded: an instance
+	// that died or does not answer holds it at most endAckTimeout.
+	ack := s.n.prefix + "endack:" + rand.Text()
+	got, err := s.n.broadcast(ctx, "end", endMsg{From: s.n.id, Session: id, Ack: ack})
+	if err != nil {
+		return err
+	}
+	wctx, cancel := context.WithTimeout(ctx, endAckTimeout)
+	defer cancel()
+	for others := got - 1; others > 0; others-- {
+		left := time.Until(deadlineOf(wctx))
+		if left <= 0 || s.n.rdb.BLPop(wctx, left, ack).Err() != nil {
+			s.n.log.Warn("cluster: an instance did not confirm the end of a session in time", "waited", endAckTimeout, "missing", others)
+			break
+		}
+	}
+	s.n.rdb.Del(context.WithoutCancel(ctx), ack)
+	return nil
+}
+
+// endAckTimeout bounds how long ending a session waits for the other
+// instances to confirm.
+const endAckTimeout = time.Second
+
+func deadlineOf(ctx context.Context) time.Time {
+	d, _ := ctx.Deadline()
+	return d
 }
 
 // track records a session this instance holds, for the messages other
@@ -329,6 +358,8 @@ type noteMsg struct {
 type endMsg struct {
 	From    string `json:"f"`
 	Session string `json:"s"`
+	// Ack is the list on which the instances confirm the session closed.
+	Ack string `json:"a,omitempty"`
 }
 
 func (s *Sessions) onResponse(payload []byte) {
@@ -369,6 +400,17 @@ func (s *Sessions) onEnd(payload []byte) {
 	}
 	if w := s.lookup(m.Session); w != nil {
 		w.inner.Close()
+	}
+	if strings.HasPrefix(m.Ack, s.n.prefix+"endack:") {
+		// A short, bounded write on the node's goroutine: the ending
+		// instance waits for it.
+		ctx, cancel := context.WithTimeout(context.Background(), endAckTimeout)
+		defer cancel()
+		s.n.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+			p.RPush(ctx, m.Ack, "1")
+			p.Expire(ctx, m.Ack, 10*time.Second)
+			return nil
+		})
 	}
 }
 
